@@ -1,0 +1,84 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// TailWatch: a small engine that tails logs exactly once into SQLite, the stock drivers that
+/// turn those logs into accounting data, and two thin executables (the daemon and the report CLI).
+let package = Package(
+    name: "TailWatch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tailwatchd", targets: ["tailwatchd"]),
+        .executable(name: "tailwatch-report", targets: ["tailwatch-report"]),
+        .library(name: "TailWatchEngine", targets: ["TailWatchEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Turns Migrations/<Target>/NNNN_name.sql into Swift at build time, so the .sql files stay
+        // the schema's single source and the binaries still need no files beside them.
+        .executableTarget(name: "EmbedMigrationsTool", path: "Sources/EmbedMigrationsTool"),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["EmbedMigrationsTool"]
+        ),
+
+        .target(
+            name: "TailWatchEngine",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
+            name: "EximStats",
+            dependencies: [
+                "TailWatchEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
+            name: "TailWatchDaemon",
+            dependencies: [
+                "TailWatchEngine",
+                "EximStats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "TailWatchReport",
+            dependencies: [
+                "TailWatchEngine",
+                "EximStats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(name: "tailwatchd", dependencies: ["TailWatchDaemon"]),
+        .executableTarget(name: "tailwatch-report", dependencies: ["TailWatchReport"]),
+
+        .target(
+            name: "TestSupport",
+            dependencies: ["TailWatchEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "TailWatchEngineTests", dependencies: ["TailWatchEngine", "TestSupport"]),
+        .testTarget(name: "EximStatsTests", dependencies: ["EximStats", "TailWatchEngine", "TestSupport"]),
+        .testTarget(
+            name: "TailWatchDaemonTests",
+            dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

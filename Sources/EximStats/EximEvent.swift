@@ -1,0 +1,70 @@
+import TailWatchEngine
+
+/// A message accepted by exim (`<=`). Byte fields borrow the line and die with it.
+public struct EximArrival {
+    public var time: Int64
+    public var messageID: ByteLine
+    /// Envelope sender (`<>` for bounces).
+    public var sender: ByteLine
+    public var size: Int64 = 0
+    /// `H=` as logged: name, `(helo)`, without the IP.
+    public var host: ByteLine?
+    public var ip: ByteLine?
+    public var proto: ByteLine?
+    /// `A=` value: `authenticator:id[:sender]`.
+    public var auth: ByteLine?
+    public var localUser: ByteLine?
+    public var subject: ByteLine?
+    /// The `for` list, space separated.
+    public var recipients: ByteLine?
+
+    /// The authenticated id (`bob@example.com` in `A=dovecot_login:bob@example.com`).
+    public var authID: ByteLine? {
+        guard let auth, let colon = auth.firstIndex(of: 0x3A) else { return nil }
+        let rest = auth.slice((colon + 1)..<auth.count)
+        let end = rest.firstIndex(of: 0x3A) ?? rest.count
+        return end > 0 ? rest.slice(0..<end) : nil
+    }
+}
+
+/// One delivery, failure or deferral of a message to one address.
+public struct EximDelivery {
+    public var time: Int64
+    public var messageID: ByteLine
+    public var recipient: ByteLine
+    public var router: ByteLine?
+    public var transport: ByteLine?
+    public var host: ByteLine?
+    public var ip: ByteLine?
+    /// Failures and deferrals: the error text.
+    public var error: ByteLine?
+}
+
+/// A recipient exim refused at RCPT time; no message id exists for it.
+public struct EximRejection {
+    public var time: Int64
+    public var host: ByteLine?
+    public var ip: ByteLine?
+    public var sender: ByteLine?
+    public var recipient: ByteLine?
+    public var reason: ByteLine?
+}
+
+/// What a mainlog line means to the eximstats driver.
+public enum EximEvent {
+    case arrival(EximArrival)
+    /// `=>`, `->` or `>>` (the kind tells which).
+    case delivery(EximDelivery, EximLineKind)
+    case failure(EximDelivery)
+    case deferral(EximDelivery)
+    case rejectedRecipient(EximRejection)
+    /// A recognised line with nothing to store.
+    case ignored(EximLineKind)
+    case rejected(RejectReason)
+}
+
+extension RejectReason {
+    static let notExim = RejectReason("not an exim mainlog line (binary or invalid text without a timestamp)")
+    static let badArrival = RejectReason("'<=' line without a sender")
+    static let badDelivery = RejectReason("delivery line without an address")
+}

@@ -1,0 +1,185 @@
+import Foundation
+import TailWatchEngine
+
+/// Reads one exim mainlog line into an `EximEvent`, straight from its bytes.
+///
+/// Shape: `YYYY-MM-DD HH:MM:SS[.fff][ ±ZZZZ][ [pid]] [MSGID ]FLAG ...`. Fields are read in exim's
+/// order and only up to `id=`/`T="` (the Message-ID header and the subject, both written by the
+/// sender), so no text inside them can set a size, an authenticated id or a host.
+///
+/// Pure: no I/O, no shared state besides the cached zone offset; safe to fuzz.
+public struct EximLineParser {
+    private var clock: CivilTime
+
+    public init(timezone: TimeZone) {
+        clock = CivilTime(zone: timezone)
+    }
+
+    public mutating func parse(_ line: ByteLine) -> EximEvent {
+        guard let stamp = CivilTime.parseDateTime(line, at: 0) else {
+            return line.count == 0 || line.isValidUTF8 && !Self.hasControlBytes(line) ? .ignored(.continuation) : .rejected(.notExim)
+        }
+        var i = 19
+        // Optional fraction of a second (log_timezone / millisec selectors).
+        if i < line.count, line[i] == 0x2E {
+            i += 1
+            while i < line.count, line[i] &- 0x30 < 10 { i += 1 }
+        }
+        var offset: Int? = nil
+        if i + 6 <= line.count, line[i] == 0x20, line[i + 1] == 0x2B || line[i + 1] == 0x2D,
+           let zone = line.slice((i + 2)..<(i + 6)).decimalValue {
+            let minutes = Int(zone / 100) * 60 + Int(zone % 100)
+            offset = (line[i + 1] == 0x2D ? -1 : 1) * minutes * 60
+            i += 6
+        }
+        let time = clock.seconds(year: stamp.year, month: stamp.month, day: stamp.day, hour: stamp.hour, minute: stamp.minute, second: stamp.second, offset: offset)
+        guard i < line.count, line[i] == 0x20 else { return .ignored(.otherLine) }
+        i += 1
+        // Optional [pid].
+        if i < line.count, line[i] == 0x5B, let close = line.firstIndex(of: 0x5D, from: i),
+           close > i + 1, line.slice((i + 1)..<close).decimalValue != nil, close + 1 < line.count, line[close + 1] == 0x20 {
+            i = close + 2
+        }
+        let idLength = Self.messageIDLength(line, at: i)
+        guard idLength > 0 else { return parseNonMessage(line, from: i, time: time) }
+        let id = line.slice(i..<(i + idLength))
+        i += idLength
+        guard i < line.count else { return .ignored(.otherMessageLine) }
+        i += 1 // the space after the id
+        if line.matches("Completed", at: i) { return .ignored(.completed) }
+        guard i + 3 <= line.count, line[i + 2] == 0x20 else { return .ignored(.otherMessageLine) }
+        let flag = (line[i], line[i + 1])
+        let rest = i + 3
+        switch flag {
+        case (0x3C, 0x3D): return parseArrival(line, from: rest, id: id, time: time)       // <=
+        case (0x3D, 0x3E): return parseDelivery(line, from: rest, id: id, time: time, kind: .delivery)            // =>
+        case (0x2D, 0x3E): return parseDelivery(line, from: rest, id: id, time: time, kind: .additionalDelivery)  // ->
+        case (0x3E, 0x3E): return parseDelivery(line, from: rest, id: id, time: time, kind: .cutthroughDelivery)  // >>
+        case (0x2A, 0x2A): return parseDelivery(line, from: rest, id: id, time: time, kind: .failure)             // **
+        case (0x3D, 0x3D): return parseDelivery(line, from: rest, id: id, time: time, kind: .deferral)            // ==
+        case (0x2A, 0x3E): return .ignored(.suppressedDelivery)                                                    // *>
+        default: return .ignored(.otherMessageLine)
+        }
+    }
+
+    static func hasControlBytes(_ line: ByteLine) -> Bool {
+        for i in 0..<line.count where line[i] < 0x20 && line[i] != 0x09 { return true }
+        return false
+    }
+
+    @inline(__always) static func isIDByte(_ b: UInt8) -> Bool {
+        (b &- 0x30 < 10) || (b &- 0x41 < 26) || (b &- 0x61 < 26)
+    }
+
+    /// 23 (`XXXXXX-XXXXXXXXXXX-XXXX`), 16 (`XXXXXX-XXXXXX-XX`) or 0 when no message id starts at `i`.
+    static func messageIDLength(_ line: ByteLine, at i: Int) -> Int {
+        guard i + 16 <= line.count, line[i + 6] == 0x2D else { return 0 }
+        for k in 0..<6 where !isIDByte(line[i + k]) { return 0 }
+        func run(_ from: Int, _ n: Int) -> Bool {
+            for k in from..<(from + n) where !isIDByte(line[k]) { return false }
+            return true
+        }
+        func ends(_ at: Int) -> Bool { at == line.count || line[at] == 0x20 }
+        if i + 23 <= line.count, line[i + 18] == 0x2D, run(i + 7, 11), run(i + 19, 4), ends(i + 23) { return 23 }
+        if line[i + 13] == 0x2D, run(i + 7, 6), run(i + 14, 2), ends(i + 16) { return 16 }
+        return 0
+    }
+
+    // MARK: Lines without a message id
+
+    private func parseNonMessage(_ line: ByteLine, from i: Int, time: Int64) -> EximEvent {
+        if line.matches("Start queue run", at: i) || line.matches("End queue run", at: i) { return .ignored(.queueRun) }
+        guard let at = line.firstIndex(of: " rejected RCPT ", from: i) else { return .ignored(.otherLine) }
+        var rejection = EximRejection(time: time)
+        // Fields before "rejected RCPT": H=... [ip] U=... F=<sender>
+        var fields = FieldScanner(line: line, from: i, end: at)
+        while let field = fields.next() {
+            switch field.key {
+            case .host: rejection.host = field.value; rejection.ip = field.ip
+            case .from: rejection.sender = field.value.trimmingAngleBrackets
+            default: break
+            }
+        }
+        var j = at + 15
+        if let close = line.firstIndex(of: 0x3E, from: j), j < line.count, line[j] == 0x3C {
+            rejection.recipient = line.slice((j + 1)..<close)
+            j = close + 1
+        }
+        if j + 2 <= line.count, line[j] == 0x3A, line[j + 1] == 0x20 {
+            rejection.reason = line.slice((j + 2)..<line.count)
+        }
+        return .rejectedRecipient(rejection)
+    }
+
+    // MARK: <=
+
+    private func parseArrival(_ line: ByteLine, from i: Int, id: ByteLine, time: Int64) -> EximEvent {
+        let senderEnd = line.firstIndex(of: 0x20, from: i) ?? line.count
+        guard senderEnd > i else { return .rejected(.badArrival) }
+        var arrival = EximArrival(time: time, messageID: id, sender: line.slice(i..<senderEnd))
+        var fields = FieldScanner(line: line, from: senderEnd, end: line.count)
+        while let field = fields.next() {
+            switch field.key {
+            case .host:
+                if arrival.host == nil { arrival.host = field.value; arrival.ip = field.ip }
+            case .user: if arrival.localUser == nil { arrival.localUser = field.value }
+            case .proto: if arrival.proto == nil { arrival.proto = field.value }
+            case .auth: if arrival.auth == nil { arrival.auth = field.value }
+            case .size: if arrival.size == 0 { arrival.size = field.value.decimalValue ?? 0 }
+            case .messageIDHeader, .subject:
+                // Sender-controlled text from here on: only the subject and recipients are read.
+                if field.key == .subject { arrival.subject = field.value }
+                let tail = fields.finishAfterSubject(startingWithSubject: field.key == .subject)
+                if let subject = tail.subject { arrival.subject = subject }
+                arrival.recipients = tail.recipients
+                return .arrival(arrival)
+            case .recipients:
+                arrival.recipients = field.value
+                return .arrival(arrival)
+            default: break
+            }
+        }
+        return .arrival(arrival)
+    }
+
+    // MARK: => -> >> ** ==
+
+    private func parseDelivery(_ line: ByteLine, from i: Int, id: ByteLine, time: Int64, kind: EximLineKind) -> EximEvent {
+        var addressEnd = line.firstIndex(of: 0x20, from: i) ?? line.count
+        // "** addr: error" and "== addr: error" may follow the address with a colon directly.
+        if (kind == .failure || kind == .deferral), addressEnd > i + 1, line[addressEnd - 1] == 0x3A {
+            addressEnd -= 1
+        }
+        guard addressEnd > i else { return .rejected(.badDelivery) }
+        var delivery = EximDelivery(time: time, messageID: id, recipient: line.slice(i..<addressEnd))
+        var fields = FieldScanner(line: line, from: addressEnd, end: line.count)
+        while let field = fields.next() {
+            switch field.key {
+            case .router: if delivery.router == nil { delivery.router = field.value }
+            case .transport: if delivery.transport == nil { delivery.transport = field.value }
+            case .host: if delivery.host == nil { delivery.host = field.value; delivery.ip = field.ip }
+            case .errorText: delivery.error = field.value
+            case .other where kind == .failure || kind == .deferral:
+                // "defer (-53): retry time not reached": the first word that is not a field starts the error.
+                if field.value.count > 0, field.value[0] != 0x3C {
+                    delivery.error = line.slice((field.value.base - line.base)..<line.count)
+                }
+            default: break
+            }
+            if delivery.error != nil { break }
+        }
+        switch kind {
+        case .failure: return .failure(delivery)
+        case .deferral: return .deferral(delivery)
+        default: return .delivery(delivery, kind)
+        }
+    }
+}
+
+extension ByteLine {
+    /// Without one pair of surrounding `<` `>`.
+    var trimmingAngleBrackets: ByteLine {
+        if count >= 2, self[0] == 0x3C, self[count - 1] == 0x3E { return slice(1..<(count - 1)) }
+        return self
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import Logging
+import TailWatchEngine
+
+/// The eximstats driver: exim's mainlog → messages sent, deliveries, failures and deferrals per
+/// hosting account, in `sends`, `smtp`, `failures`, `defers`, `rejects` and the `mail_hourly` rollup.
+///
+/// Attribution (who "sent" a message): `A=…:user@domain` → the domain's owner in `userdomains`;
+/// `A=…:name` → that system user; `P=local…` → `U=`; anything else → `-remote-`. Deliveries,
+/// failures and deferrals belong to the sender of their message, found by message id in memory or
+/// in `sends` (so an arrival in an earlier batch, or before a restart, is still found).
+public final class EximStatsDriver: LogDriver {
+    static let remote = "-remote-"
+    static let unknown = "UNKNOWN"
+
+    private let settings: EximStatsSettings
+    private let logger: Logger
+    private let debug: Bool
+    private let userDomains: UserDomains
+    private var parser: EximLineParser
+    private var names = NameTable()
+    private var senders = SenderCache()
+    private var hours: [HourKey: HourCounts] = [:]
+    private var writer: EximStatsWriter?
+    private var retentionCutoff: Int64 = .min
+    private var lastPurge = Date.distantPast
+    private let remoteID: Int32
+    private let unknownID: Int32
+    private let noDomainID: Int32
+
+    /// Lines seen by kind since start (for `--status`, tests and the corpus check).
+    public private(set) var lineCounts = [Int](repeating: 0, count: EximLineKind.allCases.count)
+
+    public static let descriptor = DriverDescriptor(
+        name: "eximstats", version: "1.0.0",
+        summary: "exim mainlog → messages sent, delivered, failed and deferred per account (tailwatch-report mail)",
+        migrations: MigrationSet(module: "EximStats", files: embeddedMigrationFiles)
+    ) { section, engine throws(ConfigError) in
+        let settings = try EximStatsSettings(section)
+        return ConfiguredDriver(enabled: settings.enabled, sources: [.file(settings.log)]) { context in
+            try EximStatsDriver(settings: settings, context: context)
+        }
+    }
+
+    public init(settings: EximStatsSettings, context: DriverContext) throws {
+        self.settings = settings
+        self.logger = context.logger
+        self.debug = context.debug
+        self.userDomains = try UserDomains.load(path: context.settings.userdomains)
+        self.parser = EximLineParser(timezone: context.settings.timezone)
+        remoteID = names.id(for: Self.remote)
+        unknownID = names.id(for: Self.unknown)
+        noDomainID = names.id(for: "")
+    }
+
+    public func open(_ db: Database) throws {
+        writer = try EximStatsWriter(db)
+        updateCutoff(now: Date())
+        logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
+    }
+
+    public func close() { writer = nil }
+
+    private func updateCutoff(now: Date) {
+        retentionCutoff = settings.retentionDays == 0 ? .min : Int64(now.timeIntervalSince1970) - Int64(settings.retentionDays) * 86400
+    }
+
+    // MARK: Lines
+
+    public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
+        let event = parser.parse(line)
+        switch event {
+        case .arrival(let a):
+            guard keep(a.time) else { return .ignored }
+            count(.arrival)
+            let sender = attribute(a)
+            senders.remember(sender, for: MessageKey(a.messageID))
+            try writer!.send(a, user: names[sender.user], domain: names[sender.domain])
+            hours[HourKey(user: sender.user, domain: sender.domain, hour: a.time - a.time % 3600), default: HourCounts()].sent += 1
+            hours[HourKey(user: sender.user, domain: sender.domain, hour: a.time - a.time % 3600), default: HourCounts()].sentBytes += a.size
+            if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
+            return .stored(events: 1)
+        case .delivery(let d, let kind):
+            guard keep(d.time) else { return .ignored }
+            count(kind)
+            let sender = try senderOf(d.messageID)
+            let flag: StaticString = kind == .delivery ? "=>" : kind == .additionalDelivery ? "->" : ">>"
+            try writer!.delivery(d, kind: flag, user: names[sender.user], domain: names[sender.domain])
+            hours[HourKey(user: sender.user, domain: sender.domain, hour: d.time - d.time % 3600), default: HourCounts()].delivered += 1
+            if debug { logger.debug("[debug] \(flag) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
+            return .stored(events: 1)
+        case .failure(let d), .deferral(let d):
+            let deferred: Bool
+            if case .deferral = event { deferred = true } else { deferred = false }
+            guard keep(d.time) else { return .ignored }
+            count(deferred ? .deferral : .failure)
+            let sender = try senderOf(d.messageID)
+            try writer!.problem(d, deferred: deferred, user: names[sender.user], domain: names[sender.domain])
+            let key = HourKey(user: sender.user, domain: sender.domain, hour: d.time - d.time % 3600)
+            if deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
+            if debug { logger.debug("[debug] \(deferred ? "==" : "**") \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
+            return .stored(events: 1)
+        case .rejectedRecipient(let r):
+            guard keep(r.time) else { return .ignored }
+            count(.rejectedRecipient)
+            try writer!.reject(r)
+            return .stored(events: 1)
+        case .ignored(let kind):
+            count(kind)
+            return .ignored
+        case .rejected(let reason):
+            count(.rejected)
+            return .rejected(reason)
+        }
+    }
+
+    @inline(__always) private func count(_ kind: EximLineKind) { lineCounts[kind.rawValue] += 1 }
+
+    @inline(__always) private func keep(_ time: Int64) -> Bool {
+        if time >= retentionCutoff { return true }
+        count(.tooOld)
+        return false
+    }
+
+    /// Who a message is attributed to; see the type's documentation.
+    private func attribute(_ a: EximArrival) -> SenderCache.Sender {
+        let senderDomain = Self.domain(of: a.sender).map { names.id(for: $0) } ?? noDomainID
+        if let id = a.authID {
+            if let at = id.lastIndex(of: 0x40) {
+                let domain = id.slice((at + 1)..<id.count)
+                let domainID = names.id(for: domain)
+                if let owner = userDomains.userIndex(forDomain: domain) {
+                    return .init(user: names.id(for: userDomains.users[Int(owner)]), domain: domainID)
+                }
+                return .init(user: unknownID, domain: domainID)
+            }
+            return .init(user: names.id(for: id), domain: senderDomain)
+        }
+        if let proto = a.proto, proto.hasPrefix("local") {
+            return .init(user: a.localUser.map { names.id(for: $0) } ?? unknownID, domain: senderDomain)
+        }
+        return .init(user: remoteID, domain: senderDomain)
+    }
+
+    static func domain(of address: ByteLine) -> ByteLine? {
+        let a = address.trimmingAngleBrackets
+        guard let at = a.lastIndex(of: 0x40), at + 1 < a.count else { return nil }
+        return a.slice((at + 1)..<a.count)
+    }
+
+    private func senderOf(_ messageID: ByteLine) throws -> SenderCache.Sender {
+        let key = MessageKey(messageID)
+        if let known = senders.sender(of: key) { return known }
+        let found: SenderCache.Sender
+        if let row = try writer!.sender(of: messageID) {
+            found = .init(user: names.id(for: row.user), domain: names.id(for: row.domain))
+        } else {
+            found = .init(user: unknownID, domain: noDomainID)
+        }
+        senders.remember(found, for: key)
+        return found
+    }
+
+    // MARK: Batches
+
+    public func flush(_ db: Database) throws {
+        guard let writer, !hours.isEmpty else { return }
+        for (key, counts) in hours {
+            try writer.addHour(user: names[key.user], domain: names[key.domain], hour: key.hour, counts)
+        }
+        hours.removeAll(keepingCapacity: true)
+    }
+
+    public func rollback() {
+        hours.removeAll(keepingCapacity: true)
+        // Cached senders of rolled-back arrivals are harmless: the same lines are read again and
+        // attributed the same way.
+    }
+
+    /// Hourly (and at start): drop rows older than `retention_days`.
+    public func tick(_ db: Database, now: Date) throws {
+        updateCutoff(now: now)
+        guard settings.retentionDays > 0, now.timeIntervalSince(lastPurge) >= 3600 else { return }
+        lastPurge = now
+        var removed = 0
+        for table in ["sends", "smtp", "failures", "defers", "rejects"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE time < ?", arguments: [retentionCutoff])
+            removed += db.changesCount
+        }
+        try db.execute(sql: "DELETE FROM mail_hourly WHERE hour < ?", arguments: [retentionCutoff - retentionCutoff % 3600])
+        if removed > 0 { logger.info("purged \(removed) rows older than \(settings.retentionDays) days") }
+    }
+}
+
+extension ByteLine {
+    func lastIndex(of byte: UInt8) -> Int? {
+        var i = count - 1
+        while i >= 0 {
+            if self[i] == byte { return i }
+            i -= 1
+        }
+        return nil
+    }
+
+    func hasPrefix(_ literal: StaticString, caseSensitive: Bool = true) -> Bool { matches(literal, at: 0) }
+}

@@ -1,0 +1,138 @@
+import GRDB
+import TailWatchEngine
+
+/// The eximstats driver's prepared statements: one per row shape, bound from the line's bytes.
+final class EximStatsWriter {
+    private let insertSend: PreparedStatement
+    private let insertDelivery: PreparedStatement
+    private let insertFailure: PreparedStatement
+    private let insertDefer: PreparedStatement
+    private let insertReject: PreparedStatement
+    private let findSender: PreparedStatement
+    private let upsertHour: PreparedStatement
+
+    init(_ db: Database) throws {
+        insertSend = try PreparedStatement(db, sql: """
+            INSERT INTO sends (time, msgid, user, domain, sender, size, host, ip, protocol, auth, local_user, subject, recipients)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insertDelivery = try PreparedStatement(db, sql: """
+            INSERT INTO smtp (time, msgid, user, domain, kind, recipient, router, transport, host, ip)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insertFailure = try PreparedStatement(db, sql: """
+            INSERT INTO failures (time, msgid, user, domain, recipient, router, transport, host, ip, error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insertDefer = try PreparedStatement(db, sql: """
+            INSERT INTO defers (time, msgid, user, domain, recipient, router, transport, host, ip, error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insertReject = try PreparedStatement(db, sql: """
+            INSERT INTO rejects (time, host, ip, sender, recipient, reason) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        findSender = try PreparedStatement(db, sql: "SELECT user, domain FROM sends WHERE msgid = ? ORDER BY id DESC LIMIT 1")
+        upsertHour = try PreparedStatement(db, sql: """
+            INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (user, domain, hour) DO UPDATE SET
+                sent = sent + excluded.sent, sent_bytes = sent_bytes + excluded.sent_bytes,
+                delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
+                deferred = deferred + excluded.deferred
+            """)
+    }
+
+    func send(_ a: EximArrival, user: String, domain: String) throws {
+        let s = insertSend
+        s.bind(1, a.time)
+        s.bind(2, a.messageID)
+        s.bind(3, user)
+        s.bind(4, domain)
+        s.bind(5, a.sender)
+        s.bind(6, a.size)
+        s.bind(7, a.host)
+        s.bind(8, a.ip)
+        s.bind(9, a.proto)
+        s.bind(10, a.auth)
+        s.bind(11, a.localUser)
+        s.bind(12, a.subject)
+        s.bind(13, a.recipients)
+        try s.run()
+    }
+
+    func delivery(_ d: EximDelivery, kind: StaticString, user: String, domain: String) throws {
+        let s = insertDelivery
+        s.bind(1, d.time)
+        s.bind(2, d.messageID)
+        s.bind(3, user)
+        s.bind(4, domain)
+        s.bind(5, kind.description)
+        s.bind(6, d.recipient)
+        s.bind(7, d.router)
+        s.bind(8, d.transport)
+        s.bind(9, d.host)
+        s.bind(10, d.ip)
+        try s.run()
+    }
+
+    /// A failure (`**`) or a deferral (`==`).
+    func problem(_ d: EximDelivery, deferred: Bool, user: String, domain: String) throws {
+        let s = deferred ? insertDefer : insertFailure
+        s.bind(1, d.time)
+        s.bind(2, d.messageID)
+        s.bind(3, user)
+        s.bind(4, domain)
+        s.bind(5, d.recipient)
+        s.bind(6, d.router)
+        s.bind(7, d.transport)
+        s.bind(8, d.host)
+        s.bind(9, d.ip)
+        s.bind(10, d.error)
+        try s.run()
+    }
+
+    func reject(_ r: EximRejection) throws {
+        let s = insertReject
+        s.bind(1, r.time)
+        s.bind(2, r.host)
+        s.bind(3, r.ip)
+        s.bind(4, r.sender)
+        s.bind(5, r.recipient)
+        s.bind(6, r.reason)
+        try s.run()
+    }
+
+    /// The account and domain recorded for a message's arrival, if it is in the table.
+    func sender(of messageID: ByteLine) throws -> (user: String, domain: String)? {
+        findSender.bind(1, messageID)
+        return try findSender.queryRow { row in (row.text(0) ?? "UNKNOWN", row.text(1) ?? "") }
+    }
+
+    func addHour(user: String, domain: String, hour: Int64, _ c: HourCounts) throws {
+        let s = upsertHour
+        s.bind(1, user)
+        s.bind(2, domain)
+        s.bind(3, hour)
+        s.bind(4, c.sent)
+        s.bind(5, c.sentBytes)
+        s.bind(6, c.delivered)
+        s.bind(7, c.failed)
+        s.bind(8, c.deferred)
+        try s.run()
+    }
+}
+
+/// Counts for one account, domain and hour, summed in memory over a batch.
+struct HourCounts {
+    var sent: Int64 = 0
+    var sentBytes: Int64 = 0
+    var delivered: Int64 = 0
+    var failed: Int64 = 0
+    var deferred: Int64 = 0
+}
+
+struct HourKey: Hashable {
+    var user: Int32
+    var domain: Int32
+    var hour: Int64
+}

@@ -1,0 +1,33 @@
+/// Who sent each recent message, so a delivery line can be attributed without a database lookup.
+///
+/// Why two generations: deliveries follow their arrival within seconds to days; keeping the last
+/// `generationSize`…2×`generationSize` messages bounds memory (about 80 bytes each) while nearly
+/// every delivery is found here. A miss falls back to the `sends` table.
+struct SenderCache {
+    struct Sender: Equatable {
+        var user: Int32
+        var domain: Int32
+    }
+
+    private var current: [MessageKey: Sender] = [:]
+    private var previous: [MessageKey: Sender] = [:]
+    private let generationSize: Int
+
+    init(generationSize: Int = 100_000) {
+        self.generationSize = generationSize
+        current.reserveCapacity(generationSize)
+    }
+
+    @inline(__always) func sender(of key: MessageKey) -> Sender? {
+        current[key] ?? previous[key]
+    }
+
+    @inline(__always) mutating func remember(_ sender: Sender, for key: MessageKey) {
+        if current.count >= generationSize {
+            previous = current
+            current = [:]
+            current.reserveCapacity(generationSize)
+        }
+        current[key] = sender
+    }
+}

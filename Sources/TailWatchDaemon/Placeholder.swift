@@ -1,0 +1,1 @@
+public enum TailWatchDaemonMain { public static func main() {} }

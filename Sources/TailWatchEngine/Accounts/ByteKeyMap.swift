@@ -1,0 +1,86 @@
+/// A hash map from byte strings (compared ASCII-case-insensitively) to small values, looked up
+/// straight from a `ByteLine` without building a `String`.
+///
+/// Why: the drivers look up a domain or user for almost every line; a `Dictionary<String, _>`
+/// lookup would first allocate a `String` from the line's bytes.
+public struct ByteKeyMap<Value> {
+    private var keys: [[UInt8]] = []
+    private var values: [Value] = []
+    private var slots: [Int32]
+    private var mask: Int
+
+    public init(capacity: Int = 16) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = Array(repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    public var count: Int { keys.count }
+
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
+
+    @inline(__always) static func hash(_ line: ByteLine) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in 0..<line.count {
+            h ^= UInt64(lower(line[i]))
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    @inline(__always) private func equal(_ key: [UInt8], _ line: ByteLine) -> Bool {
+        guard key.count == line.count else { return false }
+        for i in 0..<line.count where Self.lower(key[i]) != Self.lower(line[i]) { return false }
+        return true
+    }
+
+    /// The value stored for these bytes.
+    @inline(__always) public func value(for line: ByteLine) -> Value? {
+        var slot = Self.hash(line) & mask
+        while true {
+            let index = slots[slot]
+            if index < 0 { return nil }
+            if equal(keys[Int(index)], line) { return values[Int(index)] }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    public func value(for key: String) -> Value? {
+        withByteLine(key) { value(for: $0) }
+    }
+
+    /// Sets the value for `key` (replacing an earlier one).
+    public mutating func set(_ value: Value, for key: String) {
+        withByteLine(key) { line in
+            var slot = Self.hash(line) & mask
+            while true {
+                let index = slots[slot]
+                if index < 0 { break }
+                if equal(keys[Int(index)], line) {
+                    values[Int(index)] = value
+                    return
+                }
+                slot = (slot + 1) & mask
+            }
+            slots[slot] = Int32(keys.count)
+            keys.append(Array(UnsafeBufferPointer(start: line.base, count: line.count)))
+            values.append(value)
+        }
+        if keys.count * 2 > slots.count { grow() }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = Array(repeating: -1, count: size)
+        mask = size - 1
+        for (index, key) in keys.enumerated() {
+            key.withUnsafeBufferPointer { buffer in
+                let line = ByteLine(base: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: buffer.count)
+                var slot = Self.hash(line) & mask
+                while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = Int32(index)
+            }
+        }
+    }
+}

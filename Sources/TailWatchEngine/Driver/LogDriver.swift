@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import Logging
+
+/// A driver as the engine runs it: it reads lines, applies their effect to the open batch
+/// transaction, and writes what it aggregated when the batch commits.
+///
+/// Guarantees the engine gives:
+/// - every call happens on the engine's one thread, in this order: `open`, then any number of
+///   `ingest`/`flush`/`rollback`/`tick`, then `close`;
+/// - `ingest` is only called inside an open write transaction on the connection given to `open`,
+///   and the positions of the lines it was given commit in the same transaction as its writes and
+///   whatever `flush` writes, or none of them do;
+/// - after a failed commit the engine calls `rollback()`, rewinds the files to their committed
+///   positions and hands the same lines again later.
+///
+/// What a driver must guarantee: `ingest` never throws for bad input (it returns `.rejected`), only
+/// for a database failure; it keeps nothing from a `ByteLine` past the call without copying it.
+public protocol LogDriver: AnyObject {
+    /// Prepares statements and loads state; called once after migrations, outside a transaction.
+    func open(_ db: Database) throws
+    /// One complete line (without its newline) from `source`, inside the open transaction.
+    func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome
+    /// Writes what the batch aggregated in memory; called inside the commit's transaction.
+    func flush(_ db: Database) throws
+    /// Forgets what was ingested since the last successful commit.
+    func rollback()
+    /// Periodic work (retention, rollups); called inside a transaction of its own about every second.
+    func tick(_ db: Database, now: Date) throws
+    /// Releases statements; called once, outside a transaction.
+    func close()
+}
+
+public extension LogDriver {
+    func flush(_ db: Database) throws {}
+    func rollback() {}
+    func tick(_ db: Database, now: Date) throws {}
+    func close() {}
+}
+
+/// Everything a driver is given when the engine builds it on its own thread.
+public struct DriverContext: Sendable {
+    public let settings: EngineSettings
+    public let logger: Logger
+    /// `--debug`: log a debug line for each event written.
+    public let debug: Bool
+
+    public init(settings: EngineSettings, logger: Logger, debug: Bool) {
+        self.settings = settings
+        self.logger = logger
+        self.debug = debug
+    }
+}
+
+/// A driver after its configuration table was read: whether it runs, what it tails, and how to
+/// build it on the engine's thread.
+public struct ConfiguredDriver: Sendable {
+    public let enabled: Bool
+    public let sources: [LogSource]
+    public let make: @Sendable (DriverContext) throws -> any LogDriver
+
+    public init(enabled: Bool, sources: [LogSource], make: @escaping @Sendable (DriverContext) throws -> any LogDriver) {
+        self.enabled = enabled
+        self.sources = sources
+        self.make = make
+    }
+}
+
+/// How a driver presents itself to the engine before it runs: name, version, schema, and how to read
+/// its configuration table. The daemon registers these in one list; the engine knows none by name.
+public struct DriverDescriptor: Sendable {
+    /// The config table's name, the log label, and the key of its checkpoints.
+    public let name: String
+    public let version: String
+    /// One line for `--version=long` and `--driver-docs`.
+    public let summary: String
+    public let migrations: MigrationSet
+    public let configure: @Sendable (ConfigSection, EngineSettings) throws(ConfigError) -> ConfiguredDriver
+
+    public init(
+        name: String, version: String, summary: String, migrations: MigrationSet,
+        configure: @escaping @Sendable (ConfigSection, EngineSettings) throws(ConfigError) -> ConfiguredDriver
+    ) {
+        self.name = name
+        self.version = version
+        self.summary = summary
+        self.migrations = migrations
+        self.configure = configure
+    }
+}

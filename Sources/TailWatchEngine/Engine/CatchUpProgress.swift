@@ -1,0 +1,44 @@
+import Foundation
+
+/// "1.2 GiB of 3.4 GiB (35%), 1.31M lines/s" on standard error while `--once` catches up, redrawn
+/// in place twice a second. Only used when standard error is a terminal.
+final class CatchUpProgress {
+    private let total: Int64
+    private let started = Date()
+    private var startOffsets: Int64? = nil
+    private var lastDraw = Date.distantPast
+    private var drew = false
+
+    init(total: Int64) {
+        self.total = total
+    }
+
+    func update(read offsets: Int64, lines: Int) {
+        if startOffsets == nil { startOffsets = offsets }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.5, total > 0 else { return }
+        lastDraw = now
+        let done = max(0, offsets - (startOffsets ?? 0))
+        let elapsed = max(0.001, now.timeIntervalSince(started))
+        let percent = min(100, Int(Double(done) * 100 / Double(total)))
+        let rate = Double(lines) / elapsed
+        let line = "\r\(Self.size(done)) of \(Self.size(total)) (\(percent)%), \(String(format: "%.2fM", rate / 1e6)) lines/s   "
+        FileHandle.standardError.write(Data(line.utf8))
+        drew = true
+    }
+
+    func finish() {
+        if drew { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func size(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

@@ -1,0 +1,379 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The loop at the heart of `tailwatchd`: tail every file of every enabled driver, hand each line to
+/// its driver inside an open write transaction, and commit the drivers' effects together with the
+/// files' new positions.
+///
+/// The exactly-once argument, in full: a line's effect is written inside transaction T; the file's
+/// position past that line is written inside the same T; SQLite makes T atomic and durable once
+/// committed. After a crash, the engine restarts from the committed positions, so lines of an
+/// uncommitted T are read again and lines of a committed T are not. Every file-level event
+/// (rotation, truncation) is decided by `TailedFile` at end of file, by content, never by name.
+///
+/// Threading: an engine is built and run on one thread (the daemon gives it its own); other threads
+/// reach it only through `EngineControl`.
+public final class Engine {
+    private let settings: EngineSettings
+    private let queue: DatabaseQueue
+    private let logger: Logger
+    private let options: EngineOptions
+    private let control: EngineControl
+    private let runtimes: [DriverRuntime]
+    private var files: [TailedFile] = []
+    /// Index into `runtimes` for each entry of `files`.
+    private var fileDriver: [Int] = []
+    private let watcher: FileWatcher
+    private let warnings = RateLimitedWarnings()
+    private var inTransaction = false
+    private var batchEvents = 0
+    private var batchStarted = Date()
+    private var traceRemaining: Int
+    private var nextFileID = 0
+    private var lastRescan = Date.distantPast
+    private var lastTick = Date.distantPast
+
+    /// Builds every enabled driver on the calling thread and opens them on `database`.
+    public init(
+        settings: EngineSettings, database: DatabaseQueue, drivers: [(name: String, configured: ConfiguredDriver)],
+        options: EngineOptions, control: EngineControl, logger: Logger, driverLogger: (String) -> Logger
+    ) throws {
+        self.settings = settings
+        self.queue = database
+        self.logger = logger
+        self.options = options
+        self.control = control
+        self.traceRemaining = options.traceLines
+        self.watcher = FileWatcher(wake: control.wakeHandle)
+        var runtimes: [DriverRuntime] = []
+        for (name, configured) in drivers where configured.enabled {
+            let driverLog = driverLogger(name)
+            let context = DriverContext(settings: settings, logger: driverLog, debug: options.debug)
+            let driver = try configured.make(context)
+            runtimes.append(DriverRuntime(name: name, driver: driver, configured: configured, logger: driverLog))
+        }
+        self.runtimes = runtimes
+        try queue.inDatabase { db in
+            for runtime in runtimes { try runtime.driver.open(db) }
+        }
+        try queue.inDatabase { db in try loadFiles(db) }
+    }
+
+    deinit {
+        for runtime in runtimes { runtime.driver.close() }
+    }
+
+    // MARK: Files
+
+    private func loadFiles(_ db: Database) throws {
+        files = []
+        fileDriver = []
+        for (index, runtime) in runtimes.enumerated() {
+            let saved = try loadCheckpoints(db, driver: runtime.name)
+            for (sourceIndex, source) in runtime.configured.sources.enumerated() {
+                for path in expand(source) {
+                    addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: saved[path])
+                }
+            }
+        }
+        lastRescan = Date()
+    }
+
+    private func addFile(path: String, driver index: Int, sourceIndex: Int, checkpoint: Checkpoint?) {
+        let runtime = runtimes[index]
+        let file = TailedFile(
+            path: path, source: SourceFile(id: nextFileID, path: path, sourceIndex: sourceIndex),
+            maxLine: settings.maxLineBytes
+        ) { [logger = runtime.logger] notice in
+            switch notice {
+            case .truncated, .positionLost, .readError: logger.warning("\(notice)")
+            default: logger.info("\(notice)")
+            }
+        }
+        nextFileID += 1
+        file.resume(from: checkpoint)
+        files.append(file)
+        fileDriver.append(index)
+        watcher.watch(folder: (path as NSString).deletingLastPathComponent)
+    }
+
+    private func expand(_ source: LogSource) -> [String] {
+        switch source {
+        case .file(let path):
+            return [path]
+        case .folder(let folder, let pattern):
+            watcher.watch(folder: folder)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+            let matching = names.filter { fnmatch(pattern, $0, 0) == 0 && !Self.isCompressed($0) }
+            let set = Set(matching)
+            return matching.filter { name in
+                // A rotated copy of another matching log is read through that log, not on its own.
+                !set.contains { other in other != name && RotatedSiblings.isRotatedName(name, of: other) }
+            }.sorted().map { (folder as NSString).appendingPathComponent($0) }
+        }
+    }
+
+    private static func isCompressed(_ name: String) -> Bool {
+        [".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4"].contains { name.hasSuffix($0) }
+    }
+
+    /// Picks up files that appeared in watched folders since the last scan.
+    private func rescanFolders() {
+        lastRescan = Date()
+        for (index, runtime) in runtimes.enumerated() {
+            for (sourceIndex, source) in runtime.configured.sources.enumerated() {
+                guard case .folder = source else { continue }
+                for path in expand(source) where !files.indices.contains(where: { fileDriver[$0] == index && files[$0].path == path }) {
+                    runtime.logger.info("new log \(path); reading it from the start")
+                    addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: nil)
+                }
+            }
+        }
+    }
+
+    private func loadCheckpoints(_ db: Database, driver: String) throws -> [String: Checkpoint] {
+        var result: [String: Checkpoint] = [:]
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT path, device, inode, offset, head_length, head_hash, tail_length, tail_hash
+            FROM checkpoints WHERE driver = ?
+            """, arguments: [driver])
+        for row in rows {
+            let device: Int64 = row["device"], inode: Int64 = row["inode"], headHash: Int64 = row["head_hash"], tailHash: Int64 = row["tail_hash"]
+            result[row["path"]] = Checkpoint(
+                device: UInt64(bitPattern: device), inode: UInt64(bitPattern: inode), offset: row["offset"],
+                head: ContentHash(length: row["head_length"], hash: UInt64(bitPattern: headHash)),
+                tail: ContentHash(length: row["tail_length"], hash: UInt64(bitPattern: tailHash)))
+        }
+        return result
+    }
+
+    // MARK: Running
+
+    /// Runs until caught up (`--once`), a stop or a reload is requested. Everything read is committed
+    /// before it returns; a failure to commit is retried (daemon) or thrown (`--once`).
+    public func run() throws -> EngineExit {
+        try queue.inDatabase { db in try runLoop(db) }
+    }
+
+    /// What each driver did since this engine started.
+    public var summaries: [DriverSummary] {
+        runtimes.map { DriverSummary(driver: $0.name, linesRead: $0.total.linesRead, events: $0.total.events, ignored: $0.total.ignored, rejected: $0.total.rejected) }
+    }
+
+    private func runLoop(_ db: Database) throws -> EngineExit {
+        try tickDrivers(db)
+        let progress = options.showProgress ? CatchUpProgress(total: files.reduce(0) { $0 + $1.bytesBehind }) : nil
+        var failures = 0
+        while true {
+            do {
+                var moreToRead = false
+                for index in files.indices {
+                    if try pump(db, fileIndex: index) { moreToRead = true }
+                    if inTransaction && Date().timeIntervalSince(batchStarted) * 1000 >= Double(settings.batchIntervalMilliseconds) {
+                        try commit(db)
+                    }
+                    if control.stopRequested { break }
+                }
+                progress?.update(read: files.reduce(0) { $0 + $1.consumedOffset }, lines: runtimes.reduce(0) { $0 + $1.total.linesRead + $1.pending.linesRead })
+                if !moreToRead || control.stopRequested { try commit(db) }
+                failures = 0
+                if control.stopRequested {
+                    progress?.finish()
+                    return .finished
+                }
+                if control.takeReload() {
+                    try commit(db)
+                    return .reloadRequested
+                }
+                if options.once && !moreToRead {
+                    try tickDrivers(db)
+                    progress?.finish()
+                    return .finished
+                }
+                if !options.once, Date().timeIntervalSince(lastTick) >= 1 {
+                    try commit(db)
+                    try tickDrivers(db)
+                }
+                if moreToRead { continue }
+                let wake = watcher.wait(milliseconds: settings.pollIntervalMilliseconds)
+                if wake == .changed || Date().timeIntervalSince(lastRescan) >= 10 {
+                    rescanFolders()
+                }
+            } catch {
+                try abandonBatch(db, after: error)
+                failures += 1
+                if options.once { throw error }
+                let delay = min(30.0, pow(2.0, Double(min(failures, 5))))
+                logger.error("commit failed: \(error); positions were not advanced, retrying in \(Int(delay)) s")
+                _ = watcher.wait(milliseconds: Int(delay * 1000))
+                if control.stopRequested { return .finished }
+            }
+        }
+    }
+
+    /// Reads one file as far as the batch allows. Returns true when it may have more right away.
+    private func pump(_ db: Database, fileIndex: Int) throws -> Bool {
+        let file = files[fileIndex]
+        let runtime = runtimes[fileDriver[fileIndex]]
+        let onLine: (ByteLine, Int64) throws -> Bool = { line, offset in
+            try self.handle(line, at: offset, of: file, runtime: runtime, db: db)
+        }
+        let onOverlong: (Int64) -> Void = { offset in
+            runtime.pending.linesRead += 1
+            self.reject(.overlong, runtime: runtime, path: file.path, offset: offset, line: nil)
+        }
+        switch try file.pump(budget: 4 << 20, onLine: onLine, onOverlong: onOverlong) {
+        case .paused:
+            return true
+        case .endOfFile:
+            return try file.checkAtEndOfFile(onLine: onLine, onOverlong: onOverlong)
+        }
+    }
+
+    /// The per-line hot path. Returns false when the batch is full (commit before reading on).
+    @inline(__always)
+    private func handle(_ line: ByteLine, at offset: Int64, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
+        if !inTransaction { try begin(db) }
+        runtime.pending.linesRead += 1
+        if traceRemaining > 0 {
+            traceRemaining -= 1
+            runtime.logger.trace("\(file.path):\(offset): \(RateLimitedWarnings.printable(line, limit: 300))")
+        }
+        if line.containsNUL {
+            reject(.nulByte, runtime: runtime, path: file.path, offset: offset, line: line)
+            return true
+        }
+        switch try runtime.driver.ingest(line, from: file.source) {
+        case .stored(let events):
+            runtime.pending.events += events
+            batchEvents += events
+        case .ignored:
+            runtime.pending.ignored += 1
+        case .rejected(let reason):
+            reject(reason, runtime: runtime, path: file.path, offset: offset, line: line)
+        }
+        if batchEvents >= settings.batchEvents {
+            try commit(db)
+            return false
+        }
+        return true
+    }
+
+    private func reject(_ reason: RejectReason, runtime: DriverRuntime, path: String, offset: Int64, line: ByteLine?) {
+        runtime.pending.rejected += 1
+        var entry = runtime.pending.rejectedByReason[reason] ?? (0, path, offset)
+        entry.count += 1
+        entry.path = path
+        entry.offset = offset
+        runtime.pending.rejectedByReason[reason] = entry
+        warnings.rejected(reason, path: path, offset: offset, line: line, logger: runtime.logger)
+    }
+
+    private func begin(_ db: Database) throws {
+        try db.beginTransaction(.immediate)
+        inTransaction = true
+        batchEvents = 0
+        batchStarted = Date()
+    }
+
+    // MARK: Committing
+
+    /// Commits the open batch: the drivers' aggregates, every moved file position, and the counters.
+    private func commit(_ db: Database) throws {
+        let moved = files.indices.compactMap { index -> (Int, Checkpoint)? in
+            guard let here = files[index].checkpointHere(), here != files[index].committed else { return nil }
+            return (index, here)
+        }
+        guard inTransaction || !moved.isEmpty else { return }
+        if !inTransaction { try begin(db) }
+        for runtime in runtimes { try runtime.driver.flush(db) }
+        let now = Int64(Date().timeIntervalSince1970)
+        for (index, checkpoint) in moved {
+            try save(checkpoint, for: files[index], driver: runtimes[fileDriver[index]].name, now: now, db: db)
+        }
+        for runtime in runtimes where !runtime.pending.isZero {
+            try saveCounters(runtime, now: now, db: db)
+        }
+        try db.commit()
+        inTransaction = false
+        batchEvents = 0
+        for (index, checkpoint) in moved { files[index].committed = checkpoint }
+        for runtime in runtimes {
+            runtime.total.linesRead += runtime.pending.linesRead
+            runtime.total.events += runtime.pending.events
+            runtime.total.ignored += runtime.pending.ignored
+            runtime.total.rejected += runtime.pending.rejected
+            runtime.pending = DriverCounters()
+        }
+    }
+
+    /// Writes a file's position, refusing to overwrite a position another process moved.
+    private func save(_ checkpoint: Checkpoint, for file: TailedFile, driver: String, now: Int64, db: Database) throws {
+        let arguments: StatementArguments = [
+            driver, file.path, Int64(bitPattern: checkpoint.device), Int64(bitPattern: checkpoint.inode), checkpoint.offset,
+            checkpoint.head.length, Int64(bitPattern: checkpoint.head.hash), checkpoint.tail.length,
+            Int64(bitPattern: checkpoint.tail.hash), now,
+        ]
+        if let previous = file.committed {
+            try db.execute(sql: """
+                UPDATE checkpoints SET device = ?3, inode = ?4, offset = ?5, head_length = ?6, head_hash = ?7,
+                    tail_length = ?8, tail_hash = ?9, updated_at = ?10
+                WHERE driver = ?1 AND path = ?2 AND offset = ?11 AND inode = ?12 AND tail_hash = ?13
+                """, arguments: arguments + [previous.offset, Int64(bitPattern: previous.inode), Int64(bitPattern: previous.tail.hash)])
+            if db.changesCount != 1 { throw StoreError.checkpointMoved(driver: driver, path: file.path) }
+        } else {
+            do {
+                try db.execute(sql: """
+                    INSERT INTO checkpoints (driver, path, device, inode, offset, head_length, head_hash, tail_length, tail_hash, updated_at)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                    """, arguments: arguments)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError.checkpointMoved(driver: driver, path: file.path)
+            }
+        }
+    }
+
+    private func saveCounters(_ runtime: DriverRuntime, now: Int64, db: Database) throws {
+        let p = runtime.pending
+        try db.execute(sql: """
+            INSERT INTO driver_stats (driver, lines_read, events_written, lines_ignored, lines_rejected, last_commit)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (driver) DO UPDATE SET lines_read = lines_read + excluded.lines_read,
+                events_written = events_written + excluded.events_written,
+                lines_ignored = lines_ignored + excluded.lines_ignored,
+                lines_rejected = lines_rejected + excluded.lines_rejected,
+                last_commit = excluded.last_commit
+            """, arguments: [runtime.name, p.linesRead, p.events, p.ignored, p.rejected, now])
+        for (reason, entry) in p.rejectedByReason {
+            try db.execute(sql: """
+                INSERT INTO rejected_lines (driver, reason, count, last_path, last_offset, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (driver, reason) DO UPDATE SET count = count + excluded.count,
+                    last_path = excluded.last_path, last_offset = excluded.last_offset, last_seen = excluded.last_seen
+                """, arguments: [runtime.name, reason.description, entry.count, entry.path, entry.offset, now])
+        }
+    }
+
+    /// After a failed commit: roll back, let drivers forget the batch, and reopen every file at its
+    /// committed position, so the same lines are read again once the database accepts writes.
+    private func abandonBatch(_ db: Database, after error: any Error) throws {
+        if db.isInsideTransaction { try? db.rollback() }
+        inTransaction = false
+        batchEvents = 0
+        for runtime in runtimes {
+            runtime.driver.rollback()
+            runtime.pending = DriverCounters()
+        }
+        try loadFiles(db)
+    }
+
+    private func tickDrivers(_ db: Database) throws {
+        lastTick = Date()
+        for runtime in runtimes {
+            try db.inTransaction(.immediate) {
+                try runtime.driver.tick(db, now: Date())
+                return .commit
+            }
+        }
+    }
+}

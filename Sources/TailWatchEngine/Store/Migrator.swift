@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+
+/// Applies `Migrations/<Module>/NNNN_name.sql` in order, each in its own transaction with its
+/// record in `tailwatch_migrations`, and refuses a database written by a newer binary.
+///
+/// Why not GRDB's `DatabaseMigrator`: the SQL files are the schema's single source and each module
+/// versions its own tables; the refusal message must name the module and both versions.
+struct Migrator {
+    let path: String
+
+    static let bookkeeping = """
+        CREATE TABLE IF NOT EXISTS tailwatch_migrations (
+            module     TEXT    NOT NULL,
+            version    INTEGER NOT NULL,
+            name       TEXT    NOT NULL,
+            applied_at INTEGER NOT NULL,
+            PRIMARY KEY (module, version)
+        )
+        """
+
+    /// Versions already applied, per module; nil when the bookkeeping table is missing.
+    func appliedVersions(_ db: Database) throws -> [String: Int]? {
+        guard try db.tableExists("tailwatch_migrations") else { return nil }
+        var result: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT module, MAX(version) AS v FROM tailwatch_migrations GROUP BY module") {
+            result[row["module"]] = row["v"]
+        }
+        return result
+    }
+
+    func check(_ db: Database, modules: [MigrationSet]) throws {
+        guard let applied = try appliedVersions(db) else {
+            throw StoreError.notATailWatchDatabase(path: path)
+        }
+        try refuseNewer(applied, modules: modules)
+    }
+
+    private func refuseNewer(_ applied: [String: Int], modules: [MigrationSet]) throws {
+        for set in modules {
+            if let version = applied[set.module], version > set.latestVersion {
+                throw StoreError.newerSchema(path: path, module: set.module, databaseVersion: version, binaryVersion: set.latestVersion)
+            }
+        }
+    }
+
+    func migrate(_ db: Database, modules: [MigrationSet]) throws {
+        var applied = try appliedVersions(db)
+        if applied == nil {
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            guard tables.isEmpty else { throw StoreError.notATailWatchDatabase(path: path) }
+            try db.execute(sql: Self.bookkeeping)
+            applied = [:]
+        }
+        try refuseNewer(applied!, modules: modules)
+        for set in modules {
+            let current = applied![set.module] ?? 0
+            for migration in set.migrations where migration.version > current {
+                do {
+                    try db.inTransaction(.immediate) {
+                        try db.execute(sql: migration.sql)
+                        try db.execute(
+                            sql: "INSERT INTO tailwatch_migrations (module, version, name, applied_at) VALUES (?, ?, ?, ?)",
+                            arguments: [set.module, migration.version, migration.name, Int(Date().timeIntervalSince1970)])
+                        return .commit
+                    }
+                } catch {
+                    throw StoreError.migrationFailed(path: path, migration: "\(set.module)/\(migration.name)", reason: Store.describe(error))
+                }
+            }
+        }
+    }
+}

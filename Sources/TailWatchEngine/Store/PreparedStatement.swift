@@ -1,0 +1,87 @@
+import GRDB
+import GRDBSQLite
+
+/// A prepared statement driven through SQLite's C API, for the per-row hot path.
+///
+/// Why not GRDB's `execute(arguments:)`: building `StatementArguments` allocates per row and costs
+/// about half the insert rate (see STYLE.md). Text is bound straight from the line's bytes; SQLite
+/// copies it (`SQLITE_TRANSIENT`), so the borrowed line may go away after `run()`.
+public final class PreparedStatement {
+    private let handle: OpaquePointer
+    private let sql: String
+    private let connection: OpaquePointer
+
+    public init(_ db: Database, sql: String) throws {
+        guard let connection = db.sqliteConnection else {
+            throw StoreError.sqlite(code: SQLITE_MISUSE, message: "database is closed", sql: sql)
+        }
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard code == SQLITE_OK, let statement else {
+            throw StoreError.sqlite(code: code, message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+        }
+        self.handle = statement
+        self.sql = sql
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    @inline(__always) public func bind(_ index: Int32, _ value: Int64) {
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    @inline(__always) public func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    @inline(__always) public func bind(_ index: Int32, _ bytes: ByteLine) {
+        sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+    }
+
+    @inline(__always) public func bind(_ index: Int32, _ bytes: ByteLine?) {
+        if let bytes { bind(index, bytes) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    public func bind(_ index: Int32, _ text: String) {
+        sqlite3_bind_text(handle, index, text, -1, Self.transient)
+    }
+
+    @inline(__always) public func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
+
+    /// Runs the statement to completion (an INSERT, UPDATE or DELETE) and resets it.
+    @inline(__always) public func run() throws {
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(code) }
+    }
+
+    /// Steps once and hands the first row to `row` (nil when there is none); resets afterwards.
+    public func queryRow<T>(_ row: (RowReader) -> T) throws -> T? {
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return row(RowReader(handle: handle)) }
+        guard code == SQLITE_DONE else { throw failure(code) }
+        return nil
+    }
+
+    /// Rows changed by the last `run()`.
+    public var changes: Int { Int(sqlite3_changes(connection)) }
+
+    private func failure(_ code: Int32) -> StoreError {
+        StoreError.sqlite(code: code, message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+    }
+
+    /// Columns of the current row, valid inside `queryRow`'s closure only.
+    public struct RowReader {
+        let handle: OpaquePointer
+        public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+        public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+        public func text(_ column: Int32) -> String? {
+            guard let p = sqlite3_column_text(handle, column) else { return nil }
+            return String(cString: p)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import GRDB
+
+/// Opens TailWatch's one SQLite file: the single writer (the daemon) and read-only connections
+/// (reports, `--status`).
+///
+/// Why WAL with `synchronous=NORMAL`: readers never block the writer and a commit costs no fsync;
+/// a power loss may forget the last commits, but a commit is atomic, and since file positions commit
+/// with their effects, forgotten commits are simply read again.
+public enum Store {
+    /// Opens (creating if needed) the database for writing and brings every module's schema up to date.
+    public static func openWriter(path: String, modules: [MigrationSet]) throws -> DatabaseQueue {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.cannotOpen(path: path, reason: "cannot create folder \(folder): \(error.localizedDescription)")
+            }
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: describe(error))
+        }
+        try queue.inDatabase { db in try Migrator(path: path).migrate(db, modules: modules) }
+        return queue
+    }
+
+    /// Opens an existing database read-only, refusing one whose schema is newer than this binary.
+    public static func openReader(path: String, modules: [MigrationSet]) throws -> DatabaseQueue {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.cannotOpen(path: path, reason: "no such file (has tailwatchd run yet? check 'database' in the config)")
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: describe(error))
+        }
+        try queue.inDatabase { db in try Migrator(path: path).check(db, modules: modules) }
+        return queue
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let db = error as? DatabaseError { return db.message ?? "\(db.resultCode)" }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,27 @@
+/// Why the database could not be used, phrased for the operator who has to fix it.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case cannotOpen(path: String, reason: String)
+    case newerSchema(path: String, module: String, databaseVersion: Int, binaryVersion: Int)
+    case notATailWatchDatabase(path: String)
+    case migrationFailed(path: String, migration: String, reason: String)
+    case sqlite(code: Int32, message: String, sql: String)
+    /// Another process moved a checkpoint this process believed it owned.
+    case checkpointMoved(driver: String, path: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            "cannot open database \(path): \(reason)"
+        case .newerSchema(let path, let module, let db, let bin):
+            "database \(path) was written by a newer TailWatch (\(module) schema version \(db), this binary knows \(bin)); upgrade tailwatchd or point 'database' at another file"
+        case .notATailWatchDatabase(let path):
+            "database \(path) has tables but no TailWatch migrations table; refusing to guess its state (move it away to start afresh)"
+        case .migrationFailed(let path, let migration, let reason):
+            "database \(path): migration \(migration) failed: \(reason)"
+        case .sqlite(let code, let message, let sql):
+            "SQLite error \(code): \(message) (in: \(sql.prefix(80)))"
+        case .checkpointMoved(let driver, let path):
+            "the saved position of \(path) for \(driver) was changed by another process; is a second tailwatchd running on the same database?"
+        }
+    }
+}

@@ -1,0 +1,323 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One log file followed for one driver: reads it in large chunks, hands out complete lines, and
+/// decides at end of file whether it was rotated, truncated or replaced.
+///
+/// Why one place decides rotation: every case (rename + create, copytruncate, truncation in place,
+/// delete and recreate, inode reuse, rotated copies found after a restart) changes what "the next
+/// line" is, and the only safe moment to change it is when the open file has been read to its end.
+///
+/// Positions: `consumedOffset` is always a line boundary just past the last line handed out; it is
+/// what a checkpoint saves. A partial last line stays unread until its newline arrives (or the file
+/// is finished because it was rotated away, when it is handed out as the file's last line).
+final class TailedFile {
+    let path: String
+    let source: SourceFile
+    private let maxLine: Int
+    private let notify: (TailNotice) -> Void
+
+    /// The file being read: `path` itself, or a rotated copy whose unread rest comes first.
+    private(set) var currentPath: String
+    /// Rotated copies to read in full, oldest first, before returning to `path`.
+    private var queue: [String] = []
+    private(set) var fd: Int32 = -1
+    private(set) var identity: FileIdentity?
+
+    private let capacity: Int
+    private let buffer: UnsafeMutablePointer<UInt8>
+    private var start = 0
+    private var end = 0
+    /// File offset of `buffer[0]`.
+    private var bufferFileOffset: Int64 = 0
+    private(set) var consumedOffset: Int64 = 0
+    /// Inside a line longer than `maxLine`: its bytes are dropped until the next newline.
+    private var skipping = false
+    private var head: [UInt8] = []
+    private var reportedWaiting = false
+    private var reportedVanished = false
+    /// The checkpoint that is committed for this file (nil: none yet).
+    var committed: Checkpoint?
+
+    var readOffset: Int64 { bufferFileOffset + Int64(end) }
+
+    init(path: String, source: SourceFile, maxLine: Int, chunk: Int = 1 << 20, notify: @escaping (TailNotice) -> Void) {
+        self.path = path
+        self.source = source
+        self.maxLine = maxLine
+        self.notify = notify
+        self.currentPath = path
+        self.capacity = max(chunk, maxLine + 1)
+        self.buffer = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        buffer.deallocate()
+    }
+
+    // MARK: Opening
+
+    /// Opens the file where `checkpoint` says the driver stopped, looking for the content among the
+    /// rotated copies when `path` no longer holds it.
+    func resume(from checkpoint: Checkpoint?) {
+        committed = checkpoint
+        guard let checkpoint, checkpoint.offset > 0 else {
+            // Nothing consumed yet: prefer the file with the saved inode (an empty file that was
+            // rotated before it was read), else `path`.
+            if let checkpoint, let sibling = RotatedSiblings.of(path).first(where: {
+                $0.identity.device == checkpoint.device && $0.identity.inode == checkpoint.inode
+            }), FileIdentity.of(path: path).map({ !$0.sameFile(as: sibling.identity) }) ?? true {
+                startInRotated(sibling.path, at: 0)
+                return
+            }
+            openPrimary(at: 0, announce: false)
+            return
+        }
+        if let primary = FileIdentity.of(path: path), let pfd = openReadOnly(path) {
+            if fileMatches(pfd, size: primary.size, checkpoint: checkpoint) {
+                adopt(fd: pfd, path: path, at: checkpoint.offset)
+                return
+            }
+            close(pfd)
+        }
+        var matches: [(path: String, identity: FileIdentity)] = []
+        for sibling in RotatedSiblings.of(path) {
+            guard let sfd = openReadOnly(sibling.path) else { continue }
+            if fileMatches(sfd, size: sibling.identity.size, checkpoint: checkpoint) { matches.append(sibling) }
+            close(sfd)
+        }
+        let chosen = matches.first { $0.identity.device == checkpoint.device && $0.identity.inode == checkpoint.inode } ?? matches.last
+        if let chosen {
+            notify(.resumedInRotated(path: path, rotated: chosen.path, offset: checkpoint.offset))
+            startInRotated(chosen.path, at: checkpoint.offset)
+            return
+        }
+        notify(.positionLost(path: path, offset: checkpoint.offset))
+        openPrimary(at: 0, announce: false)
+    }
+
+    /// Reads `rotated` from `offset`, then every newer rotated copy in full, then `path`.
+    private func startInRotated(_ rotated: String, at offset: Int64) {
+        let siblings = RotatedSiblings.of(path)
+        let mtime = siblings.first { $0.path == rotated }?.identity.modified ?? 0
+        queue = siblings.filter { $0.path != rotated && $0.identity.modified >= mtime }.map(\.path)
+        guard let sfd = openReadOnly(rotated) else {
+            openPrimary(at: 0, announce: false)
+            return
+        }
+        adopt(fd: sfd, path: rotated, at: offset)
+    }
+
+    private func openReadOnly(_ p: String) -> Int32? {
+        let f = open(p, O_RDONLY | O_CLOEXEC)
+        return f >= 0 ? f : nil
+    }
+
+    private func openPrimary(at offset: Int64, announce: Bool) {
+        guard let pfd = openReadOnly(path) else {
+            if !reportedWaiting {
+                notify(.waiting(path: path))
+                reportedWaiting = true
+            }
+            closeCurrent()
+            currentPath = path
+            return
+        }
+        if reportedWaiting || announce { notify(.appeared(path: path)) }
+        reportedWaiting = false
+        reportedVanished = false
+        adopt(fd: pfd, path: path, at: offset)
+    }
+
+    private func adopt(fd newFD: Int32, path p: String, at offset: Int64) {
+        closeCurrent()
+        fd = newFD
+        currentPath = p
+        identity = FileIdentity.of(fd: newFD)
+        lseek(newFD, off_t(offset), SEEK_SET)
+        bufferFileOffset = offset
+        start = 0
+        end = 0
+        consumedOffset = offset
+        skipping = false
+        head = preadFully(newFD, count: Checkpoint.headWindow, at: 0)
+    }
+
+    private func closeCurrent() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        identity = nil
+    }
+
+    // MARK: Reading
+
+    enum PumpResult {
+        /// The open file is read to its end (or there is none).
+        case endOfFile
+        /// `onLine` asked to stop (the batch is full); call again to go on.
+        case paused
+    }
+
+    /// Hands out complete lines until end of file, or until `onLine` returns false. `onOverlong`
+    /// is told of each line longer than `maxLine` (whose bytes are skipped, not buffered).
+    func pump(budget: Int, onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) rethrows -> PumpResult {
+        guard fd >= 0 else { return .endOfFile }
+        var readBytes = 0
+        while true {
+            // Complete lines already in the buffer.
+            while start < end {
+                let from = buffer + start
+                guard let hit = memchr(from, 0x0A, end - start) else { break }
+                let newline = UnsafeMutablePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self))
+                let length = newline - from
+                let lineOffset = bufferFileOffset + Int64(start)
+                start += length + 1
+                if skipping {
+                    skipping = false
+                    consumedOffset = bufferFileOffset + Int64(start)
+                    continue
+                }
+                var n = length
+                if n > 0 && from[n - 1] == 0x0D { n -= 1 }
+                consumedOffset = bufferFileOffset + Int64(start)
+                if n > maxLine {
+                    onOverlong(lineOffset)
+                    continue
+                }
+                if try !onLine(ByteLine(base: from, count: n), lineOffset) { return .paused }
+            }
+            // A partial line: drop it once it is too long, otherwise keep it for the next read.
+            if end - start > maxLine {
+                if !skipping {
+                    onOverlong(bufferFileOffset + Int64(start))
+                    skipping = true
+                }
+                bufferFileOffset += Int64(end)
+                start = 0
+                end = 0
+            } else if start > 0 {
+                if end > start { memmove(buffer, buffer + start, end - start) }
+                bufferFileOffset += Int64(start)
+                end -= start
+                start = 0
+            }
+            if readBytes >= budget { return .paused }
+            let n = read(fd, buffer + end, capacity - end)
+            if n > 0 {
+                end += n
+                readBytes += n
+                if head.count < Checkpoint.headWindow && readOffset > Int64(head.count) {
+                    head = preadFully(fd, count: Checkpoint.headWindow, at: 0)
+                }
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { notify(.readError(path: currentPath, errno: errno)) }
+            return .endOfFile
+        }
+    }
+
+    // MARK: End of file
+
+    /// Called when `pump` reached the end of the open file. Decides whether the file was rotated,
+    /// truncated or replaced and switches accordingly. Returns true when there may be more to read.
+    func checkAtEndOfFile(onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) rethrows -> Bool {
+        if currentPath != path {
+            // A rotated copy is finished: go on with the next one, then `path`.
+            try deliverRest(onLine: onLine, onOverlong: onOverlong)
+            if !queue.isEmpty {
+                let next = queue.removeFirst()
+                notify(.readingRotated(path: path, rotated: next))
+                if let nfd = openReadOnly(next) { adopt(fd: nfd, path: next, at: 0) }
+                return true
+            }
+            openPrimary(at: 0, announce: false)
+            return fd >= 0
+        }
+        guard let now = FileIdentity.of(path: path) else {
+            if fd >= 0, !reportedVanished {
+                notify(.vanished(path: path))
+                reportedVanished = true
+            }
+            return false
+        }
+        guard fd >= 0, let identity else {
+            openPrimary(at: 0, announce: true)
+            return fd >= 0
+        }
+        if !now.sameFile(as: identity) {
+            // Renamed or deleted, and a new file is in place. Read what reached the old one meanwhile.
+            while case .paused = try pump(budget: Int.max, onLine: onLine, onOverlong: onOverlong) {}
+            try deliverRest(onLine: onLine, onOverlong: onOverlong)
+            notify(.rotated(path: path))
+            openPrimary(at: 0, announce: false)
+            return true
+        }
+        if now.size < readOffset {
+            // Truncated (copytruncate, or in place). The copy may hold lines we have not read.
+            let probe = checkpointHere()
+            let copy = RotatedSiblings.of(path).last { sibling in
+                guard !sibling.identity.sameFile(as: identity), sibling.identity.size > consumedOffset,
+                      let sfd = openReadOnly(sibling.path) else { return false }
+                defer { close(sfd) }
+                return probe.map { fileMatches(sfd, size: sibling.identity.size, checkpoint: $0) } ?? false
+            }
+            if let copy {
+                notify(.resumedInRotated(path: path, rotated: copy.path, offset: consumedOffset))
+                queue = []
+                let at = consumedOffset
+                if let cfd = openReadOnly(copy.path) { adopt(fd: cfd, path: copy.path, at: at) }
+            } else {
+                notify(.truncated(path: path, offset: readOffset, size: now.size))
+                adopt(fd: dup(fd), path: path, at: 0)
+            }
+            return true
+        }
+        return now.size > readOffset
+    }
+
+    /// Hands out the unterminated rest of a file that will never grow again (it was rotated away).
+    private func deliverRest(onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) rethrows {
+        guard end > start else { return }
+        let lineOffset = bufferFileOffset + Int64(start)
+        var n = end - start
+        let from = buffer + start
+        if from[n - 1] == 0x0D { n -= 1 }
+        let wasSkipping = skipping
+        skipping = false
+        start = end
+        consumedOffset = readOffset
+        if wasSkipping { return }
+        if n > maxLine { onOverlong(lineOffset); return }
+        _ = try onLine(ByteLine(base: from, count: n), lineOffset)
+    }
+
+    // MARK: Checkpoints
+
+    /// Where this file stands now, as it would be committed.
+    func checkpointHere() -> Checkpoint? {
+        guard fd >= 0, let identity else { return nil }
+        let tailStart = max(0, consumedOffset - Int64(Checkpoint.tailWindow))
+        let tail: [UInt8]
+        if tailStart >= bufferFileOffset && consumedOffset <= readOffset {
+            let from = Int(tailStart - bufferFileOffset)
+            tail = Array(UnsafeBufferPointer(start: buffer + from, count: Int(consumedOffset - tailStart)))
+        } else {
+            tail = preadFully(fd, count: Int(consumedOffset - tailStart), at: tailStart)
+        }
+        let headBytes = Array(head.prefix(Checkpoint.headWindow))
+        return Checkpoint(
+            device: identity.device, inode: identity.inode, offset: consumedOffset,
+            head: ContentHash(headBytes), tail: ContentHash(tail))
+    }
+
+    /// Bytes between the committed position and the end of the file being read.
+    var bytesBehind: Int64 {
+        guard let size = identity.flatMap({ _ in FileIdentity.of(fd: fd)?.size }) else { return 0 }
+        return max(0, size - consumedOffset)
+    }
+}

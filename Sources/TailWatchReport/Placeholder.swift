@@ -1,0 +1,1 @@
+public enum TailWatchReportMain { public static func main() {} }

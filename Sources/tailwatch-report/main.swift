@@ -1,0 +1,2 @@
+import TailWatchReport
+TailWatchReportMain.main()

@@ -1,0 +1,2 @@
+import TailWatchDaemon
+TailWatchDaemonMain.main()
