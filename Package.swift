@@ -51,15 +51,18 @@ let package = Package(
             dependencies: [
                 "TailWatchEngine",
                 "EximStats",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
             name: "TailWatchReport",
             dependencies: [
                 "TailWatchEngine",
+                "TailWatchDaemon",
                 "EximStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),

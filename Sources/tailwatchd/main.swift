@@ -1,2 +1,2 @@
 import TailWatchDaemon
-TailWatchDaemonMain.main()
+await TailWatchDaemonMain.main()

@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+
+/// `tailwatch-report mail`: per sending account, messages sent, their bytes, and the deliveries,
+/// failures and deferrals of those messages.
+///
+/// Whole hours come from the `mail_hourly` rollup; the ragged edges of a `--since`/`--until` that
+/// does not fall on an hour are counted from the event tables, so the figures are exact for any
+/// range and still fast for long ones.
+public enum MailReport {
+    public enum Grouping: String, Sendable, CaseIterable {
+        case total, hour, day
+    }
+
+    public struct Row: Sendable, Equatable {
+        public var user: String
+        /// Start of the hour or day (UTC); nil for totals.
+        public var period: Int64?
+        public var sent: Int64 = 0
+        public var sentBytes: Int64 = 0
+        public var delivered: Int64 = 0
+        public var failed: Int64 = 0
+        public var deferred: Int64 = 0
+    }
+
+    public static func rows(
+        _ db: Database, user: String? = nil, domain: String? = nil, by grouping: Grouping = .total,
+        since: Int64? = nil, until: Int64? = nil
+    ) throws -> [Row] {
+        let from = since ?? Int64.min / 2
+        let to = until ?? Int64.max / 2
+        guard from < to else { return [] }
+        // Whole hours inside [from, to).
+        let firstHour = ceilHour(from)
+        let endHour = floorHour(to)
+        var merged: [String: Row] = [:]
+        func add(_ row: Row) {
+            let key = "\(row.user)\u{0}\(row.period.map(String.init) ?? "")"
+            var r = merged[key] ?? Row(user: row.user, period: row.period)
+            r.sent += row.sent
+            r.sentBytes += row.sentBytes
+            r.delivered += row.delivered
+            r.failed += row.failed
+            r.deferred += row.deferred
+            merged[key] = r
+        }
+        if firstHour < endHour {
+            let period = periodSQL(grouping, column: "hour")
+            let sql = """
+                SELECT user, \(period) AS period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred)
+                FROM mail_hourly
+                WHERE hour >= ? AND hour < ? AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR domain = ?4)
+                GROUP BY user, period
+                """
+            for r in try GRDB.Row.fetchAll(db, sql: sql, arguments: [firstHour, endHour, user, domain]) {
+                add(Row(user: r[0], period: r[1], sent: r[2], sentBytes: r[3], delivered: r[4], failed: r[5], deferred: r[6]))
+            }
+            for edge in [(from, firstHour), (endHour, to)] where edge.0 < edge.1 {
+                try rawRows(db, from: edge.0, to: edge.1, user: user, domain: domain, grouping: grouping).forEach(add)
+            }
+        } else {
+            try rawRows(db, from: from, to: to, user: user, domain: domain, grouping: grouping).forEach(add)
+        }
+        return merged.values.sorted { ($0.period ?? 0, $0.user) < ($1.period ?? 0, $1.user) }
+    }
+
+    static func floorHour(_ t: Int64) -> Int64 { t - ((t % 3600) + 3600) % 3600 }
+    static func ceilHour(_ t: Int64) -> Int64 { let f = floorHour(t); return f == t ? t : f + 3600 }
+
+    private static func periodSQL(_ grouping: Grouping, column: String) -> String {
+        switch grouping {
+        case .total: "NULL"
+        case .hour: "(\(column) - ((\(column) % 3600) + 3600) % 3600)"
+        case .day: "(\(column) - ((\(column) % 86400) + 86400) % 86400)"
+        }
+    }
+
+    /// Counts straight from the event tables for `[from, to)`.
+    private static func rawRows(_ db: Database, from: Int64, to: Int64, user: String?, domain: String?, grouping: Grouping) throws -> [Row] {
+        let period = periodSQL(grouping, column: "time")
+        let filter = "time >= ?1 AND time < ?2 AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR domain = ?4)"
+        let sql = """
+            SELECT user, period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred) FROM (
+                SELECT user, \(period) AS period, 1 AS sent, size AS sent_bytes, 0 AS delivered, 0 AS failed, 0 AS deferred FROM sends WHERE \(filter)
+                UNION ALL SELECT user, \(period), 0, 0, 1, 0, 0 FROM smtp WHERE \(filter)
+                UNION ALL SELECT user, \(period), 0, 0, 0, 1, 0 FROM failures WHERE \(filter)
+                UNION ALL SELECT user, \(period), 0, 0, 0, 0, 1 FROM defers WHERE \(filter)
+            ) GROUP BY user, period
+            """
+        return try GRDB.Row.fetchAll(db, sql: sql, arguments: [from, to, user, domain]).map { r in
+            Row(user: r[0], period: r[1], sent: r[2], sentBytes: r[3], delivered: r[4], failed: r[5], deferred: r[6])
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import EximStats
+import TailWatchEngine
+
+/// The one place that knows which drivers exist. The engine never names a driver; adding one is
+/// adding its descriptor here.
+public enum DriverRegistry {
+    public static let stock: [DriverDescriptor] = [
+        EximStatsDriver.descriptor,
+    ]
+
+    /// Schemas of the engine and of every registered driver, enabled or not, so that reports on a
+    /// disabled driver's tables still work.
+    public static var migrationSets: [MigrationSet] {
+        [engineMigrations] + stock.map(\.migrations)
+    }
+}

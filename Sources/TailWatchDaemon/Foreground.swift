@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import TailWatchEngine
+import UnixSignals
+
+/// `--foreground` and `--once`: take the pid lock, open the database, and run the engine.
+///
+/// `--once` takes the same lock as the daemon: two processes reading the same logs into the same
+/// database would each count every line.
+struct Foreground {
+    let command: DaemonCommand
+    let configPath: String
+
+    func run() async throws -> Int32 {
+        let loaded = try LoadedConfiguration.load(path: configPath)
+        let settings = loaded.settings
+        let onTerminal = isatty(2) == 1
+        let sink = try DaemonLogSink(path: settings.logFile, echoToStandardError: onTerminal && command.foreground)
+        let level: Logger.Level = command.trace != nil ? .trace : command.debug ? .debug : .info
+        let logger = sink.logger(label: "TailWatch", level: level)
+
+        let pidFile = PidFile(path: settings.pidFile)
+        if case .running(let pid) = try pidFile.acquire() {
+            throw DaemonError.runtime("tailwatchd is already running (pid \(pid)) with pid file \(settings.pidFile)\(command.once ? "; --once would count its lines twice" : "")")
+        }
+        defer { pidFile.release() }
+
+        let database: DatabaseQueue
+        do {
+            database = try Store.openWriter(path: settings.database, modules: DriverRegistry.migrationSets)
+        } catch {
+            logger.error("\(error)")
+            throw DaemonError.runtime("\(error)")
+        }
+        let options = EngineOptions(
+            once: command.once, traceLines: command.trace ?? 0, debug: command.debug,
+            showProgress: command.once && onTerminal)
+        let runner = EngineRunner(
+            configPath: loaded.file.path, initial: loaded, database: database, options: options, sink: sink,
+            logger: logger, level: level)
+
+        if command.once {
+            let control = EngineControl()
+            let signals = Task {
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { control.requestStop() }
+            }
+            defer { signals.cancel() }
+            let summaries = try await runner.runOnThread(control: control)
+            for s in summaries {
+                print("\(s.driver): \(s.linesRead) lines read, \(s.events) events written, \(s.ignored) ignored, \(s.rejected) rejected")
+            }
+            return 0
+        }
+
+        logger.info("tailwatchd \(TailWatchDaemonMain.version) started (pid \(getpid())), drivers: \(loaded.enabledDriverNames.joined(separator: ", ")), database \(settings.database)")
+        let service = EngineService(runner: runner)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped on error: \(error)")
+            throw DaemonError.runtime("\(error)")
+        }
+        logger.info("tailwatchd stopped; all read lines are committed")
+        return 0
+    }
+}
+
+/// The daemon as a ServiceLifecycle service: graceful shutdown (SIGTERM/SIGINT) asks the engine to
+/// commit and return; SIGHUP asks it to commit, re-read the configuration and go on.
+struct EngineService: Service {
+    let runner: EngineRunner
+
+    func run() async throws {
+        let control = EngineControl()
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) { control.requestReload() }
+                }
+                _ = try await runner.runOnThread(control: control)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            control.requestStop()
+        }
+    }
+}
+
+/// Runs engines one after another on a thread of their own: a new one after each reload.
+final class EngineRunner: Sendable {
+    let configPath: String
+    let initial: LoadedConfiguration
+    let database: DatabaseQueue
+    let options: EngineOptions
+    let sink: DaemonLogSink
+    let logger: Logger
+    let level: Logger.Level
+
+    init(configPath: String, initial: LoadedConfiguration, database: DatabaseQueue, options: EngineOptions, sink: DaemonLogSink, logger: Logger, level: Logger.Level) {
+        self.configPath = configPath
+        self.initial = initial
+        self.database = database
+        self.options = options
+        self.sink = sink
+        self.logger = logger
+        self.level = level
+    }
+
+    func runOnThread(control: EngineControl) async throws -> [DriverSummary] {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { [self] in
+                do {
+                    continuation.resume(returning: try self.runBlocking(control: control))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "tailwatch-engine"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    private func runBlocking(control: EngineControl) throws -> [DriverSummary] {
+        var loaded = initial
+        var options = options
+        while true {
+            let engine = try Engine(
+                settings: loaded.settings, database: database, drivers: loaded.drivers, options: options,
+                control: control, logger: logger
+            ) { [sink, level] name in sink.logger(label: name, level: level) }
+            let exit = try engine.run()
+            if exit == .finished { return engine.summaries }
+            options.traceLines = 0
+            sink.reopen()
+            do {
+                let next = try LoadedConfiguration.load(path: configPath)
+                if next.settings.database != loaded.settings.database {
+                    logger.warning("'database' changed in \(configPath); the new path takes effect at the next --restart")
+                }
+                loaded = next
+                logger.info("configuration reloaded; drivers: \(loaded.enabledDriverNames.joined(separator: ", "))")
+            } catch {
+                logger.error("reload failed, keeping the previous configuration: \(error)")
+            }
+        }
+    }
+}

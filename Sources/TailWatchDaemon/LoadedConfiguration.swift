@@ -1,0 +1,32 @@
+import TailWatchEngine
+
+/// The configuration file read and checked as a whole: engine settings, and each registered
+/// driver's table interpreted by that driver.
+public struct LoadedConfiguration: Sendable {
+    public let file: ConfigFile
+    public let settings: EngineSettings
+    public let drivers: [(name: String, configured: ConfiguredDriver)]
+
+    public static func load(path: String, registry: [DriverDescriptor] = DriverRegistry.stock) throws(ConfigError) -> LoadedConfiguration {
+        let file = try ConfigFile.load(path: path)
+        return try LoadedConfiguration(file: file, registry: registry)
+    }
+
+    public init(file: ConfigFile, registry: [DriverDescriptor] = DriverRegistry.stock) throws(ConfigError) {
+        self.file = file
+        settings = try EngineSettings(from: file)
+        let known = Set(registry.map(\.name))
+        for name in file.tableNames where !known.contains(name) {
+            throw ConfigError(
+                file: file.path, line: file.section(name).headerLine,
+                "unknown driver [\(name)] (known: \(registry.map(\.name).joined(separator: ", ")))")
+        }
+        var drivers: [(name: String, configured: ConfiguredDriver)] = []
+        for descriptor in registry {
+            drivers.append((descriptor.name, try descriptor.configure(file.section(descriptor.name), settings)))
+        }
+        self.drivers = drivers
+    }
+
+    public var enabledDriverNames: [String] { drivers.filter { $0.configured.enabled }.map(\.name) }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// The pid file, locked with `flock` for as long as the daemon runs.
+///
+/// Why a lock and not just the number: a stale pid file left by a kill -9 names a process that may
+/// no longer exist or be someone else; the lock is released by the kernel when the daemon dies, so
+/// "is it running" is answered by the lock, and the number is only read when the lock is held.
+final class PidFile {
+    let path: String
+    private var fd: Int32 = -1
+
+    init(path: String) {
+        self.path = path
+    }
+
+    deinit { release() }
+
+    enum Holder: Equatable {
+        case none
+        case running(pid: Int32)
+    }
+
+    /// Who holds the lock now, without taking it.
+    static func holder(of path: String) -> Holder {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .none }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return .none
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = read(fd, &buffer, buffer.count)
+        let text = String(decoding: buffer.prefix(max(0, n)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return .running(pid: Int32(text) ?? 0)
+    }
+
+    /// Takes the lock and writes our pid; returns the other holder when it is taken.
+    func acquire() throws -> Holder {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw DaemonError.runtime("cannot open pid file \(path): \(String(cString: strerror(errno)))")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            return Self.holder(of: path)
+        }
+        ftruncate(fd, 0)
+        let text = "\(getpid())\n"
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+        self.fd = fd
+        return .none
+    }
+
+    func release() {
+        guard fd >= 0 else { return }
+        unlink(path)
+        flock(fd, LOCK_UN)
+        close(fd)
+        fd = -1
+    }
+}

@@ -1,1 +1,0 @@
-public enum TailWatchDaemonMain { public static func main() {} }

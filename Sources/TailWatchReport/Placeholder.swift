@@ -1,1 +1,0 @@
-public enum TailWatchReportMain { public static func main() {} }

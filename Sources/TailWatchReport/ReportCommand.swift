@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import TailWatchDaemon
+import TailWatchEngine
+
+/// `tailwatch-report [--config PATH] SUBCOMMAND [--since T] [--until T] [--format table|json|csv]`.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tailwatch-report",
+        abstract: "Query what tailwatchd recorded.",
+        discussion: "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. An unknown user or domain is an empty result.",
+        subcommands: [MailCommand.self])
+
+    @Option(help: ArgumentHelp("Configuration file (default: $TAILWATCH_CONFIG, else /etc/tailwatch/tailwatch.toml).", valueName: "path"))
+    var config: String?
+}
+
+/// Options every report takes.
+struct CommonReportOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("From this time on: 2026-11-01, 2026-11-01T10:00:00Z, or 90m / 24h / 7d back from now.", valueName: "T"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Before this time (same forms as --since).", valueName: "T"))
+    var until: String?
+
+    @Option(help: "Output format: table (default), json or csv.")
+    var format: ReportTable.Format = .table
+
+    func range() throws -> (since: Int64?, until: Int64?) {
+        let now = Date()
+        let s = try since.map { try TimeSpec.parse($0, now: now).mapError { ReportError.usage("--since: \($0)") }.get() }
+        let u = try until.map { try TimeSpec.parse($0, now: now).mapError { ReportError.usage("--until: \($0)") }.get() }
+        if let s, let u, s >= u { throw ReportError.usage("--since must be before --until") }
+        return (s, u)
+    }
+}
+
+extension ReportTable.Format: ExpressibleByArgument {}
+
+/// Opens the database named by the configuration, read-only.
+func openReportDatabase(configPath explicit: String?) throws -> (DatabaseQueue, LoadedConfiguration) {
+    let path = ConfigFile.resolvePath(explicit: explicit)
+    let loaded: LoadedConfiguration
+    do {
+        loaded = try LoadedConfiguration.load(path: path)
+    } catch {
+        throw ReportError.usage(error.description)
+    }
+    do {
+        return (try Store.openReader(path: loaded.settings.database, modules: DriverRegistry.migrationSets), loaded)
+    } catch {
+        throw ReportError.runtime("\(error)")
+    }
+}
+
+/// Entry point of `tailwatch-report`.
+public enum TailWatchReportMain {
+    public static func main() {
+        do {
+            var command = try ReportCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
+            try command.run()
+        } catch let error as ReportError {
+            FileHandle.standardError.write(Data("tailwatch-report: \(error)\n".utf8))
+            exit(error.exitCode)
+        } catch {
+            if ReportCommand.exitCode(for: error) == .success {
+                print(ReportCommand.fullMessage(for: error))
+                exit(0)
+            }
+            let message = ReportCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            FileHandle.standardError.write(Data("tailwatch-report: \(message)\n".utf8))
+            exit(2)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// A report's result before formatting: named columns and typed cells, printed as an aligned table,
+/// one JSON array of objects, or CSV with a header row.
+///
+/// Why typed cells: JSON needs numbers as numbers and times as ISO 8601 strings, CSV needs exact
+/// integers, and the table wants human sizes; each format renders the same cell its own way.
+struct ReportTable {
+    enum Cell {
+        case text(String)
+        case integer(Int64)
+        /// A byte count: exact in JSON/CSV, human (KiB, MiB…) in the table.
+        case bytes(Int64)
+        /// Unix seconds, or null.
+        case time(Int64?)
+    }
+
+    enum Format: String, CaseIterable {
+        case table, json, csv
+    }
+
+    var columns: [String]
+    var rows: [[Cell]]
+    /// A last line for the table format only (totals).
+    var footer: [Cell]? = nil
+
+    func render(_ format: Format) -> String {
+        switch format {
+        case .json: renderJSON()
+        case .csv: renderCSV()
+        case .table: renderTable()
+        }
+    }
+
+    static func iso(_ seconds: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date(timeIntervalSince1970: Double(seconds)))
+    }
+
+    static func human(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while abs(value) >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    private func renderJSON() -> String {
+        let objects = rows.map { row in
+            "{" + zip(columns, row).map { name, cell in
+                let value: String
+                switch cell {
+                case .text(let s): value = Self.jsonString(s)
+                case .integer(let n), .bytes(let n): value = String(n)
+                case .time(let t): value = t.map { Self.jsonString(Self.iso($0)) } ?? "null"
+                }
+                return Self.jsonString(name) + ":" + value
+            }.joined(separator: ",") + "}"
+        }
+        return "[" + objects.joined(separator: ",\n") + "]\n"
+    }
+
+    static func csvField(_ s: String) -> String {
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    private func renderCSV() -> String {
+        var out = columns.map(Self.csvField).joined(separator: ",") + "\n"
+        for row in rows {
+            out += row.map { cell -> String in
+                switch cell {
+                case .text(let s): Self.csvField(s)
+                case .integer(let n), .bytes(let n): String(n)
+                case .time(let t): t.map(Self.iso) ?? ""
+                }
+            }.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    private func tableText(_ cell: Cell) -> String {
+        switch cell {
+        case .text(let s): s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined()
+        case .integer(let n): String(n)
+        case .bytes(let n): Self.human(n)
+        case .time(let t): t.map(Self.iso) ?? "-"
+        }
+    }
+
+    private func renderTable() -> String {
+        guard !rows.isEmpty else { return "(no rows)\n" }
+        var lines = [columns] + rows.map { $0.map(tableText) }
+        if let footer { lines.append(footer.map(tableText)) }
+        var widths = columns.map(\.count)
+        for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        let numeric = (rows.first ?? []).map { cell -> Bool in
+            switch cell {
+            case .integer, .bytes: true
+            default: false
+            }
+        }
+        func format(_ line: [String]) -> String {
+            line.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                return numeric[i] ? pad + cell : cell + pad
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        var out = format(lines[0]) + "\n"
+        out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+        for (index, line) in lines.dropFirst().enumerated() {
+            if footer != nil && index == lines.count - 2 {
+                out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+            }
+            out += format(line) + "\n"
+        }
+        return out
+    }
+}
