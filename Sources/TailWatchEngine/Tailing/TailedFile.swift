@@ -37,7 +37,17 @@ final class TailedFile {
     /// Inside a line longer than `maxLine`: its bytes are dropped until the next newline.
     private var skipping = false
     private var head: [UInt8] = []
+    /// The last bytes before `bufferFileOffset` (up to the tail window), so that the tail hash of a
+    /// checkpoint comes from the bytes that were read, never from a re-read of a file that may
+    /// have been rewritten since.
+    private var streamTail: [UInt8] = []
+    /// The tail at `consumedOffset` while a too-long line is skipped (the buffer runs ahead of it).
+    private var skipTail: [UInt8] = []
+    /// Offset of the too-long line being skipped.
+    private var skipStart: Int64 = 0
     private var reportedWaiting = false
+    /// The last read hit the end of the file: before reading on, check it was not replaced under us.
+    private var wasAtEnd = false
     private var reportedVanished = false
     /// The checkpoint that is committed for this file (nil: none yet).
     var committed: Checkpoint?
@@ -144,7 +154,11 @@ final class TailedFile {
         end = 0
         consumedOffset = offset
         skipping = false
+        wasAtEnd = false
         head = preadFully(newFD, count: Checkpoint.headWindow, at: 0)
+        let window = Int(min(Int64(Checkpoint.tailWindow), offset))
+        streamTail = preadFully(newFD, count: window, at: offset - Int64(window))
+        skipTail = []
     }
 
     private func closeCurrent() {
@@ -166,6 +180,15 @@ final class TailedFile {
     /// is told of each line longer than `maxLine` (whose bytes are skipped, not buffered).
     func pump(budget: Int, onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) rethrows -> PumpResult {
         guard fd >= 0 else { return .endOfFile }
+        if wasAtEnd {
+            wasAtEnd = false
+            // Growth after an idle spell: if the bytes before our position changed, the file was
+            // truncated and rewritten; let `checkAtEndOfFile` decide before reading a byte of it.
+            if let now = FileIdentity.of(fd: fd), now.size != readOffset,
+               let here = checkpointHere(), !fileMatches(fd, size: now.size, checkpoint: here) {
+                return .endOfFile
+            }
+        }
         var readBytes = 0
         while true {
             // Complete lines already in the buffer.
@@ -177,8 +200,10 @@ final class TailedFile {
                 let lineOffset = bufferFileOffset + Int64(start)
                 start += length + 1
                 if skipping {
+                    // The end of a too-long line: count it now, once, with its position.
                     skipping = false
                     consumedOffset = bufferFileOffset + Int64(start)
+                    onOverlong(skipStart)
                     continue
                 }
                 var n = length
@@ -193,17 +218,13 @@ final class TailedFile {
             // A partial line: drop it once it is too long, otherwise keep it for the next read.
             if end - start > maxLine {
                 if !skipping {
-                    onOverlong(bufferFileOffset + Int64(start))
+                    skipTail = tailBytes(before: consumedOffset) ?? []
+                    skipStart = bufferFileOffset + Int64(start)
                     skipping = true
                 }
-                bufferFileOffset += Int64(end)
-                start = 0
-                end = 0
+                discard(end)
             } else if start > 0 {
-                if end > start { memmove(buffer, buffer + start, end - start) }
-                bufferFileOffset += Int64(start)
-                end -= start
-                start = 0
+                discard(start)
             }
             if readBytes >= budget { return .paused }
             let n = read(fd, buffer + end, capacity - end)
@@ -217,6 +238,7 @@ final class TailedFile {
             }
             if n < 0 && errno == EINTR { continue }
             if n < 0 { notify(.readError(path: currentPath, errno: errno)) }
+            wasAtEnd = true
             return .endOfFile
         }
     }
@@ -258,42 +280,85 @@ final class TailedFile {
             return true
         }
         if now.size < readOffset {
-            // Truncated (copytruncate, or in place). The copy may hold lines we have not read.
-            let probe = checkpointHere()
-            let copy = RotatedSiblings.of(path).last { sibling in
-                guard !sibling.identity.sameFile(as: identity), sibling.identity.size > consumedOffset,
-                      let sfd = openReadOnly(sibling.path) else { return false }
-                defer { close(sfd) }
-                return probe.map { fileMatches(sfd, size: sibling.identity.size, checkpoint: $0) } ?? false
-            }
-            if let copy {
-                notify(.resumedInRotated(path: path, rotated: copy.path, offset: consumedOffset))
-                queue = []
-                let at = consumedOffset
-                if let cfd = openReadOnly(copy.path) { adopt(fd: cfd, path: copy.path, at: at) }
-            } else {
-                notify(.truncated(path: path, offset: readOffset, size: now.size))
-                adopt(fd: dup(fd), path: path, at: 0)
-            }
+            handleTruncation(identity: identity, size: now.size)
             return true
         }
-        return now.size > readOffset
+        guard now.size > readOffset else { return false }
+        // New bytes on the same inode. If the file was truncated and rewritten past our position
+        // between two looks, the bytes before our position changed: treat it as a truncation
+        // instead of reading from the middle of someone else's line.
+        if let here = checkpointHere(), !fileMatches(fd, size: now.size, checkpoint: here) {
+            handleTruncation(identity: identity, size: now.size)
+        }
+        return true
+    }
+
+    /// The open file was truncated (copytruncate, or in place). A rotated copy may hold the lines
+    /// between our position and the truncation: read its rest first, then the file from the start.
+    private func handleTruncation(identity: FileIdentity, size: Int64) {
+        let probe = checkpointHere()
+        let copy = RotatedSiblings.of(path).last { sibling in
+            guard !sibling.identity.sameFile(as: identity), sibling.identity.size >= consumedOffset,
+                  let sfd = openReadOnly(sibling.path) else { return false }
+            defer { close(sfd) }
+            return probe.map { fileMatches(sfd, size: sibling.identity.size, checkpoint: $0) } ?? false
+        }
+        if let copy {
+            notify(.resumedInRotated(path: path, rotated: copy.path, offset: consumedOffset))
+            queue = []
+            let at = consumedOffset
+            if let cfd = openReadOnly(copy.path) {
+                adopt(fd: cfd, path: copy.path, at: at)
+                return
+            }
+        }
+        notify(.truncated(path: path, offset: readOffset, size: size))
+        adopt(fd: dup(fd), path: path, at: 0)
     }
 
     /// Hands out the unterminated rest of a file that will never grow again (it was rotated away).
     private func deliverRest(onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) rethrows {
+        if skipping {
+            skipping = false
+            start = end
+            consumedOffset = readOffset
+            onOverlong(skipStart)
+            return
+        }
         guard end > start else { return }
         let lineOffset = bufferFileOffset + Int64(start)
         var n = end - start
         let from = buffer + start
         if from[n - 1] == 0x0D { n -= 1 }
-        let wasSkipping = skipping
-        skipping = false
         start = end
         consumedOffset = readOffset
-        if wasSkipping { return }
         if n > maxLine { onOverlong(lineOffset); return }
         _ = try onLine(ByteLine(base: from, count: n), lineOffset)
+    }
+
+    /// Drops `buffer[0..<count]`, keeping its last bytes in `streamTail`.
+    private func discard(_ count: Int) {
+        let window = Checkpoint.tailWindow
+        if count >= window {
+            streamTail = Array(UnsafeBufferPointer(start: buffer + (count - window), count: window))
+        } else if count > 0 {
+            streamTail = Array((streamTail + UnsafeBufferPointer(start: buffer, count: count)).suffix(window))
+        }
+        if end > count { memmove(buffer, buffer + count, end - count) }
+        bufferFileOffset += Int64(count)
+        end -= count
+        start = max(0, start - count)
+    }
+
+    /// The tail-window bytes just before `offset`, from what was read; nil when not at hand.
+    private func tailBytes(before offset: Int64) -> [UInt8]? {
+        let want = Int(min(Int64(Checkpoint.tailWindow), offset))
+        guard offset >= bufferFileOffset, offset <= readOffset else { return nil }
+        let inBuffer = Int(offset - bufferFileOffset)
+        let fromBuffer = min(want, inBuffer)
+        let needFromStream = want - fromBuffer
+        guard needFromStream <= streamTail.count else { return nil }
+        return Array(streamTail.suffix(needFromStream)) + Array(UnsafeBufferPointer(start: buffer + (inBuffer - fromBuffer), count: fromBuffer))
     }
 
     // MARK: Checkpoints
@@ -301,18 +366,12 @@ final class TailedFile {
     /// Where this file stands now, as it would be committed.
     func checkpointHere() -> Checkpoint? {
         guard fd >= 0, let identity else { return nil }
-        let tailStart = max(0, consumedOffset - Int64(Checkpoint.tailWindow))
-        let tail: [UInt8]
-        if tailStart >= bufferFileOffset && consumedOffset <= readOffset {
-            let from = Int(tailStart - bufferFileOffset)
-            tail = Array(UnsafeBufferPointer(start: buffer + from, count: Int(consumedOffset - tailStart)))
-        } else {
-            tail = preadFully(fd, count: Int(consumedOffset - tailStart), at: tailStart)
-        }
-        let headBytes = Array(head.prefix(Checkpoint.headWindow))
+        let window = Int(min(Int64(Checkpoint.tailWindow), consumedOffset))
+        let tail = (skipping ? skipTail : tailBytes(before: consumedOffset))
+            ?? preadFully(fd, count: window, at: consumedOffset - Int64(window))
         return Checkpoint(
             device: identity.device, inode: identity.inode, offset: consumedOffset,
-            head: ContentHash(headBytes), tail: ContentHash(tail))
+            head: ContentHash(head), tail: ContentHash(tail))
     }
 
     /// Bytes between the committed position and the end of the file being read.

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import Logging
+import TailWatchEngine
+
+/// A driver for engine tests: stores every line it is given in `test_lines`, so a test can compare
+/// the set of lines in the database with the set written (each exactly once).
+/// Lines starting with `BAD` are rejected, lines starting with `#` ignored.
+public final class RecordingDriver: LogDriver {
+    private var insert: PreparedStatement?
+
+    public static let migrations = MigrationSet(module: "TestLines", files: [
+        (name: "0001_lines", sql: "CREATE TABLE test_lines (id INTEGER PRIMARY KEY, path TEXT NOT NULL, line TEXT NOT NULL);"),
+    ])
+
+    public static func configured(_ sources: [LogSource]) -> ConfiguredDriver {
+        ConfiguredDriver(enabled: true, sources: sources) { _ in RecordingDriver() }
+    }
+
+    public init() {}
+
+    public func open(_ db: Database) throws {
+        insert = try PreparedStatement(db, sql: "INSERT INTO test_lines (path, line) VALUES (?, ?)")
+    }
+
+    public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
+        if line.hasPrefix("BAD") { return .rejected(RejectReason("test: starts with BAD")) }
+        if line.hasPrefix("#") { return .ignored }
+        insert!.bind(1, source.path)
+        insert!.bind(2, line)
+        try insert!.run()
+        return .stored(events: 1)
+    }
+}
+
+/// Runs engines over real files into a real SQLite file in a temporary folder, the way the daemon
+/// does, and reads back what they stored.
+public final class EngineHarness: @unchecked Sendable {
+    public let folder: TemporaryFolder
+    public let databasePath: String
+    public var settings: EngineSettings
+    public let messages = LockedMessages()
+
+    public init(folder: TemporaryFolder = TemporaryFolder()) {
+        self.folder = folder
+        self.databasePath = folder.file("tailwatch.sqlite3")
+        self.settings = EngineSettings(database: databasePath, logFile: folder.file("tailwatchd.log"), pidFile: folder.file("pid"))
+        settings.pollIntervalMilliseconds = 50
+    }
+
+    public func openDatabase() throws -> DatabaseQueue {
+        try Store.openWriter(path: databasePath, modules: [engineMigrations, RecordingDriver.migrations])
+    }
+
+    /// A logger that keeps every message (for asserting on warnings).
+    public func logger(_ label: String) -> Logger {
+        let messages = self.messages
+        var logger = Logger(label: label) { _ in CollectingLogHandler(messages: messages) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    /// A new engine (as after a restart) with the recording driver on `sources`.
+    public func makeEngine(_ sources: [LogSource], database: DatabaseQueue? = nil, once: Bool = true, control: EngineControl = EngineControl()) throws -> Engine {
+        try Engine(
+            settings: settings, database: database ?? openDatabase(),
+            drivers: [(name: "recorder", configured: RecordingDriver.configured(sources))],
+            options: EngineOptions(once: once), control: control, logger: logger("TailWatch")
+        ) { self.logger($0) }
+    }
+
+    /// Runs a fresh engine once over `sources` (a restart followed by a catch-up).
+    @discardableResult
+    public func runOnce(_ sources: [LogSource]) throws -> Engine {
+        let engine = try makeEngine(sources)
+        _ = try engine.run()
+        return engine
+    }
+
+    /// Every stored line, in insertion order.
+    public func storedLines() throws -> [String] {
+        let queue = try openDatabase()
+        return try queue.read { db in try String.fetchAll(db, sql: "SELECT line FROM test_lines ORDER BY id") }
+    }
+}
+
+/// Messages logged during a test.
+public final class LockedMessages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+
+    public func append(_ s: String) {
+        lock.lock()
+        items.append(s)
+        lock.unlock()
+    }
+
+    public var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
+}
+
+struct CollectingLogHandler: LogHandler {
+    let messages: LockedMessages
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        messages.append("[\(event.level)] \(event.message)")
+    }
+}
