@@ -21,6 +21,16 @@ public enum MailReport {
         public var delivered: Int64 = 0
         public var failed: Int64 = 0
         public var deferred: Int64 = 0
+
+        public init(user: String, period: Int64?, sent: Int64 = 0, sentBytes: Int64 = 0, delivered: Int64 = 0, failed: Int64 = 0, deferred: Int64 = 0) {
+            self.user = user
+            self.period = period
+            self.sent = sent
+            self.sentBytes = sentBytes
+            self.delivered = delivered
+            self.failed = failed
+            self.deferred = deferred
+        }
     }
 
     public static func rows(

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+import EximStats
+import TailWatchEngine
+
+/// The mainlog parser on single lines: every flag, both id formats, optional pid and zone, and
+/// hostile text that must never set a field.
+@Suite struct EximLineParserTests {
+    var parser = EximLineParser(timezone: TimeZone(identifier: "UTC")!)
+
+    private mutating func parse(_ text: String) -> EximEvent {
+        withByteLine(text) { line in parser.parse(line) }
+    }
+
+    /// Runs `check` on the arrival parsed from `text` (fields are only valid inside).
+    private mutating func arrival(_ text: String, _ check: (EximArrival) -> Void) {
+        withByteLine(text) { line in
+            guard case .arrival(let a) = parser.parse(line) else {
+                Issue.record("not an arrival: \(text)")
+                return
+            }
+            check(a)
+        }
+    }
+
+    @Test mutating func arrivalFieldsAreReadInEximsOrder() {
+        arrival(#"2026-11-02 09:00:01 1vQx0a-0001Ab-7Q <= bob@bobsbikes.example H=mail.example (laptop) [203.0.113.5]:4711 P=esmtpa A=dovecot_login:bob@bobsbikes.example S=2048 id=abc@laptop T="Spring sale" from <bob@bobsbikes.example> for ann@example.org joe@example.net"#) { a in
+            #expect(a.time == 1_793_610_001)
+            #expect(a.messageID.string == "1vQx0a-0001Ab-7Q")
+            #expect(a.sender.string == "bob@bobsbikes.example")
+            #expect(a.host?.string == "mail.example (laptop)")
+            #expect(a.ip?.string == "203.0.113.5")
+            #expect(a.proto?.string == "esmtpa")
+            #expect(a.authID?.string == "bob@bobsbikes.example")
+            #expect(a.size == 2048)
+            #expect(a.subject?.string == "Spring sale")
+            #expect(a.recipients?.string == "ann@example.org joe@example.net")
+        }
+    }
+
+    @Test mutating func textInASubjectNeverSetsAField() {
+        arrival(#"2026-11-02 09:05:10 1vQx1c-0001Ad-2K <= carol@carolcakes.example H=(phone) [192.0.2.44] P=esmtpsa A=dovecot_plain:carol@carolcakes.example S=5120 T="x\" S=999 A=dovecot_login:bob@bobsbikes.example H=evil [6.6.6.6]" from <carol@carolcakes.example> for a@b.example"#) { a in
+            #expect(a.size == 5120)
+            #expect(a.authID?.string == "carol@carolcakes.example")
+            #expect(a.ip?.string == "192.0.2.44")
+            #expect(a.recipients?.string == "a@b.example")
+        }
+        // Fields that exim writes before the size but only inside a quoted subject: still not fields.
+        arrival(#"2026-11-02 09:05:10 1vQx1c-0001Ad-2K <= x@y.example H=(h) [192.0.2.1] P=esmtp S=10 T="A=dovecot_login:bob@bobsbikes.example""#) { a in
+            #expect(a.auth == nil)
+            #expect(a.size == 10)
+        }
+        // A hostile Message-ID header comes after the accounting fields and is not read for them.
+        arrival(#"2026-11-02 09:05:10 1vQx1c-0001Ad-2K <= x@y.example H=(h) [192.0.2.1] P=esmtp S=10 id=<a> S=999999 A=plain:bob@bobsbikes.example"#) { a in
+            #expect(a.auth == nil)
+            #expect(a.size == 10)
+        }
+        // Quoted certificate names with spaces are stepped over whole.
+        arrival(#"2026-11-02 09:05:10 1vQx1c-0001Ad-2K <= x@y.example H=(h) [192.0.2.1] P=esmtps X=TLS1.3 CV=yes DN="/CN=x S=77 A=login:carol" S=12"#) { a in
+            #expect(a.auth == nil)
+            #expect(a.size == 12)
+        }
+    }
+
+    @Test mutating func bothMessageIDFormatsOptionalPidFractionAndZone() {
+        arrival("1999-03-02 09:44:33 10HmaX-000000005vi-0000 <= someone@some.domain U=CALLER P=local-smtp S=sss") { a in
+            #expect(a.messageID.string == "10HmaX-000000005vi-0000")
+            #expect(a.size == 0)
+            #expect(a.localUser?.string == "CALLER")
+        }
+        arrival("2026-11-02 10:15:00.123 +0200 [4242] 1RJ3Pa-0001AA-HC <= bob@x.example U=bob P=local S=900") { a in
+            #expect(a.messageID.string == "1RJ3Pa-0001AA-HC")
+            #expect(a.time == 1_793_614_500 - 7200)
+            #expect(a.size == 900)
+        }
+    }
+
+    @Test mutating func deliveriesFailuresAndDeferrals() {
+        withByteLine("2026-11-02 09:00:02 1vQx0a-0001Ab-7Q => ann@example.org <ann@example.org> R=dkim_lookuphost T=dkim_remote_smtp H=mx.example.org [198.51.100.7] C=\"250 OK\"") { line in
+            guard case .delivery(let d, let kind) = parser.parse(line) else { Issue.record("not a delivery"); return }
+            #expect(kind == .delivery)
+            #expect(d.recipient.string == "ann@example.org")
+            #expect(d.router?.string == "dkim_lookuphost")
+            #expect(d.transport?.string == "dkim_remote_smtp")
+            #expect(d.ip?.string == "198.51.100.7")
+        }
+        withByteLine("1999-03-02 09:44:33 10HmaX-000000005vi-0000 ** userx@mxt1.test.ex R=others : lowest numbered MX record points to local host") { line in
+            guard case .failure(let d) = parser.parse(line) else { Issue.record("not a failure"); return }
+            #expect(d.router?.string == "others")
+            #expect(d.error?.string == "lowest numbered MX record points to local host")
+        }
+        withByteLine("1999-03-02 09:44:33 10HmaY-000000005vi-0000 == CALLER@two.test.ex defer (-23): domain is held") { line in
+            guard case .deferral(let d) = parser.parse(line) else { Issue.record("not a deferral"); return }
+            #expect(d.recipient.string == "CALLER@two.test.ex")
+            #expect(d.error?.string == "defer (-23): domain is held")
+        }
+        for (text, kind) in [("->", EximLineKind.additionalDelivery), (">>", .cutthroughDelivery)] {
+            withByteLine("2026-11-02 09:00:02 1vQx0a-0001Ab-7Q \(text) joe@example.net R=r T=t") { line in
+                guard case .delivery(_, let k) = parser.parse(line) else { Issue.record("not a delivery"); return }
+                #expect(k == kind)
+            }
+        }
+    }
+
+    @Test mutating func linesWithNothingToStoreAreIgnoredByKind() {
+        let cases: [(String, EximLineKind)] = [
+            ("2026-11-02 09:00:02 1vQx0a-0001Ab-7Q Completed", .completed),
+            ("2026-11-02 09:00:02 1vQx0a-0001Ab-7Q *> x@y R=r T=t", .suppressedDelivery),
+            ("2026-11-02 09:00:02 1vQx0a-0001Ab-7Q Frozen (delivery error message)", .otherMessageLine),
+            ("2026-11-02 10:20:00 Start queue run: pid=4300", .queueRun),
+            ("2026-11-02 10:20:00 exim 4.98 daemon started: pid=1", .otherLine),
+            ("  Suggested action: either install a certificate", .continuation),
+            ("", .continuation),
+        ]
+        for (text, kind) in cases {
+            let event = parse(text)
+            guard case .ignored(let k) = event else {
+                Issue.record("\(text) was not ignored")
+                continue
+            }
+            #expect(k == kind, "\(text)")
+        }
+    }
+
+    @Test mutating func rejectedRecipientsAndGarbage() {
+        withByteLine("2026-11-02 11:00:00 H=(spammer) [198.18.0.66] F=<promo@spam.example> rejected RCPT <nobody@bobsbikes.example>: relay not permitted") { line in
+            guard case .rejectedRecipient(let r) = parser.parse(line) else { Issue.record("not a reject"); return }
+            #expect(r.ip?.string == "198.18.0.66")
+            #expect(r.sender?.string == "promo@spam.example")
+            #expect(r.recipient?.string == "nobody@bobsbikes.example")
+            #expect(r.reason?.string == "relay not permitted")
+        }
+        let garbage: [UInt8] = [0xFF, 0xFE, 0x01, 0x02, 0x41]
+        let event = garbage.withUnsafeBufferPointer { parser.parse(ByteLine(base: $0.baseAddress!, count: $0.count)) }
+        guard case .rejected = event else {
+            Issue.record("binary garbage was not rejected")
+            return
+        }
+        // A line cut short anywhere never crashes and never becomes an arrival with a forged size.
+        let full = "2026-11-02 09:00:01 1vQx0a-0001Ab-7Q <= bob@b.example H=(l) [203.0.113.5] P=esmtpa A=x:bob@b.example S=2048 T=\"s\""
+        for cut in 0...full.utf8.count {
+            _ = parse(String(decoding: Array(full.utf8.prefix(cut)), as: UTF8.self))
+        }
+    }
+}
