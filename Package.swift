@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "EximStatsTests", dependencies: ["EximStats", "TailWatchEngine", "TestSupport"]),
         .testTarget(
             name: "TailWatchDaemonTests",
-            dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport"]
+            dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
         ),
     ],
     swiftLanguageModes: [.v6]
