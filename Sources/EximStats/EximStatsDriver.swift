@@ -19,7 +19,7 @@ public final class EximStatsDriver: LogDriver {
     private let debug: Bool
     private let userDomains: UserDomains
     private var parser: EximLineParser
-    private var names = NameTable()
+    private let names = NameTable()
     private var senders = SenderCache()
     private var hours: [HourKey: HourCounts] = [:]
     private var writer: EximStatsWriter?
@@ -76,7 +76,7 @@ public final class EximStatsDriver: LogDriver {
             count(.arrival)
             let sender = attribute(a)
             senders.remember(sender, for: MessageKey(a.messageID))
-            try writer!.send(a, user: names[sender.user], domain: names[sender.domain])
+            try writer!.send(a, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             hours[HourKey(user: sender.user, domain: sender.domain, hour: a.time - a.time % 3600), default: HourCounts()].sent += 1
             hours[HourKey(user: sender.user, domain: sender.domain, hour: a.time - a.time % 3600), default: HourCounts()].sentBytes += a.size
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
@@ -86,7 +86,7 @@ public final class EximStatsDriver: LogDriver {
             count(kind)
             let sender = try senderOf(d.messageID)
             let flag: StaticString = kind == .delivery ? "=>" : kind == .additionalDelivery ? "->" : ">>"
-            try writer!.delivery(d, kind: flag, user: names[sender.user], domain: names[sender.domain])
+            try writer!.delivery(d, kind: flag, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             hours[HourKey(user: sender.user, domain: sender.domain, hour: d.time - d.time % 3600), default: HourCounts()].delivered += 1
             if debug { logger.debug("[debug] \(flag) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
             return .stored(events: 1)
@@ -96,7 +96,7 @@ public final class EximStatsDriver: LogDriver {
             guard keep(d.time) else { return .ignored }
             count(deferred ? .deferral : .failure)
             let sender = try senderOf(d.messageID)
-            try writer!.problem(d, deferred: deferred, user: names[sender.user], domain: names[sender.domain])
+            try writer!.problem(d, deferred: deferred, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             let key = HourKey(user: sender.user, domain: sender.domain, hour: d.time - d.time % 3600)
             if deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
             if debug { logger.debug("[debug] \(deferred ? "==" : "**") \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
@@ -167,7 +167,7 @@ public final class EximStatsDriver: LogDriver {
     public func flush(_ db: Database) throws {
         guard let writer, !hours.isEmpty else { return }
         for (key, counts) in hours {
-            try writer.addHour(user: names[key.user], domain: names[key.domain], hour: key.hour, counts)
+            try writer.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
         }
         hours.removeAll(keepingCapacity: true)
     }

@@ -42,7 +42,7 @@ final class EximStatsWriter {
             """)
     }
 
-    func send(_ a: EximArrival, user: String, domain: String) throws {
+    func send(_ a: EximArrival, user: ByteLine, domain: ByteLine) throws {
         let s = insertSend
         s.bind(1, a.time)
         s.bind(2, a.messageID)
@@ -60,13 +60,13 @@ final class EximStatsWriter {
         try s.run()
     }
 
-    func delivery(_ d: EximDelivery, kind: StaticString, user: String, domain: String) throws {
+    func delivery(_ d: EximDelivery, kind: StaticString, user: ByteLine, domain: ByteLine) throws {
         let s = insertDelivery
         s.bind(1, d.time)
         s.bind(2, d.messageID)
         s.bind(3, user)
         s.bind(4, domain)
-        s.bind(5, kind.description)
+        s.bind(5, ByteLine(base: kind.utf8Start, count: kind.utf8CodeUnitCount))
         s.bind(6, d.recipient)
         s.bind(7, d.router)
         s.bind(8, d.transport)
@@ -76,7 +76,7 @@ final class EximStatsWriter {
     }
 
     /// A failure (`**`) or a deferral (`==`).
-    func problem(_ d: EximDelivery, deferred: Bool, user: String, domain: String) throws {
+    func problem(_ d: EximDelivery, deferred: Bool, user: ByteLine, domain: ByteLine) throws {
         let s = deferred ? insertDefer : insertFailure
         s.bind(1, d.time)
         s.bind(2, d.messageID)
@@ -108,7 +108,7 @@ final class EximStatsWriter {
         return try findSender.queryRow { row in (row.text(0) ?? "UNKNOWN", row.text(1) ?? "") }
     }
 
-    func addHour(user: String, domain: String, hour: Int64, _ c: HourCounts) throws {
+    func addHour(user: ByteLine, domain: ByteLine, hour: Int64, _ c: HourCounts) throws {
         let s = upsertHour
         s.bind(1, user)
         s.bind(2, domain)

@@ -1,30 +1,43 @@
 import TailWatchEngine
 
 /// Interns account and domain names seen in the log: each distinct name becomes a small integer
-/// once, and is bound to SQLite from the stored `String` thereafter.
+/// once, with its bytes kept at a fixed address for as long as the table lives, so that the
+/// writer binds them to SQLite without a copy.
 ///
 /// Why: the same few thousand names recur on millions of lines; building a `String` per line for
 /// each would dominate the parser's cost.
-struct NameTable {
+final class NameTable {
     private var ids = ByteKeyMap<Int32>(capacity: 1024)
     private(set) var names: [String] = []
+    private var bytes: [ByteLine] = []
 
-    @inline(__always) mutating func id(for bytes: ByteLine) -> Int32 {
-        if let id = ids.value(for: bytes) { return id }
-        return insert(bytes.string)
+    deinit {
+        for line in bytes { UnsafeMutablePointer(mutating: line.base).deallocate() }
     }
 
-    mutating func id(for name: String) -> Int32 {
+    @inline(__always) func id(for name: ByteLine) -> Int32 {
+        if let id = ids.value(for: name) { return id }
+        return insert(name.string)
+    }
+
+    func id(for name: String) -> Int32 {
         if let id = ids.value(for: name) { return id }
         return insert(name)
     }
 
-    private mutating func insert(_ name: String) -> Int32 {
+    private func insert(_ name: String) -> Int32 {
         let id = Int32(names.count)
+        let utf8 = Array(name.utf8)
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, utf8.count))
+        storage.initialize(from: utf8, count: utf8.count)
         names.append(name)
+        bytes.append(ByteLine(base: storage, count: utf8.count))
         ids.set(id, for: name)
         return id
     }
+
+    /// The name's bytes, valid as long as the table.
+    @inline(__always) subscript(bytes id: Int32) -> ByteLine { bytes[Int(id)] }
 
     @inline(__always) subscript(id: Int32) -> String { names[Int(id)] }
 }

@@ -11,6 +11,8 @@ public struct EngineSettings: Sendable {
     public var timezone: TimeZone
     /// Commit after this many events...
     public var batchEvents: Int
+    /// The same while catching up on a backlog (more than a read chunk behind the end).
+    public var catchUpBatchEvents: Int
     /// ...or after this long with events pending, whichever comes first.
     public var batchIntervalMilliseconds: Int
     /// How often files are stat-polled when inotify is unavailable (and as a safety net with it).
@@ -20,7 +22,7 @@ public struct EngineSettings: Sendable {
 
     public static let topLevelKeys: Set<String> = [
         "database", "log_file", "pid_file", "userdomains", "timezone",
-        "batch_events", "batch_interval_ms", "poll_interval_ms", "max_line_bytes",
+        "batch_events", "catchup_batch_events", "batch_interval_ms", "poll_interval_ms", "max_line_bytes",
     ]
 
     public init(
@@ -30,6 +32,7 @@ public struct EngineSettings: Sendable {
         userdomains: String = "/etc/userdomains",
         timezone: TimeZone = TimeZone(identifier: "UTC")!,
         batchEvents: Int = 1000,
+        catchUpBatchEvents: Int = 100_000,
         batchIntervalMilliseconds: Int = 300,
         pollIntervalMilliseconds: Int = 1000,
         maxLineBytes: Int = 65536
@@ -40,6 +43,7 @@ public struct EngineSettings: Sendable {
         self.userdomains = userdomains
         self.timezone = timezone
         self.batchEvents = batchEvents
+        self.catchUpBatchEvents = catchUpBatchEvents
         self.batchIntervalMilliseconds = batchIntervalMilliseconds
         self.pollIntervalMilliseconds = pollIntervalMilliseconds
         self.maxLineBytes = maxLineBytes
@@ -61,6 +65,7 @@ public struct EngineSettings: Sendable {
             timezone = zone
         }
         if let v = try top.integer("batch_events", in: 1...1_000_000) { batchEvents = Int(v) }
+        if let v = try top.integer("catchup_batch_events", in: 1...10_000_000) { catchUpBatchEvents = Int(v) }
         if let v = try top.integer("batch_interval_ms", in: 10...10_000) { batchIntervalMilliseconds = Int(v) }
         if let v = try top.integer("poll_interval_ms", in: 50...60_000) { pollIntervalMilliseconds = Int(v) }
         if let v = try top.integer("max_line_bytes", in: 1024...16_777_216) { maxLineBytes = Int(v) }

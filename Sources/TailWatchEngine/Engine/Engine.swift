@@ -28,6 +28,10 @@ public final class Engine {
     private let warnings = RateLimitedWarnings()
     private var inTransaction = false
     private var batchEvents = 0
+    /// `batch_events` while following live appends; `catchup_batch_events` while a backlog of
+    /// more than a read chunk waits (a commit costs the same for 1,000 rows as for 50,000, and
+    /// during a catch-up nobody waits for the individual line). The time limit holds in both.
+    private var batchLimit = 1000
     private var batchStarted = Date()
     private var traceRemaining: Int
     private var nextFileID = 0
@@ -223,6 +227,7 @@ public final class Engine {
             runtime.pending.linesRead += 1
             self.reject(.overlong, runtime: runtime, path: file.path, offset: offset, line: nil)
         }
+        batchLimit = file.bytesBehind > 1 << 20 ? settings.catchUpBatchEvents : settings.batchEvents
         switch try file.pump(budget: 4 << 20, onLine: onLine, onOverlong: onOverlong) {
         case .paused:
             return true
@@ -253,7 +258,7 @@ public final class Engine {
         case .rejected(let reason):
             reject(reason, runtime: runtime, path: file.path, offset: offset, line: line)
         }
-        if batchEvents >= settings.batchEvents {
+        if batchEvents >= batchLimit {
             try commit(db)
             return false
         }

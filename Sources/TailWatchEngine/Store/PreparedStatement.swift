@@ -4,8 +4,9 @@ import GRDBSQLite
 /// A prepared statement driven through SQLite's C API, for the per-row hot path.
 ///
 /// Why not GRDB's `execute(arguments:)`: building `StatementArguments` allocates per row and costs
-/// about half the insert rate (see STYLE.md). Text is bound straight from the line's bytes; SQLite
-/// copies it (`SQLITE_TRANSIENT`), so the borrowed line may go away after `run()`.
+/// about half the insert rate (see STYLE.md). Text is bound straight from the line's bytes without
+/// a copy (`SQLITE_STATIC`): the bytes must stay valid until `run()` returns, and every `run()`
+/// must be preceded by binding every parameter (so no pointer from an earlier row is ever read).
 public final class PreparedStatement {
     private let handle: OpaquePointer
     private let sql: String
@@ -38,13 +39,14 @@ public final class PreparedStatement {
     }
 
     @inline(__always) public func bind(_ index: Int32, _ bytes: ByteLine) {
-        sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+        sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
     }
 
     @inline(__always) public func bind(_ index: Int32, _ bytes: ByteLine?) {
         if let bytes { bind(index, bytes) } else { sqlite3_bind_null(handle, index) }
     }
 
+    /// Binds a copy of `text` (cold path).
     public func bind(_ index: Int32, _ text: String) {
         sqlite3_bind_text(handle, index, text, -1, Self.transient)
     }
