@@ -104,6 +104,13 @@ struct DaemonActions {
         for fd in Int32(0)...2 {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
+        // Descriptors this process inherited (a caller's pipes) must not live on in the daemon,
+        // or the caller would wait for their end of file forever.
+        if let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            for fd in fds.compactMap(Int32.init) where fd > 2 {
+                _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+            }
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The daemon's and the report's command lines, as an operator and a cron job use them.
+@Suite(.serialized) struct CommandLineTests {
+    @Test func badFlagsAndBadConfigurationAreOneLineAndExitTwo() throws {
+        let f = try DaemonFixture()
+        let unknownFlag = try f.run(["--start", "--bogus", "--config", f.configPath])
+        #expect(unknownFlag.code == 2)
+        #expect(unknownFlag.stderr == "tailwatchd: Unknown option '--bogus'\n")
+        let twoActions = try f.run(["--start", "--stop", "--config", f.configPath])
+        #expect(twoActions.code == 2)
+        let noAction = try f.run(["--config", f.configPath])
+        #expect(noAction.code == 2 && noAction.stderr.contains("no action"))
+
+        try f.folder.write("typo.toml", "database = \"x.sqlite3\"\n\n[eximstats]\nlgo = \"/var/log/exim_mainlog\"\n")
+        let typo = try f.run(["--once", "--config", f.folder.file("typo.toml")])
+        #expect(typo.code == 2)
+        #expect(typo.stderr.contains("typo.toml:4: unknown key 'lgo' in [eximstats]"))
+        #expect(typo.stderr.split(separator: "\n").count == 1)
+
+        try f.folder.write("driver.toml", "[eximstat]\nenabled = true\n")
+        let driver = try f.run(["--once", "--config", f.folder.file("driver.toml")])
+        #expect(driver.code == 2 && driver.stderr.contains("driver.toml:1: unknown driver [eximstat]"))
+
+        try f.folder.write("syntax.toml", "database = /no/quotes\n")
+        let syntax = try f.run(["--once", "--config", f.folder.file("syntax.toml")])
+        #expect(syntax.code == 2 && syntax.stderr.contains("syntax.toml:1: cannot read value"))
+
+        try f.folder.write("type.toml", "[eximstats]\nretention_days = \"ten\"\n")
+        let type = try f.run(["--once", "--config", f.folder.file("type.toml")])
+        #expect(type.code == 2 && type.stderr.contains("type.toml:2: 'retention_days' in [eximstats] must be an integer"))
+
+        let missing = try f.run(["--status", "--config", f.folder.file("nope.toml")])
+        #expect(missing.code == 2 && missing.stderr.contains("configuration file not found"))
+
+        // TAILWATCH_CONFIG is used when --config is not given.
+        var environment = ProcessInfo.processInfo.environment
+        environment["TAILWATCH_CONFIG"] = f.folder.file("typo.toml")
+        let fromEnvironment = try f.run(["--status"], environment: environment)
+        #expect(fromEnvironment.code == 2 && fromEnvironment.stderr.contains("typo.toml:4"))
+    }
+
+    @Test func onceIsIdempotentAndStatusLongReportsTheFigures() throws {
+        let f = try DaemonFixture()
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<100))
+        let first = try f.run(["--once", "--config", f.configPath])
+        #expect(first.code == 0)
+        #expect(first.stdout.contains("eximstats: 300 lines read, 200 events written, 100 ignored, 0 rejected"))
+        let second = try f.run(["--once", "--config", f.configPath])
+        #expect(second.stdout.contains("eximstats: 0 lines read"))
+        let sends: Int? = try f.query("SELECT COUNT(*) FROM sends")
+        #expect(sends == 100)
+
+        try LogWriter.append(f.mainlog, "partial line without newline")
+        let status = try f.run(["--status=long", "--config", f.configPath])
+        #expect(status.code == 0)
+        #expect(status.stdout.contains("tailwatchd is not running"))
+        #expect(status.stdout.contains("eximstats: enabled, 1 file, 300 lines read, 200 events written, 0 lines rejected"))
+        #expect(status.stdout.contains("exim_mainlog: 28 bytes behind the end"))
+    }
+
+    @Test func versionAndDriverDocs() throws {
+        let f = try DaemonFixture()
+        let short = try f.run(["--version"])
+        #expect(short.code == 0 && short.stdout == "tailwatchd 1.0.0\n")
+        let long = try f.run(["--version=long"])
+        #expect(long.stdout.contains("eximstats 1.0.0"))
+        let docs = try f.run(["--driver-docs"])
+        #expect(docs.code == 0 && docs.stdout.contains("LogDriver") && docs.stdout.contains("DriverRegistry"))
+        let help = try f.run(["--help"])
+        #expect(help.code == 0 && help.stdout.contains("--status"))
+    }
+
+    @Test func startRefusesASecondInstanceStatusSeesItAndStopEndsIt() throws {
+        let f = try DaemonFixture()
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<50))
+        let start = try f.run(["--start", "--config", f.configPath])
+        #expect(start.code == 0, "\(start.stderr)")
+        #expect(start.stdout.hasPrefix("tailwatchd started (pid "))
+        defer { _ = try? f.run(["--stop", "--config", f.configPath]) }
+        let again = try f.run(["--start", "--config", f.configPath])
+        #expect(again.code == 1 && again.stderr.contains("already running"))
+        let once = try f.run(["--once", "--config", f.configPath])
+        #expect(once.code == 1 && once.stderr.contains("would count its lines twice"))
+        let status = try f.run(["--status", "--config", f.configPath])
+        #expect(status.stdout.hasPrefix("tailwatchd is running (pid "))
+        #expect(f.waitUntil(seconds: 10) { ((try? f.query("SELECT COUNT(*) FROM sends")) as Int??) == 50 })
+
+        // --disable while it runs: the file is rewritten (comments kept) and the daemon reloads.
+        let disable = try f.run(["--disable=eximstats", "--config", f.configPath])
+        #expect(disable.code == 0 && disable.stdout.contains("asked the running tailwatchd"))
+        let text = try String(contentsOfFile: f.configPath, encoding: .utf8)
+        #expect(text.contains("enabled = false") && text.contains("log = \"exim_mainlog\""))
+        #expect(f.waitUntil(seconds: 10) { f.daemonLog.contains("configuration reloaded; drivers: \n") || f.daemonLog.contains("configuration reloaded; drivers: ") })
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(50..<60))
+        usleep(300_000)
+        let whileDisabled: Int? = try f.query("SELECT COUNT(*) FROM sends")
+        #expect(whileDisabled == 50)
+        let enable = try f.run(["--enable=eximstats", "--config", f.configPath])
+        #expect(enable.code == 0)
+        #expect(f.waitUntil(seconds: 10) { ((try? f.query("SELECT COUNT(*) FROM sends")) as Int??) == 60 })
+
+        let stop = try f.run(["--stop", "--config", f.configPath])
+        #expect(stop.code == 0 && stop.stdout.contains("stopped"))
+        let after = try f.run(["--status", "--config", f.configPath])
+        #expect(after.stdout == "tailwatchd is not running\n")
+        #expect(f.daemonLog.contains("[TailWatch] [INFO] tailwatchd 1.0.0 started"))
+        let stopAgain = try f.run(["--stop", "--config", f.configPath])
+        #expect(stopAgain.code == 0 && stopAgain.stdout.contains("not running"))
+    }
+
+    @Test func reportMailInEachFormat() throws {
+        let f = try DaemonFixture()
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<20))
+        try f.run(["--once", "--config", f.configPath])
+        let json = try f.run(["--config", f.configPath, "mail", "--user", "user3", "--format", "json"], binary: "tailwatch-report")
+        #expect(json.code == 0)
+        let rows = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.count == 1)
+        #expect(rows?.first?["user"] as? String == "user3")
+        #expect(rows?.first?["sent"] as? Int == 2)
+        #expect(rows?.first?["delivered"] as? Int == 2)
+        #expect(rows?.first?["sent_bytes"] as? Int == 1003 + 1013)
+        #expect(rows?.first?.keys.contains("period") == true && rows?.first?["period"] is NSNull)
+
+        let csv = try f.run(["--config", f.configPath, "mail", "--by", "hour", "--format", "csv"], binary: "tailwatch-report")
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first == "user,period,sent,sent_bytes,delivered,failed,deferred")
+        #expect(lines.count == 11)
+        #expect(lines.dropFirst().allSatisfy { $0.contains(",2026-11-02T09:00:00Z,2,") })
+
+        let table = try f.run(["--config", f.configPath, "mail"], binary: "tailwatch-report")
+        #expect(table.stdout.contains("user0") && table.stdout.contains("total"))
+
+        let empty = try f.run(["--config", f.configPath, "mail", "--user", "nobody", "--format", "json"], binary: "tailwatch-report")
+        #expect(empty.code == 0 && empty.stdout == "[]\n")
+
+        let badTime = try f.run(["--config", f.configPath, "mail", "--since", "yesterday"], binary: "tailwatch-report")
+        #expect(badTime.code == 2 && badTime.stderr.contains("--since: cannot read time 'yesterday'"))
+        let badFormat = try f.run(["--config", f.configPath, "mail", "--format", "xml"], binary: "tailwatch-report")
+        #expect(badFormat.code == 2)
+    }
+}
