@@ -77,8 +77,7 @@ public final class EximStatsDriver: LogDriver {
             let sender = attribute(a)
             senders.remember(sender, for: MessageKey(a.messageID))
             try writer!.send(a, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
-            hours[HourKey(user: sender.user, domain: sender.domain, hour: a.time - a.time % 3600), default: HourCounts()].sent += 1
-            hours[HourKey(user: sender.user, domain: sender.domain, hour: a.time - a.time % 3600), default: HourCounts()].sentBytes += a.size
+            Self.add(&hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
             return .stored(events: 1)
         case .delivery(let d, let kind):
@@ -87,7 +86,7 @@ public final class EximStatsDriver: LogDriver {
             let sender = try senderOf(d.messageID)
             let flag: StaticString = kind == .delivery ? "=>" : kind == .additionalDelivery ? "->" : ">>"
             try writer!.delivery(d, kind: flag, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
-            hours[HourKey(user: sender.user, domain: sender.domain, hour: d.time - d.time % 3600), default: HourCounts()].delivered += 1
+            hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time)), default: HourCounts()].delivered += 1
             if debug { logger.debug("[debug] \(flag) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
             return .stored(events: 1)
         case .failure(let d), .deferral(let d):
@@ -97,7 +96,7 @@ public final class EximStatsDriver: LogDriver {
             count(deferred ? .deferral : .failure)
             let sender = try senderOf(d.messageID)
             try writer!.problem(d, deferred: deferred, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
-            let key = HourKey(user: sender.user, domain: sender.domain, hour: d.time - d.time % 3600)
+            let key = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
             if deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
             if debug { logger.debug("[debug] \(deferred ? "==" : "**") \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
             return .stored(events: 1)
@@ -113,6 +112,11 @@ public final class EximStatsDriver: LogDriver {
             count(.rejected)
             return .rejected(reason)
         }
+    }
+
+    @inline(__always) static func add(_ counts: inout HourCounts, sent size: Int64) {
+        counts.sent += 1
+        counts.sentBytes += size
     }
 
     @inline(__always) private func count(_ kind: EximLineKind) { lineCounts[kind.rawValue] += 1 }
@@ -188,7 +192,7 @@ public final class EximStatsDriver: LogDriver {
             try db.execute(sql: "DELETE FROM \(table) WHERE time < ?", arguments: [retentionCutoff])
             removed += db.changesCount
         }
-        try db.execute(sql: "DELETE FROM mail_hourly WHERE hour < ?", arguments: [retentionCutoff - retentionCutoff % 3600])
+        try db.execute(sql: "DELETE FROM mail_hourly WHERE hour < ?", arguments: [MailReport.floorHour(retentionCutoff)])
         if removed > 0 { logger.info("purged \(removed) rows older than \(settings.retentionDays) days") }
     }
 }

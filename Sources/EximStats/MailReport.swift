@@ -74,7 +74,8 @@ public enum MailReport {
         return merged.values.sorted { ($0.period ?? 0, $0.user) < ($1.period ?? 0, $1.user) }
     }
 
-    static func floorHour(_ t: Int64) -> Int64 { t - ((t % 3600) + 3600) % 3600 }
+    /// Start of the UTC hour holding `t` (also before 1970).
+    @inline(__always) static func floorHour(_ t: Int64) -> Int64 { t - ((t % 3600) + 3600) % 3600 }
     static func ceilHour(_ t: Int64) -> Int64 { let f = floorHour(t); return f == t ? t : f + 3600 }
 
     private static func periodSQL(_ grouping: Grouping, column: String) -> String {

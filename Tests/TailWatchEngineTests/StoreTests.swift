@@ -15,6 +15,8 @@ import TestSupport
         #expect(rows == ["TailWatchEngine/0001_checkpoints", "TestLines/0001_lines"])
         let mode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
+        let pageSize = try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") }
+        #expect(pageSize == 16384)
     }
 
     @Test func aDatabaseFromANewerBinaryIsRefusedWithBothVersions() throws {

@@ -21,6 +21,10 @@ public enum Store {
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
+            // 16 KiB pages: the tables grow at their end, and larger pages mean fewer splits and
+            // writes (measured: 2.37 s → 2.05 s for a million mainlog lines). Only takes effect on a
+            // new file, so it comes before WAL mode.
+            try db.execute(sql: "PRAGMA page_size = 16384")
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
