@@ -49,10 +49,17 @@ public final class EximStatsDriver: LogDriver {
         self.debug = context.debug
         self.userDomains = try UserDomains.load(path: context.settings.userdomains)
         self.parser = EximLineParser(timezone: context.settings.timezone)
-        remoteID = names.id(for: Self.remote)
-        unknownID = names.id(for: Self.unknown)
-        noDomainID = names.id(for: "")
+        (remoteID, unknownID, noDomainID) = Self.internConstants(names)
     }
+
+    private static func internConstants(_ names: NameTable) -> (Int32, Int32, Int32) {
+        (names.id(for: remote), names.id(for: unknown), names.id(for: ""))
+    }
+
+    /// Past this many distinct names (remote sender domains are unbounded over a long log), the
+    /// table and the sender cache that refers to it start afresh after a commit: memory stays
+    /// bounded, and deliveries of older messages are attributed from `sends` instead.
+    public var maximumNames = 200_000
 
     public func open(_ db: Database) throws {
         writer = try EximStatsWriter(db)
@@ -174,6 +181,12 @@ public final class EximStatsDriver: LogDriver {
             try writer.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
         }
         hours.removeAll(keepingCapacity: true)
+        if names.count > maximumNames {
+            names.removeAll()
+            senders.removeAll()
+            let constants = Self.internConstants(names)
+            precondition(constants == (remoteID, unknownID, noDomainID), "constant names must keep their ids")
+        }
     }
 
     public func rollback() {

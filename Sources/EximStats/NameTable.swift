@@ -11,8 +11,21 @@ final class NameTable {
     private(set) var names: [String] = []
     private var bytes: [ByteLine] = []
 
-    deinit {
+    deinit { freeBytes() }
+
+    private func freeBytes() {
         for line in bytes { UnsafeMutablePointer(mutating: line.base).deallocate() }
+    }
+
+    var count: Int { names.count }
+
+    /// Forgets every name (ids start again at 0). Only between batches: ids held elsewhere become
+    /// meaningless.
+    func removeAll() {
+        freeBytes()
+        bytes = []
+        names = []
+        ids = ByteKeyMap<Int32>(capacity: 1024)
     }
 
     @inline(__always) func id(for name: ByteLine) -> Int32 {

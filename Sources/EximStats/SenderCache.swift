@@ -22,6 +22,11 @@ struct SenderCache {
         current[key] ?? previous[key]
     }
 
+    mutating func removeAll() {
+        current = [:]
+        previous = [:]
+    }
+
     @inline(__always) mutating func remember(_ sender: Sender, for key: MessageKey) {
         if current.count >= generationSize {
             previous = current

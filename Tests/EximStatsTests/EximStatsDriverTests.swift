@@ -131,4 +131,24 @@ import TestSupport
         try h.runOnce()
         #expect(try h.count("SELECT COUNT(*) FROM sends") == 1)
     }
+
+    @Test func memoryForNamesStaysBoundedAndFiguresStayExact() throws {
+        let h = try EximStatsHarness()
+        h.maximumNames = 20
+        h.settings.batchEvents = 10
+        h.settings.catchUpBatchEvents = 10
+        var text = ""
+        for i in 0..<200 {
+            let id = MainlogGenerator.messageID(i)
+            text += "2026-11-02 09:00:01 \(id) <= s@remote\(i).example H=mx [198.51.100.1] P=esmtp S=10 for bob@bobsbikes.example\n"
+        }
+        for i in 0..<200 {
+            text += "2026-11-02 09:10:01 \(MainlogGenerator.messageID(i)) => bob <bob@bobsbikes.example> R=virtual_user T=dovecot_virtual_delivery\n"
+        }
+        try h.append(text)
+        try h.runOnce()
+        let rows = try h.mail()
+        #expect(rows == [MailReport.Row(user: "-remote-", period: nil, sent: 200, sentBytes: 2000, delivered: 200)])
+        #expect(try h.count("SELECT COUNT(DISTINCT domain) FROM smtp") == 200)
+    }
 }

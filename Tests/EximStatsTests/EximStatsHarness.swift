@@ -9,6 +9,7 @@ final class EximStatsHarness {
     let folder = TemporaryFolder("eximstats")
     var settings: EngineSettings
     var driverSettings = EximStatsSettings()
+    var maximumNames = 200_000
     let log: String
 
     init(userdomains: String = "bobsbikes.example: bob\ncarolcakes.example: carol\n", timezone: String = "UTC") throws {
@@ -29,8 +30,10 @@ final class EximStatsHarness {
     func runOnce() throws -> EximStatsDriver {
         let box = DriverBox()
         let s = driverSettings
+        let limit = maximumNames
         let configured = ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
             let driver = try EximStatsDriver(settings: s, context: context)
+            driver.maximumNames = limit
             box.driver = driver
             return driver
         }

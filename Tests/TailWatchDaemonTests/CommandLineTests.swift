@@ -142,4 +142,18 @@ import TestSupport
         let badFormat = try f.run(["--config", f.configPath, "mail", "--format", "xml"], binary: "tailwatch-report")
         #expect(badFormat.code == 2)
     }
+
+    @Test func traceLogsTheFirstLinesAndDebugEachEvent() throws {
+        let f = try DaemonFixture()
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<5))
+        let result = try f.run(["--once", "--trace=4", "--debug", "--config", f.configPath])
+        #expect(result.code == 0)
+        let lines = f.daemonLog.split(separator: "\n")
+        #expect(lines.filter { $0.contains("] [eximstats] [trace] ") }.count == 4)
+        #expect(lines.filter { $0.contains("] [eximstats] [DEBUG] [debug] <= ") }.count == 5)
+        #expect(lines.filter { $0.contains("] [eximstats] [DEBUG] [debug] => ") }.count == 5)
+        // Bare --trace means 10000 lines; it is rewritten before parsing.
+        let bare = try f.run(["--once", "--trace", "--config", f.configPath])
+        #expect(bare.code == 0)
+    }
 }
