@@ -1,6 +1,8 @@
 -- The eximstats driver's tables, in the spirit of cPanel's eximstats database: one row per event,
 -- keyed by time and message id, plus an hourly rollup per sending account that the reports read.
--- Times are unix seconds (UTC). `user` is the hosting account the message is attributed to:
+-- Times are unix seconds (UTC). Row ids are keyed by time: id = time * 2^20 + a sequence number,
+-- so the primary key itself orders rows by time and serves time ranges and retention purges
+-- without a second index on `time` (which cost 13% of the ingest rate). `user` is the hosting account the message is attributed to:
 -- the owner of the authenticated domain, the authenticated system user, the local user (P=local),
 -- '-remote-' for unauthenticated mail from elsewhere, 'UNKNOWN' when the owner cannot be found.
 
@@ -20,9 +22,8 @@ CREATE TABLE sends (
     subject     TEXT,
     recipients  TEXT
 );
--- Message ids start with their arrival time in base 62, so this index grows at its end like `time`.
+-- Message ids start with their arrival time in base 62, so this index grows at its end.
 CREATE INDEX sends_msgid ON sends (msgid);
-CREATE INDEX sends_time ON sends (time);
 
 -- Successful deliveries: kind is '=>' (first address), '->' (further address, same delivery)
 -- or '>>' (cutthrough).
@@ -39,7 +40,6 @@ CREATE TABLE smtp (
     host        TEXT,
     ip          TEXT
 );
-CREATE INDEX smtp_time ON smtp (time);
 
 CREATE TABLE failures (
     id          INTEGER PRIMARY KEY,
@@ -54,7 +54,6 @@ CREATE TABLE failures (
     ip          TEXT,
     error       TEXT
 );
-CREATE INDEX failures_time ON failures (time);
 
 CREATE TABLE defers (
     id          INTEGER PRIMARY KEY,
@@ -69,7 +68,6 @@ CREATE TABLE defers (
     ip          TEXT,
     error       TEXT
 );
-CREATE INDEX defers_time ON defers (time);
 
 -- Recipients refused at RCPT time (no message id exists for them).
 CREATE TABLE rejects (
@@ -81,7 +79,6 @@ CREATE TABLE rejects (
     recipient   TEXT,
     reason      TEXT
 );
-CREATE INDEX rejects_time ON rejects (time);
 
 -- What `tailwatch-report mail` reads: per sending account, its domain, and clock hour (UTC).
 CREATE TABLE mail_hourly (

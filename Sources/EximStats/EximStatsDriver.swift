@@ -201,8 +201,9 @@ public final class EximStatsDriver: LogDriver {
         guard settings.retentionDays > 0, now.timeIntervalSince(lastPurge) >= 3600 else { return }
         lastPurge = now
         var removed = 0
-        for table in ["sends", "smtp", "failures", "defers", "rejects"] {
-            try db.execute(sql: "DELETE FROM \(table) WHERE time < ?", arguments: [retentionCutoff])
+        let below = TimeKeyedIDs.range(from: retentionCutoff, to: retentionCutoff).lower
+        for table in EximStatsWriter.keyedTables {
+            try db.execute(sql: "DELETE FROM \(table) WHERE id < ?", arguments: [below])
             removed += db.changesCount
         }
         try db.execute(sql: "DELETE FROM mail_hourly WHERE hour < ?", arguments: [MailReport.floorHour(retentionCutoff)])

@@ -10,26 +10,31 @@ final class EximStatsWriter {
     private let insertReject: PreparedStatement
     private let findSender: PreparedStatement
     private let upsertHour: PreparedStatement
+    private var ids: TimeKeyedIDs
+
+    static let keyedTables = ["sends", "smtp", "failures", "defers", "rejects"]
 
     init(_ db: Database) throws {
+        let highest = try Self.keyedTables.compactMap { try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM \($0)") }.max()
+        ids = TimeKeyedIDs(highestInUse: highest)
         insertSend = try PreparedStatement(db, sql: """
-            INSERT INTO sends (time, msgid, user, domain, sender, size, host, ip, protocol, auth, local_user, subject, recipients)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sends (id, time, msgid, user, domain, sender, size, host, ip, protocol, auth, local_user, subject, recipients)
+            VALUES (?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             """)
         insertDelivery = try PreparedStatement(db, sql: """
-            INSERT INTO smtp (time, msgid, user, domain, kind, recipient, router, transport, host, ip)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO smtp (id, time, msgid, user, domain, kind, recipient, router, transport, host, ip)
+            VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             """)
         insertFailure = try PreparedStatement(db, sql: """
-            INSERT INTO failures (time, msgid, user, domain, recipient, router, transport, host, ip, error)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO failures (id, time, msgid, user, domain, recipient, router, transport, host, ip, error)
+            VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             """)
         insertDefer = try PreparedStatement(db, sql: """
-            INSERT INTO defers (time, msgid, user, domain, recipient, router, transport, host, ip, error)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO defers (id, time, msgid, user, domain, recipient, router, transport, host, ip, error)
+            VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             """)
         insertReject = try PreparedStatement(db, sql: """
-            INSERT INTO rejects (time, host, ip, sender, recipient, reason) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO rejects (id, time, host, ip, sender, recipient, reason) VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6)
             """)
         findSender = try PreparedStatement(db, sql: "SELECT user, domain FROM sends WHERE msgid = ? ORDER BY id DESC LIMIT 1")
         upsertHour = try PreparedStatement(db, sql: """
@@ -57,7 +62,7 @@ final class EximStatsWriter {
         s.bind(11, a.localUser)
         s.bind(12, a.subject)
         s.bind(13, a.recipients)
-        try s.run()
+        try runKeyed(s, parameter: 14, time: a.time)
     }
 
     func delivery(_ d: EximDelivery, kind: StaticString, user: ByteLine, domain: ByteLine) throws {
@@ -72,7 +77,7 @@ final class EximStatsWriter {
         s.bind(8, d.transport)
         s.bind(9, d.host)
         s.bind(10, d.ip)
-        try s.run()
+        try runKeyed(s, parameter: 11, time: d.time)
     }
 
     /// A failure (`**`) or a deferral (`==`).
@@ -88,7 +93,7 @@ final class EximStatsWriter {
         s.bind(8, d.host)
         s.bind(9, d.ip)
         s.bind(10, d.error)
-        try s.run()
+        try runKeyed(s, parameter: 11, time: d.time)
     }
 
     func reject(_ r: EximRejection) throws {
@@ -99,7 +104,21 @@ final class EximStatsWriter {
         s.bind(4, r.sender)
         s.bind(5, r.recipient)
         s.bind(6, r.reason)
-        try s.run()
+        try runKeyed(s, parameter: 7, time: r.time)
+    }
+
+    /// Binds the next time-keyed id and runs the insert, taking the next number on a collision.
+    @inline(__always) private func runKeyed(_ s: PreparedStatement, parameter: Int32, time: Int64) throws {
+        for _ in 0..<TimeKeyedIDs.sequenceMask {
+            s.bind(parameter, ids.next(for: time))
+            do {
+                try s.run()
+                return
+            } catch StoreError.sqlite(let code, _, _) where code == PreparedStatement.primaryKeyConflict {
+                continue
+            }
+        }
+        throw StoreError.sqlite(code: PreparedStatement.primaryKeyConflict, message: "no free row id in second \(time)", sql: "INSERT")
     }
 
     /// The account and domain recorded for a message's arrival, if it is in the table.

@@ -89,7 +89,8 @@ public enum MailReport {
     /// Counts straight from the event tables for `[from, to)`.
     private static func rawRows(_ db: Database, from: Int64, to: Int64, user: String?, domain: String?, grouping: Grouping) throws -> [Row] {
         let period = periodSQL(grouping, column: "time")
-        let filter = "time >= ?1 AND time < ?2 AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR domain = ?4)"
+        // Row ids are keyed by time (see TimeKeyedIDs): the primary key finds the range.
+        let filter = "id >= ?1 AND id < ?2 AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR domain = ?4)"
         let sql = """
             SELECT user, period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred) FROM (
                 SELECT user, \(period) AS period, 1 AS sent, size AS sent_bytes, 0 AS delivered, 0 AS failed, 0 AS deferred FROM sends WHERE \(filter)
@@ -98,7 +99,8 @@ public enum MailReport {
                 UNION ALL SELECT user, \(period), 0, 0, 0, 0, 1 FROM defers WHERE \(filter)
             ) GROUP BY user, period
             """
-        return try GRDB.Row.fetchAll(db, sql: sql, arguments: [from, to, user, domain]).map { r in
+        let ids = TimeKeyedIDs.range(from: from, to: to)
+        return try GRDB.Row.fetchAll(db, sql: sql, arguments: [ids.lower, ids.upper, user, domain]).map { r in
             Row(user: r[0], period: r[1], sent: r[2], sentBytes: r[3], delivered: r[4], failed: r[5], deferred: r[6])
         }
     }

@@ -126,7 +126,8 @@ import TestSupport
         #expect(driver.lineCounts[EximLineKind.tooOld.rawValue] == 1)
         // A row that was stored back when it was recent is purged once it is too old.
         try h.database().write { db in
-            try db.execute(sql: "INSERT INTO sends (time, msgid, user, domain, sender, size) VALUES (?, 'x', 'u', 'd', 's', 1)", arguments: [Int64(now.timeIntervalSince1970) - 40 * 86400])
+            let time = Int64(now.timeIntervalSince1970) - 40 * 86400
+            try db.execute(sql: "INSERT INTO sends (id, time, msgid, user, domain, sender, size) VALUES (?, ?, 'x', 'u', 'd', 's', 1)", arguments: [time << 20, time])
         }
         try h.runOnce()
         #expect(try h.count("SELECT COUNT(*) FROM sends") == 1)
@@ -150,5 +151,23 @@ import TestSupport
         let rows = try h.mail()
         #expect(rows == [MailReport.Row(user: "-remote-", period: nil, sent: 200, sentBytes: 2000, delivered: 200)])
         #expect(try h.count("SELECT COUNT(DISTINCT domain) FROM smtp") == 200)
+    }
+
+    @Test func rowIDsAreKeyedByTimeAndNeverCollideAcrossRestarts() throws {
+        let h = try EximStatsHarness()
+        // Many events in one second, a restart in the middle of that second, and a line out of order.
+        var text = ""
+        for i in 0..<50 {
+            text += "2026-11-02 09:00:01 \(MainlogGenerator.messageID(i)) <= a@remote.example H=mx [198.51.100.1] P=esmtp S=1\n"
+        }
+        try h.append(text)
+        try h.runOnce()
+        try h.append(text.replacingOccurrences(of: "-Zz <=", with: "-Zy <=") + "2026-11-02 08:59:59 1vQzzz-0001Ab-7Q <= a@remote.example H=mx [198.51.100.1] P=esmtp S=1\n")
+        try h.runOnce()
+        #expect(try h.count("SELECT COUNT(*) FROM sends") == 101)
+        #expect(try h.count("SELECT COUNT(*) FROM sends WHERE id >> 20 != time") == 0)
+        // The out-of-order line sorts before the others by id, as by time.
+        let first = try h.database().read { db in try String.fetchOne(db, sql: "SELECT msgid FROM sends ORDER BY id LIMIT 1") }
+        #expect(first == "1vQzzz-0001Ab-7Q")
     }
 }

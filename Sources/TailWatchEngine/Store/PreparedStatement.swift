@@ -72,9 +72,13 @@ public final class PreparedStatement {
     /// Rows changed by the last `run()`.
     public var changes: Int { Int(sqlite3_changes(connection)) }
 
+    /// The failure with SQLite's extended result code (e.g. 1555, a primary key conflict).
     private func failure(_ code: Int32) -> StoreError {
-        StoreError.sqlite(code: code, message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+        StoreError.sqlite(code: sqlite3_extended_errcode(connection), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
     }
+
+    /// SQLITE_CONSTRAINT_PRIMARYKEY, which Swift does not import (a macro of a macro).
+    public static let primaryKeyConflict: Int32 = 1555
 
     /// Columns of the current row, valid inside `queryRow`'s closure only.
     public struct RowReader {
