@@ -10,7 +10,7 @@ struct DaemonActions {
     func run() async -> Int32 {
         do {
             if command.actionCount == 0 && command.enable.isEmpty && command.disable.isEmpty {
-                throw DaemonError.usage("no action given; try --help")
+                throw CommandFailure.usage("no action given; try --help")
             }
             if !command.enable.isEmpty || !command.disable.isEmpty { try applyEnableDisable() }
             if command.start { return try start() }
@@ -31,7 +31,7 @@ struct DaemonActions {
             return 0
         } catch let error as ConfigError {
             return fail(error.description, code: 2)
-        } catch let error as DaemonError {
+        } catch let error as CommandFailure {
             return fail(error.description, code: error.exitCode)
         } catch {
             return fail("\(error)", code: 1)
@@ -70,7 +70,7 @@ struct DaemonActions {
     private func start() throws -> Int32 {
         let loaded = try loadConfiguration()
         if case .running(let pid) = PidFile.holder(of: loaded.settings.pidFile) {
-            throw DaemonError.runtime("tailwatchd is already running (pid \(pid)); use --restart to replace it")
+            throw CommandFailure.runtime("tailwatchd is already running (pid \(pid)); use --restart to replace it")
         }
         var arguments = ["--foreground", "--config", loaded.file.path]
         if let trace = command.trace { arguments.append("--trace=\(trace)") }
@@ -84,11 +84,11 @@ struct DaemonActions {
             }
             var status: Int32 = 0
             if waitpid(child, &status, WNOHANG) == child {
-                throw DaemonError.runtime("tailwatchd exited while starting (status \(status >> 8)); see \(loaded.settings.logFile)")
+                throw CommandFailure.runtime("tailwatchd exited while starting (status \(status >> 8)); see \(loaded.settings.logFile)")
             }
             usleep(50_000)
         }
-        throw DaemonError.runtime("tailwatchd (pid \(child)) did not take its pid file \(loaded.settings.pidFile) within 15 s; see \(loaded.settings.logFile)")
+        throw CommandFailure.runtime("tailwatchd (pid \(child)) did not take its pid file \(loaded.settings.pidFile) within 15 s; see \(loaded.settings.logFile)")
     }
 
     /// Starts this executable again in a new session with `/dev/null` as its standard streams.
@@ -116,7 +116,7 @@ struct DaemonActions {
         var pid: pid_t = 0
         let code = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard code == 0 else {
-            throw DaemonError.runtime("cannot start \(executable): \(String(cString: strerror(code)))")
+            throw CommandFailure.runtime("cannot start \(executable): \(String(cString: strerror(code)))")
         }
         return pid
     }

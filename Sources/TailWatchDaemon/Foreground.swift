@@ -23,7 +23,7 @@ struct Foreground {
 
         let pidFile = PidFile(path: settings.pidFile)
         if case .running(let pid) = try pidFile.acquire() {
-            throw DaemonError.runtime("tailwatchd is already running (pid \(pid)) with pid file \(settings.pidFile)\(command.once ? "; --once would count its lines twice" : "")")
+            throw CommandFailure.runtime("tailwatchd is already running (pid \(pid)) with pid file \(settings.pidFile)\(command.once ? "; --once would count its lines twice" : "")")
         }
         defer { pidFile.release() }
 
@@ -32,7 +32,7 @@ struct Foreground {
             database = try Store.openWriter(path: settings.database, modules: DriverRegistry.migrationSets)
         } catch {
             logger.error("\(error)")
-            throw DaemonError.runtime("\(error)")
+            throw CommandFailure.runtime("\(error)")
         }
         let options = EngineOptions(
             once: command.once, traceLines: command.trace ?? 0, debug: command.debug,
@@ -64,7 +64,7 @@ struct Foreground {
             try await group.run()
         } catch {
             logger.error("stopped on error: \(error)")
-            throw DaemonError.runtime("\(error)")
+            throw CommandFailure.runtime("\(error)")
         }
         logger.info("tailwatchd stopped; all read lines are committed")
         return 0

@@ -41,7 +41,7 @@ final class PidFile {
         if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw DaemonError.runtime("cannot open pid file \(path): \(String(cString: strerror(errno)))")
+            throw CommandFailure.runtime("cannot open pid file \(path): \(String(cString: strerror(errno)))")
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             close(fd)

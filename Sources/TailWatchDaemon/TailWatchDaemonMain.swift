@@ -12,13 +12,7 @@ public enum TailWatchDaemonMain {
         do {
             command = try DaemonCommand.parse(arguments)
         } catch {
-            if DaemonCommand.exitCode(for: error) == .success {
-                print(DaemonCommand.fullMessage(for: error))
-                exit(0)
-            }
-            let message = DaemonCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            FileHandle.standardError.write(Data("tailwatchd: \(message)\n".utf8))
-            exit(2)
+            CommandFailure.exitForParseError(DaemonCommand.self, error, program: "tailwatchd")
         }
         let code = await DaemonActions(command: command).run()
         exit(code)

@@ -29,9 +29,9 @@ struct CommonReportOptions: ParsableArguments {
 
     func range() throws -> (since: Int64?, until: Int64?) {
         let now = Date()
-        let s = try since.map { try TimeSpec.parse($0, now: now).mapError { ReportError.usage("--since: \($0)") }.get() }
-        let u = try until.map { try TimeSpec.parse($0, now: now).mapError { ReportError.usage("--until: \($0)") }.get() }
-        if let s, let u, s >= u { throw ReportError.usage("--since must be before --until") }
+        let s = try since.map { try TimeSpec.parse($0, now: now).mapError { CommandFailure.usage("--since: \($0)") }.get() }
+        let u = try until.map { try TimeSpec.parse($0, now: now).mapError { CommandFailure.usage("--until: \($0)") }.get() }
+        if let s, let u, s >= u { throw CommandFailure.usage("--since must be before --until") }
         return (s, u)
     }
 }
@@ -45,12 +45,12 @@ func openReportDatabase(configPath explicit: String?) throws -> (DatabaseQueue, 
     do {
         loaded = try LoadedConfiguration.load(path: path)
     } catch {
-        throw ReportError.usage(error.description)
+        throw CommandFailure.usage(error.description)
     }
     do {
         return (try Store.openReader(path: loaded.settings.database, modules: DriverRegistry.migrationSets), loaded)
     } catch {
-        throw ReportError.runtime("\(error)")
+        throw CommandFailure.runtime("\(error)")
     }
 }
 
@@ -60,17 +60,10 @@ public enum TailWatchReportMain {
         do {
             var command = try ReportCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
             try command.run()
-        } catch let error as ReportError {
-            FileHandle.standardError.write(Data("tailwatch-report: \(error)\n".utf8))
-            exit(error.exitCode)
+        } catch let failure as CommandFailure {
+            CommandFailure.exit("tailwatch-report", failure.description, code: failure.exitCode)
         } catch {
-            if ReportCommand.exitCode(for: error) == .success {
-                print(ReportCommand.fullMessage(for: error))
-                exit(0)
-            }
-            let message = ReportCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            FileHandle.standardError.write(Data("tailwatch-report: \(message)\n".utf8))
-            exit(2)
+            CommandFailure.exitForParseError(ReportCommand.self, error, program: "tailwatch-report")
         }
     }
 }

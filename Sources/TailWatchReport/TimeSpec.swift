@@ -1,9 +1,10 @@
+import TailWatchDaemon
 import Foundation
 
 /// A `--since`/`--until` value: an ISO date or date-time, or a span back from now (`90m`, `24h`, `7d`).
 struct TimeSpec {
     /// Unix seconds, or nil with a message naming what is wrong.
-    static func parse(_ text: String, now: Date = Date()) -> Result<Int64, ReportError> {
+    static func parse(_ text: String, now: Date = Date()) -> Result<Int64, CommandFailure> {
         let t = text.trimmingCharacters(in: .whitespaces)
         if let unit = t.last, "smhdw".contains(unit), let n = Int64(t.dropLast()), n >= 0 {
             let seconds: Int64 = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800][String(unit)]!
