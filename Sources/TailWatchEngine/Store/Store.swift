@@ -27,6 +27,9 @@ public enum Store {
             try db.execute(sql: "PRAGMA page_size = 16384")
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 8 MiB of page cache for the writer (SQLite's default is 2 MiB): measured 11.7 s → 10.8 s
+            // for 5 million mainlog lines, peak RSS 48 → 55 MiB.
+            try db.execute(sql: "PRAGMA cache_size = -8192")
         }
         let queue: DatabaseQueue
         do {
