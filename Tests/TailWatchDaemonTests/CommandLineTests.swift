@@ -102,6 +102,12 @@ import TestSupport
         #expect(enable.code == 0)
         #expect(f.waitUntil(seconds: 10) { ((try? f.query("SELECT COUNT(*) FROM sends")) as Int??) == 60 })
 
+        let restart = try f.run(["--restart", "--config", f.configPath])
+        #expect(restart.code == 0 && restart.stdout.contains("stopped") && restart.stdout.contains("started"))
+        #expect(restart.stdout.components(separatedBy: "(pid ").count == 3)
+        let afterRestart: Int? = try f.query("SELECT COUNT(*) FROM sends")
+        #expect(afterRestart == 60)
+
         let stop = try f.run(["--stop", "--config", f.configPath])
         #expect(stop.code == 0 && stop.stdout.contains("stopped"))
         let after = try f.run(["--status", "--config", f.configPath])

@@ -201,7 +201,10 @@ public final class Engine {
                 }
                 if moreToRead { continue }
                 let wake = watcher.wait(milliseconds: settings.pollIntervalMilliseconds)
-                if wake == .changed || Date().timeIntervalSince(lastRescan) >= 10 {
+                // New files in watched folders: looked for at most once a second after a change
+                // (a busy domlogs folder changes with every request), and every 10 s regardless.
+                let sinceRescan = Date().timeIntervalSince(lastRescan)
+                if (wake == .changed && sinceRescan >= 1) || sinceRescan >= 10 {
                     rescanFolders()
                 }
             } catch {
