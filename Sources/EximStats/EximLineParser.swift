@@ -62,6 +62,13 @@ public struct EximLineParser {
         }
     }
 
+    /// `S=` as a byte count; 0 when it is not a number or is beyond 10 TB (no message is that
+    /// large, and sums of such values must not overflow).
+    @inline(__always) static func messageSize(_ value: ByteLine) -> Int64 {
+        guard value.count <= 13 else { return 0 }
+        return value.decimalValue ?? 0
+    }
+
     static func hasControlBytes(_ line: ByteLine) -> Bool {
         for i in 0..<line.count where line[i] < 0x20 && line[i] != 0x09 { return true }
         return false
@@ -114,7 +121,8 @@ public struct EximLineParser {
     // MARK: <=
 
     private func parseArrival(_ line: ByteLine, from i: Int, id: ByteLine, time: Int64) -> EximEvent {
-        let senderEnd = line.firstIndex(of: 0x20, from: i) ?? line.count
+        // A quoted local part may hold spaces ("a b"@example.com): step over quotes whole.
+        let senderEnd = FieldScanner(line: line, from: i, end: line.count).tokenEnd(from: i)
         guard senderEnd > i else { return .rejected(.badArrival) }
         var arrival = EximArrival(time: time, messageID: id, sender: line.slice(i..<senderEnd))
         var fields = FieldScanner(line: line, from: senderEnd, end: line.count)
@@ -125,7 +133,7 @@ public struct EximLineParser {
             case .user: if arrival.localUser == nil { arrival.localUser = field.value }
             case .proto: if arrival.proto == nil { arrival.proto = field.value }
             case .auth: if arrival.auth == nil { arrival.auth = field.value }
-            case .size: if arrival.size == 0 { arrival.size = field.value.decimalValue ?? 0 }
+            case .size: if arrival.size == 0 { arrival.size = Self.messageSize(field.value) }
             case .messageIDHeader, .subject:
                 // Sender-controlled text from here on: only the subject and recipients are read.
                 if field.key == .subject { arrival.subject = field.value }

@@ -122,8 +122,8 @@ public final class EximStatsDriver: LogDriver {
     }
 
     @inline(__always) static func add(_ counts: inout HourCounts, sent size: Int64) {
-        counts.sent += 1
-        counts.sentBytes += size
+        counts.sent &+= 1
+        counts.sentBytes &+= size
     }
 
     @inline(__always) private func count(_ kind: EximLineKind) { lineCounts[kind.rawValue] += 1 }

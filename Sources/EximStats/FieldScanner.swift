@@ -28,6 +28,11 @@ struct FieldScanner {
         self.end = end
     }
 
+    /// Whether `literal` starts at `at` and ends within this scanner's range.
+    @inline(__always) private func has(_ literal: StaticString, at: Int) -> Bool {
+        at + literal.utf8CodeUnitCount <= end && line.matches(literal, at: at)
+    }
+
     private mutating func skipSpaces() {
         while i < end, line[i] == 0x20 { i += 1 }
     }
@@ -44,8 +49,8 @@ struct FieldScanner {
         return end
     }
 
-    private func tokenEnd(from: Int) -> Int {
-        if from < end, line[from] == 0x22 { return quotedEnd(from: from) }
+    /// End of the space-separated token at `from`, stepping over quoted parts whole.
+    func tokenEnd(from: Int) -> Int {
         var k = from
         while k < end, line[k] != 0x20 {
             if line[k] == 0x22 { k = quotedEnd(from: k); continue }
@@ -65,19 +70,19 @@ struct FieldScanner {
             return line.slice((start + n)..<e)
         }
         switch line[start] {
-        case 0x48 where line.matches("H=", at: start): return hostField(from: start + 2)
-        case 0x55 where line.matches("U=", at: start): return Field(key: .user, value: value(after: 2))
-        case 0x50 where line.matches("P=", at: start): return Field(key: .proto, value: value(after: 2))
-        case 0x41 where line.matches("A=", at: start): return Field(key: .auth, value: value(after: 2))
-        case 0x53 where line.matches("S=", at: start): return Field(key: .size, value: value(after: 2))
-        case 0x52 where line.matches("R=", at: start): return Field(key: .router, value: value(after: 2))
-        case 0x46 where line.matches("F=", at: start): return Field(key: .from, value: value(after: 2))
-        case 0x54 where line.matches("T=\"", at: start):
+        case 0x48 where has("H=", at: start): return hostField(from: start + 2)
+        case 0x55 where has("U=", at: start): return Field(key: .user, value: value(after: 2))
+        case 0x50 where has("P=", at: start): return Field(key: .proto, value: value(after: 2))
+        case 0x41 where has("A=", at: start): return Field(key: .auth, value: value(after: 2))
+        case 0x53 where has("S=", at: start): return Field(key: .size, value: value(after: 2))
+        case 0x52 where has("R=", at: start): return Field(key: .router, value: value(after: 2))
+        case 0x46 where has("F=", at: start): return Field(key: .from, value: value(after: 2))
+        case 0x54 where has("T=\"", at: start):
             let v = value(after: 2)
             return Field(key: .subject, value: v.count >= 2 ? v.slice(1..<(v.count - 1)) : v)
-        case 0x54 where line.matches("T=", at: start): return Field(key: .transport, value: value(after: 2))
-        case 0x69 where line.matches("id=", at: start): return Field(key: .messageIDHeader, value: value(after: 3))
-        case 0x66 where line.matches("for ", at: start):
+        case 0x54 where has("T=", at: start): return Field(key: .transport, value: value(after: 2))
+        case 0x69 where has("id=", at: start): return Field(key: .messageIDHeader, value: value(after: 3))
+        case 0x66 where has("for ", at: start):
             i = end
             return Field(key: .recipients, value: line.slice((start + 4)..<end))
         case 0x3A where start + 1 >= end || line[start + 1] == 0x20:
@@ -91,40 +96,38 @@ struct FieldScanner {
         }
     }
 
-    /// `H=name (helo) [ip]:port`, each part optional but in this order.
+    /// `H=name (helo) [ip]:port`. The group ends at the first `[ip]` literal (hex digits, `.` and
+    /// `:` only) followed by a space, a `:port` or the end; everything before it is the host's
+    /// name and HELO, however many words a HELO that exim accepted as junk has. Without an IP
+    /// literal the group is a name and an optional `(helo)`.
     private mutating func hostField(from start: Int) -> Field {
         var k = start
-        var sawName = false
-        var ip: ByteLine? = nil
-        var valueEnd = start
-        while k < end {
-            let b = line[k]
-            if b == 0x5B { // [ip]
-                guard let close = line.firstIndex(of: 0x5D, from: k), close < end else { break }
-                ip = line.slice((k + 1)..<close)
-                k = close + 1
-                if k < end, line[k] == 0x3A { while k < end, line[k] != 0x20 { k += 1 } } // :port
-                break
-            } else if b == 0x28 { // (helo)
-                guard let close = line.firstIndex(of: 0x29, from: k), close < end else { break }
-                k = close + 1
-                valueEnd = k
-            } else if !sawName && b != 0x20 {
-                sawName = true
-                while k < end, line[k] != 0x20 { k += 1 }
-                valueEnd = k
-            } else {
-                break
+        while let open = line.firstIndex(of: 0x5B, from: k), open < end {
+            var close = open + 1
+            while close < end, Self.isIPByte(line[close]) { close += 1 }
+            let atSeparator = open == start || line[open - 1] == 0x20
+            if atSeparator, close > open + 1, close < end, line[close] == 0x5D,
+               close + 1 == end || line[close + 1] == 0x20 || line[close + 1] == 0x3A {
+                var after = close + 1
+                if after < end, line[after] == 0x3A { while after < end, line[after] != 0x20 { after += 1 } }
+                i = after
+                let valueEnd = max(start, open - 1)
+                return Field(key: .host, value: line.slice(start..<valueEnd), ip: line.slice((open + 1)..<close))
             }
-            // One space between the parts; anything else ends the field.
-            if k < end, line[k] == 0x20, k + 1 < end, line[k + 1] == 0x28 || line[k + 1] == 0x5B {
-                k += 1
-            } else {
-                break
-            }
+            k = open + 1
         }
-        i = k
-        return Field(key: .host, value: line.slice(start..<valueEnd), ip: ip)
+        // No IP literal: a name, then an optional "(helo)".
+        var e = start
+        while e < end, line[e] != 0x20 { e += 1 }
+        if e + 1 < end, line[e + 1] == 0x28, let close = line.firstIndex(of: 0x29, from: e + 1), close < end {
+            e = close + 1
+        }
+        i = e
+        return Field(key: .host, value: line.slice(start..<e))
+    }
+
+    @inline(__always) static func isIPByte(_ b: UInt8) -> Bool {
+        (b &- 0x30 < 10) || (b &- 0x61 < 6) || (b &- 0x41 < 6) || b == 0x2E || b == 0x3A
     }
 
     /// After `id=` or a subject: reads the subject (if not read yet), skips `from <…>`, and returns

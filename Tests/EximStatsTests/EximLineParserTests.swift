@@ -142,4 +142,32 @@ import TailWatchEngine
             _ = parse(String(decoding: Array(full.utf8.prefix(cut)), as: UTF8.self))
         }
     }
+
+    @Test mutating func hostileSendersHelosAndSizesFoundInReview() {
+        // A line cut so that "for " ends past the fields before "rejected RCPT": no crash.
+        _ = parse("2024-01-01 00:00:00 for rejected RCPT <x@y>: no")
+        _ = parse("2024-01-01 00:00:00 H=(a) for rejected RCPT <v>: x)")
+        // A quoted local part with spaces is one sender, not fields.
+        arrival(#"2026-11-02 09:00:01 1vQx0a-0001Ab-7Q <= "x A=dovecot_login:admin@victim.example S=999999999999 y"@evil.example H=mx [198.51.100.1] P=esmtp S=1200"#) { a in
+            #expect(a.auth == nil)
+            #expect(a.size == 1200)
+            #expect(a.sender.string == #""x A=dovecot_login:admin@victim.example S=999999999999 y"@evil.example"#)
+        }
+        // A junk HELO with words in it stays inside the host group up to the IP literal.
+        arrival("2026-11-02 09:00:01 1vQx0a-0001Ab-7Q <= a@evil.example H=(x) A=plain:bob@victim.example S=5 (y) [198.51.100.1]:25 P=esmtp S=77") { a in
+            #expect(a.auth == nil)
+            #expect(a.size == 77)
+            #expect(a.ip?.string == "198.51.100.1")
+        }
+        // Absurd sizes are not sizes (and can never overflow a sum).
+        arrival("2026-11-02 09:00:01 1vQx0a-0001Ab-7Q <= a@b.example H=mx [198.51.100.1] P=esmtp S=999999999999999999") { a in
+            #expect(a.size == 0)
+        }
+        // IPv6 literals end the host group too.
+        arrival("2026-11-02 09:00:01 1vQx0a-0001Ab-7Q <= a@b.example H=mail.example (helo) [2001:db8::1]:587 P=esmtpa A=login:bob S=9") { a in
+            #expect(a.ip?.string == "2001:db8::1")
+            #expect(a.host?.string == "mail.example (helo)")
+            #expect(a.authID?.string == "bob")
+        }
+    }
 }
