@@ -88,7 +88,7 @@ public final class Engine {
         let runtime = runtimes[index]
         let file = TailedFile(
             path: path, source: SourceFile(id: nextFileID, path: path, sourceIndex: sourceIndex),
-            maxLine: settings.maxLineBytes
+            maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2
         ) { [logger = runtime.logger] notice in
             switch notice {
             case .truncated, .positionLost, .readError: logger.warning("\(notice)")
@@ -109,11 +109,11 @@ public final class Engine {
         case .folder(let folder, let pattern):
             watcher.watch(folder: folder)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
-            let matching = names.filter { fnmatch(pattern, $0, 0) == 0 && !Self.isCompressed($0) }
-            let set = Set(matching)
-            return matching.filter { name in
-                // A rotated copy of another matching log is read through that log, not on its own.
-                !set.contains { other in other != name && RotatedSiblings.isRotatedName(name, of: other) }
+            // A rotated copy of a matching log (`example.com.1`) is read through that log, never on
+            // its own, also while the log itself is briefly missing between rename and create.
+            return names.filter { name in
+                fnmatch(pattern, name, 0) == 0 && !Self.isCompressed(name)
+                    && !RotatedSiblings.rotationBases(of: name).contains { fnmatch(pattern, $0, 0) == 0 }
             }.sorted().map { (folder as NSString).appendingPathComponent($0) }
         }
     }

@@ -28,4 +28,19 @@ enum RotatedSiblings {
         return rest.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
             && !rest.hasSuffix(".")
     }
+
+    /// The names `name` would be a rotated copy of (`a.log.1` → `a.log`; `a.log-20261130` → `a.log`).
+    static func rotationBases(of name: String) -> [String] {
+        var bases: [String] = []
+        var index = name.startIndex
+        while index < name.endIndex {
+            let c = name[index]
+            if c == "." || c == "-" || c == "_" {
+                let base = String(name[..<index])
+                if !base.isEmpty, isRotatedName(name, of: base) { bases.append(base) }
+            }
+            index = name.index(after: index)
+        }
+        return bases
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,8 +24,15 @@ final class TailedFile {
 
     /// The file being read: `path` itself, or a rotated copy whose unread rest comes first.
     private(set) var currentPath: String
-    /// Rotated copies to read in full, oldest first, before returning to `path`.
-    private var queue: [String] = []
+    /// Rotated files already read in the current chain (device, inode), so that the chain of
+    /// copies after a restart is followed by content and age, not by names that may shift meanwhile.
+    private var chainRead: Set<[UInt64]> = []
+    /// A saved position whose file was missing at start: checked against the file once it appears
+    /// (a mount that was not ready must not make the whole file count twice).
+    private var pendingCheckpoint: Checkpoint?
+    /// After a rename, keep reading the old file until it has been quiet this long (writers that
+    /// reopen their log late); 0 for `--once`, which must finish.
+    private let rotationGrace: Double
     private(set) var fd: Int32 = -1
     private(set) var identity: FileIdentity?
 
@@ -54,8 +63,9 @@ final class TailedFile {
 
     var readOffset: Int64 { bufferFileOffset + Int64(end) }
 
-    init(path: String, source: SourceFile, maxLine: Int, chunk: Int = 1 << 20, notify: @escaping (TailNotice) -> Void) {
+    init(path: String, source: SourceFile, maxLine: Int, chunk: Int = 1 << 20, rotationGrace: Double = 2, notify: @escaping (TailNotice) -> Void) {
         self.path = path
+        self.rotationGrace = rotationGrace
         self.source = source
         self.maxLine = maxLine
         self.notify = notify
@@ -106,20 +116,35 @@ final class TailedFile {
             startInRotated(chosen.path, at: checkpoint.offset)
             return
         }
-        notify(.positionLost(path: path, offset: checkpoint.offset))
+        if FileIdentity.of(path: path) == nil {
+            // Missing (or not readable yet): decide when it appears.
+            pendingCheckpoint = checkpoint
+        } else {
+            notify(.positionLost(path: path, offset: checkpoint.offset))
+        }
         openPrimary(at: 0, announce: false)
     }
 
     /// Reads `rotated` from `offset`, then every newer rotated copy in full, then `path`.
     private func startInRotated(_ rotated: String, at offset: Int64) {
-        let siblings = RotatedSiblings.of(path)
-        let mtime = siblings.first { $0.path == rotated }?.identity.modified ?? 0
-        queue = siblings.filter { $0.path != rotated && $0.identity.modified >= mtime }.map(\.path)
+        chainRead = []
         guard let sfd = openReadOnly(rotated) else {
             openPrimary(at: 0, announce: false)
             return
         }
         adopt(fd: sfd, path: rotated, at: offset)
+    }
+
+    /// The rotated file to read after `finished`: the oldest one at least as new as it that is
+    /// neither read in this chain nor the file at `path` (which may be a symlink to a dated log).
+    private func nextInChain(after finished: FileIdentity) -> String? {
+        let primary = FileIdentity.of(path: path)
+        return RotatedSiblings.of(path).filter { sibling in
+            !(primary.map { sibling.identity.sameFile(as: $0) } ?? false)
+                && !sibling.identity.sameFile(as: finished)
+                && !chainRead.contains([sibling.identity.device, sibling.identity.inode])
+                && sibling.identity.modified >= finished.modified
+        }.first?.path
     }
 
     private func openReadOnly(_ p: String) -> Int32? {
@@ -133,13 +158,23 @@ final class TailedFile {
                 notify(.waiting(path: path))
                 reportedWaiting = true
             }
-            closeCurrent()
-            currentPath = path
+            // A finished rotated file stays open (at its end) until the new one appears, so that
+            // its position is what gets committed meanwhile.
+            if fd < 0 { currentPath = path }
             return
         }
         if reportedWaiting || announce { notify(.appeared(path: path)) }
         reportedWaiting = false
         reportedVanished = false
+        chainRead = []
+        if let pending = pendingCheckpoint {
+            pendingCheckpoint = nil
+            if let found = FileIdentity.of(fd: pfd), fileMatches(pfd, size: found.size, checkpoint: pending) {
+                adopt(fd: pfd, path: path, at: pending.offset)
+                return
+            }
+            notify(.positionLost(path: path, offset: pending.offset))
+        }
         adopt(fd: pfd, path: path, at: offset)
     }
 
@@ -251,14 +286,16 @@ final class TailedFile {
         if currentPath != path {
             // A rotated copy is finished: go on with the next one, then `path`.
             try deliverRest(onLine: onLine, onOverlong: onOverlong)
-            if !queue.isEmpty {
-                let next = queue.removeFirst()
-                notify(.readingRotated(path: path, rotated: next))
-                if let nfd = openReadOnly(next) { adopt(fd: nfd, path: next, at: 0) }
-                return true
+            if let finished = FileIdentity.of(fd: fd) {
+                chainRead.insert([finished.device, finished.inode])
+                if let next = nextInChain(after: finished), let nfd = openReadOnly(next) {
+                    notify(.readingRotated(path: path, rotated: next))
+                    adopt(fd: nfd, path: next, at: 0)
+                    return true
+                }
             }
             openPrimary(at: 0, announce: false)
-            return fd >= 0
+            return currentPath == path && fd >= 0
         }
         guard let now = FileIdentity.of(path: path) else {
             if fd >= 0, !reportedVanished {
@@ -272,8 +309,13 @@ final class TailedFile {
             return fd >= 0
         }
         if !now.sameFile(as: identity) {
-            // Renamed or deleted, and a new file is in place. Read what reached the old one meanwhile.
+            // Renamed or deleted, and a new file is in place. Read what reached the old one meanwhile,
+            // and keep reading it while writers that have not reopened their log still write to it.
             while case .paused = try pump(budget: Int.max, onLine: onLine, onOverlong: onOverlong) {}
+            if rotationGrace > 0, let old = FileIdentity.of(fd: fd),
+               Date().timeIntervalSince1970 - old.modified < rotationGrace {
+                return false
+            }
             try deliverRest(onLine: onLine, onOverlong: onOverlong)
             notify(.rotated(path: path))
             openPrimary(at: 0, announce: false)
@@ -305,7 +347,7 @@ final class TailedFile {
         }
         if let copy {
             notify(.resumedInRotated(path: path, rotated: copy.path, offset: consumedOffset))
-            queue = []
+            chainRead = []
             let at = consumedOffset
             if let cfd = openReadOnly(copy.path) {
                 adopt(fd: cfd, path: copy.path, at: at)

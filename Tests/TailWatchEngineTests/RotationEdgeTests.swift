@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import TailWatchEngine
+import TestSupport
+
+/// Rotation edge cases found in review: each once lost or doubled lines.
+@Suite struct RotationEdgeTests {
+    @Test func aLogMissingAtStartIsCheckedAgainstItsSavedPositionWhenItReturns() throws {
+        let h = EngineHarness()
+        let log = h.folder.file("mainlog")
+        let away = h.folder.file("unmounted")
+        try FileManager.default.createDirectory(atPath: away, withIntermediateDirectories: true)
+        try LogWriter.append(log, LineSets.text(LineSets.lines("a", 0..<100)))
+        try h.runOnce([.file(log)])
+        LogWriter.rename(log, away + "/mainlog")     // the file system is not there yet
+        let engine = try h.makeEngine([.file(log)])
+        _ = try engine.run()
+        LogWriter.rename(away + "/mainlog", log)     // now it is
+        try LogWriter.append(log, "b-after\n")
+        _ = try engine.run()
+        #expect(try h.storedLines() == LineSets.lines("a", 0..<100) + ["b-after"])
+    }
+
+    @Test func aRotatedCopyInAWatchedFolderIsNeverTakenForANewLog() throws {
+        let h = EngineHarness()
+        let logs = h.folder.file("domlogs")
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let source = LogSource.folder(logs, pattern: "app.log*")
+        try LogWriter.append(logs + "/app.log", LineSets.text(LineSets.lines("a", 0..<100)))
+        try h.runOnce([source])
+        LogWriter.rename(logs + "/app.log", logs + "/app.log.1")   // between rename and create
+        try h.runOnce([source])
+        try LogWriter.append(logs + "/app.log", "b-new\n")
+        try h.runOnce([source])
+        #expect(try h.storedLines() == LineSets.lines("a", 0..<100) + ["b-new"])
+    }
+
+    @Test func rotationsWhileACatchUpReadsAnOlderCopyLoseNoFile() throws {
+        let h = EngineHarness()
+        let log = h.folder.file("mainlog")
+        let a = LineSets.lines("a", 0..<40), b = LineSets.lines("b", 0..<40), c = LineSets.lines("c", 0..<40), d = LineSets.lines("d", 0..<40)
+        try LogWriter.append(log, LineSets.text(Array(a.prefix(10))))
+        try h.runOnce([.file(log)])
+        try LogWriter.append(log, LineSets.text(Array(a.dropFirst(10))))
+        LogWriter.rename(log, log + ".1")
+        try LogWriter.append(log, LineSets.text(b))
+        usleep(20_000)
+        // The engine starts in mainlog.1 (the rest of a) and knows mainlog as the file after it...
+        let engine = try h.makeEngine([.file(log)])
+        // ...and before it reads anything, logrotate runs again.
+        LogWriter.rename(log + ".1", log + ".2")
+        LogWriter.rename(log, log + ".1")
+        try LogWriter.append(log, LineSets.text(c))
+        usleep(20_000)
+        LogWriter.rename(log + ".2", log + ".3")
+        LogWriter.rename(log + ".1", log + ".2")
+        LogWriter.rename(log, log + ".1")
+        try LogWriter.append(log, LineSets.text(d))
+        _ = try engine.run()
+        #expect(try h.storedLines() == a + b + c + d)
+    }
+
+    @Test func aFinishedCopyKeepsItsPositionWhileTheNewLogIsNotThereYet() throws {
+        let h = EngineHarness()
+        let log = h.folder.file("mainlog")
+        try LogWriter.append(log, LineSets.text(LineSets.lines("a", 0..<50)))
+        try h.runOnce([.file(log)])
+        try LogWriter.append(log, LineSets.text(LineSets.lines("b", 0..<50)))
+        LogWriter.rename(log, log + ".1")            // no new mainlog yet
+        try h.runOnce([.file(log)])
+        try h.runOnce([.file(log)])
+        try LogWriter.append(log, "c-new\n")
+        try h.runOnce([.file(log)])
+        #expect(try h.storedLines() == LineSets.lines("a", 0..<50) + LineSets.lines("b", 0..<50) + ["c-new"])
+    }
+
+    @Test func aSymlinkToDatedLogsIsFollowedWithoutReadingTodayTwice() throws {
+        let h = EngineHarness()
+        let log = h.folder.file("exim_mainlog")
+        let yesterday = h.folder.file("exim_mainlog-20261130"), today = h.folder.file("exim_mainlog-20261201")
+        try LogWriter.append(yesterday, "a1\na2\n")
+        symlink(yesterday, log)
+        try h.runOnce([.file(log)])
+        try LogWriter.append(yesterday, "a3\n")
+        usleep(20_000)
+        try LogWriter.append(today, "b1\nb2\n")
+        unlink(log)
+        symlink(today, log)
+        try h.runOnce([.file(log)])
+        try h.runOnce([.file(log)])
+        #expect(try h.storedLines() == ["a1", "a2", "a3", "b1", "b2"])
+    }
+}
