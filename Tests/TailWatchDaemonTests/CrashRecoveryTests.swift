@@ -61,4 +61,23 @@ import TestSupport
         let stats: Int? = try f.query("SELECT lines_read FROM driver_stats WHERE driver = 'eximstats'")
         #expect(stats == 6_300)
     }
+
+    @Test func writersThatReopenTheirLogLateAfterARenameAreStillRead() throws {
+        let f = try DaemonFixture()
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<10))
+        let daemon = try f.startForeground()
+        defer {
+            kill(daemon.processIdentifier, SIGTERM)
+            daemon.waitUntilExit()
+        }
+        #expect(f.waitUntil(seconds: 10) { ((try? f.query("SELECT COUNT(*) FROM sends")) as Int??) == 10 })
+        LogWriter.rename(f.mainlog, f.mainlog + ".1")
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(10..<20))
+        usleep(300_000)
+        // A writer still holding the old file writes once more before it reopens.
+        try LogWriter.append(f.mainlog + ".1", MainlogGenerator.lines(20..<25))
+        #expect(f.waitUntil(seconds: 10) { ((try? f.query("SELECT COUNT(*) FROM sends")) as Int??) == 25 })
+        let distinct: Int? = try f.query("SELECT COUNT(DISTINCT msgid) FROM sends")
+        #expect(distinct == 25)
+    }
 }

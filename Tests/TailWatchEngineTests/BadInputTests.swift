@@ -72,4 +72,36 @@ import TestSupport
         #expect(try counters(h).rejected == 1000)
         #expect(try h.storedLines() == ["fine"])
     }
+
+    @Test func aFailedCommitIsRolledBackAndTheSameLinesAreReadAgainOnce() throws {
+        let h = EngineHarness()
+        h.settings.batchEvents = 30
+        h.settings.catchUpBatchEvents = 30
+        let log = h.folder.file("app.log")
+        let lines = LineSets.lines("a", 0..<100)
+        try LogWriter.append(log, LineSets.text(lines))
+        let failures = FailureCounter(0)
+        let engine = try h.makeEngine([.file(log)], failingCommits: failures)
+        failures.set(2)
+        #expect(throws: StoreError.self) { _ = try engine.run() }
+        #expect(throws: StoreError.self) { _ = try engine.run() }
+        _ = try engine.run()
+        #expect(try h.storedLines() == lines)
+        let counted = try h.openDatabase().read { db in try Int.fetchOne(db, sql: "SELECT lines_read FROM driver_stats") }
+        #expect(counted == 100)
+    }
+
+    @Test func aDeletedFolderLogThatWasReadToItsEndIsLetGo() throws {
+        let h = EngineHarness()
+        let logs = h.folder.file("domlogs")
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        try LogWriter.append(logs + "/old.example", "o1\n")
+        let engine = try h.makeEngine([.folder(logs, pattern: "*.example")], once: true)
+        _ = try engine.run()
+        LogWriter.remove(logs + "/old.example")
+        try LogWriter.append(logs + "/new.example", "n1\n")
+        _ = try engine.run()
+        #expect(try Set(h.storedLines()) == ["o1", "n1"])
+        #expect(h.messages.all.contains { $0.contains("old.example is gone and fully read") })
+    }
 }

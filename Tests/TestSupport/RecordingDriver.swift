@@ -8,16 +8,24 @@ import TailWatchEngine
 /// Lines starting with `BAD` are rejected, lines starting with `#` ignored.
 public final class RecordingDriver: LogDriver {
     private var insert: PreparedStatement?
+    /// Commits fail while this is above zero (each failure counts it down): a full disk, say.
+    public let failingCommits: FailureCounter
 
     public static let migrations = MigrationSet(module: "TestLines", files: [
         (name: "0001_lines", sql: "CREATE TABLE test_lines (id INTEGER PRIMARY KEY, path TEXT NOT NULL, line TEXT NOT NULL);"),
     ])
 
-    public static func configured(_ sources: [LogSource]) -> ConfiguredDriver {
-        ConfiguredDriver(enabled: true, sources: sources) { _ in RecordingDriver() }
+    public static func configured(_ sources: [LogSource], failingCommits: FailureCounter = FailureCounter(0)) -> ConfiguredDriver {
+        ConfiguredDriver(enabled: true, sources: sources) { _ in RecordingDriver(failingCommits: failingCommits) }
     }
 
-    public init() {}
+    public init(failingCommits: FailureCounter = FailureCounter(0)) {
+        self.failingCommits = failingCommits
+    }
+
+    public func flush(_ db: Database) throws {
+        if failingCommits.take() { throw StoreError.sqlite(code: 13, message: "database or disk is full (test)", sql: "COMMIT") }
+    }
 
     public func open(_ db: Database) throws {
         insert = try PreparedStatement(db, sql: "INSERT INTO test_lines (path, line) VALUES (?, ?)")
@@ -61,10 +69,10 @@ public final class EngineHarness: @unchecked Sendable {
     }
 
     /// A new engine (as after a restart) with the recording driver on `sources`.
-    public func makeEngine(_ sources: [LogSource], database: DatabaseQueue? = nil, once: Bool = true, control: EngineControl = EngineControl()) throws -> Engine {
+    public func makeEngine(_ sources: [LogSource], database: DatabaseQueue? = nil, once: Bool = true, control: EngineControl = EngineControl(), failingCommits: FailureCounter = FailureCounter(0)) throws -> Engine {
         try Engine(
             settings: settings, database: database ?? openDatabase(),
-            drivers: [(name: "recorder", configured: RecordingDriver.configured(sources))],
+            drivers: [(name: "recorder", configured: RecordingDriver.configured(sources, failingCommits: failingCommits))],
             options: EngineOptions(once: once), control: control, logger: logger("TailWatch")
         ) { self.logger($0) }
     }
@@ -114,5 +122,28 @@ struct CollectingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         messages.append("[\(event.level)] \(event.message)")
+    }
+}
+
+/// How many of the next commits fail (shared between a test and the driver it configures).
+public final class FailureCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int
+
+    public init(_ count: Int) { remaining = count }
+
+    public func set(_ count: Int) {
+        lock.lock()
+        remaining = count
+        lock.unlock()
+    }
+
+    /// True (and one fewer left) while failures remain.
+    func take() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard remaining > 0 else { return false }
+        remaining -= 1
+        return true
     }
 }

@@ -122,9 +122,17 @@ public final class Engine {
         [".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4"].contains { name.hasSuffix($0) }
     }
 
-    /// Picks up files that appeared in watched folders since the last scan.
+    /// Picks up files that appeared in watched folders since the last scan, and lets go of
+    /// folder logs that were deleted after being read to their end.
     private func rescanFolders() {
         lastRescan = Date()
+        for index in files.indices.reversed() {
+            guard case .folder = runtimes[fileDriver[index]].configured.sources[files[index].source.sourceIndex],
+                  files[index].isFinishedAndGone else { continue }
+            runtimes[fileDriver[index]].logger.info("\(files[index].path) is gone and fully read; no longer followed")
+            files.remove(at: index)
+            fileDriver.remove(at: index)
+        }
         for (index, runtime) in runtimes.enumerated() {
             for (sourceIndex, source) in runtime.configured.sources.enumerated() {
                 guard case .folder = source else { continue }
@@ -166,6 +174,7 @@ public final class Engine {
     }
 
     private func runLoop(_ db: Database) throws -> EngineExit {
+        rescanFolders()
         try tickDrivers(db)
         let progress = options.showProgress ? CatchUpProgress(total: files.reduce(0) { $0 + $1.bytesBehind }) : nil
         var failures = 0
@@ -372,7 +381,7 @@ public final class Engine {
             runtime.driver.rollback()
             runtime.pending = DriverCounters()
         }
-        try loadFiles(db)
+        for file in files { file.rewind() }
     }
 
     private func tickDrivers(_ db: Database) throws {

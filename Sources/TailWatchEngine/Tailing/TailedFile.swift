@@ -403,6 +403,24 @@ final class TailedFile {
         return Array(streamTail.suffix(needFromStream)) + Array(UnsafeBufferPointer(start: buffer + (inBuffer - fromBuffer), count: fromBuffer))
     }
 
+    /// After a failed commit: back to the committed position, on the open descriptor when it is
+    /// still the committed file (so a log deleted or compressed meanwhile is not lost), else by
+    /// looking for the committed content again.
+    func rewind() {
+        if let committed, fd >= 0, let identity, identity.device == committed.device, identity.inode == committed.inode {
+            adopt(fd: dup(fd), path: currentPath, at: committed.offset)
+        } else {
+            resume(from: committed)
+        }
+    }
+
+    /// Whether the file has been read to its end and committed there, and its path is gone: a
+    /// folder's log that was deleted, whose descriptor can be let go.
+    var isFinishedAndGone: Bool {
+        currentPath == path && FileIdentity.of(path: path) == nil && bytesBehind == 0
+            && checkpointHere() == committed
+    }
+
     // MARK: Checkpoints
 
     /// Where this file stands now, as it would be committed.
