@@ -47,10 +47,20 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         .target(
+            name: "CpBandwd",
+            dependencies: [
+                "TailWatchEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
             name: "TailWatchDaemon",
             dependencies: [
                 "TailWatchEngine",
                 "EximStats",
+                "CpBandwd",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,6 +74,7 @@ let package = Package(
                 "TailWatchEngine",
                 "TailWatchDaemon",
                 "EximStats",
+                "CpBandwd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -78,6 +89,7 @@ let package = Package(
         ),
         .testTarget(name: "TailWatchEngineTests", dependencies: ["TailWatchEngine", "TestSupport"]),
         .testTarget(name: "EximStatsTests", dependencies: ["EximStats", "TailWatchEngine", "TestSupport"]),
+        .testTarget(name: "CpBandwdTests", dependencies: ["CpBandwd", "TailWatchEngine", "TestSupport"]),
         .testTarget(
             name: "TailWatchDaemonTests",
             dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]

@@ -210,16 +210,3 @@ public final class EximStatsDriver: LogDriver {
         if removed > 0 { logger.info("purged \(removed) rows older than \(settings.retentionDays) days") }
     }
 }
-
-extension ByteLine {
-    func lastIndex(of byte: UInt8) -> Int? {
-        var i = count - 1
-        while i >= 0 {
-            if self[i] == byte { return i }
-            i -= 1
-        }
-        return nil
-    }
-
-    func hasPrefix(_ literal: StaticString, caseSensitive: Bool = true) -> Bool { matches(literal, at: 0) }
-}

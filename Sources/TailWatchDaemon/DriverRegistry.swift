@@ -1,3 +1,4 @@
+import CpBandwd
 import EximStats
 import TailWatchEngine
 
@@ -6,6 +7,7 @@ import TailWatchEngine
 public enum DriverRegistry {
     public static let stock: [DriverDescriptor] = [
         EximStatsDriver.descriptor,
+        CpBandwdDriver.descriptor,
     ]
 
     /// Schemas of the engine and of every registered driver, enabled or not, so that reports on a

@@ -32,6 +32,16 @@ public struct ByteLine: @unchecked Sendable {
         return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
     }
 
+    /// Last index of `byte`, scanning backwards.
+    @inlinable public func lastIndex(of byte: UInt8) -> Int? {
+        var i = count - 1
+        while i >= 0 {
+            if base[i] == byte { return i }
+            i -= 1
+        }
+        return nil
+    }
+
     /// First index at or after `from` where `needle` starts (memchr for its first byte, then memcmp).
     @inlinable public func firstIndex(of needle: StaticString, from: Int = 0) -> Int? {
         let n = needle.utf8CodeUnitCount

@@ -59,4 +59,25 @@ public struct CivilTime {
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         return (y0 * 1000 + y1 * 100 + y2 * 10 + y3, month, day, hour, minute, second)
     }
+
+    /// The UTC calendar date of `seconds` since 1970 (the inverse of `utcSeconds`).
+    public static func civil(fromUTC seconds: Int64) -> (year: Int, month: Int, day: Int) {
+        let days = (seconds >= 0 ? seconds : seconds - 86399) / 86400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = Int(doy - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        let year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
+        return (year, month, day)
+    }
+
+    /// Unix seconds at the start of the UTC month holding `seconds`.
+    public static func monthStart(ofUTC seconds: Int64) -> Int64 {
+        let date = civil(fromUTC: seconds)
+        return utcSeconds(year: date.year, month: date.month, day: 1, hour: 0, minute: 0, second: 0)
+    }
 }

@@ -1,15 +1,15 @@
-import TailWatchEngine
-
-/// Interns account and domain names seen in the log: each distinct name becomes a small integer
+/// Interns names seen in a log (accounts, domains): each distinct name becomes a small integer
 /// once, with its bytes kept at a fixed address for as long as the table lives, so that the
 /// writer binds them to SQLite without a copy.
 ///
 /// Why: the same few thousand names recur on millions of lines; building a `String` per line for
 /// each would dominate the parser's cost.
-final class NameTable {
+public final class NameTable {
     private var ids = ByteKeyMap<Int32>(capacity: 1024)
-    private(set) var names: [String] = []
+    public private(set) var names: [String] = []
     private var bytes: [ByteLine] = []
+
+    public init() {}
 
     deinit { freeBytes() }
 
@@ -17,23 +17,23 @@ final class NameTable {
         for line in bytes { UnsafeMutablePointer(mutating: line.base).deallocate() }
     }
 
-    var count: Int { names.count }
+    public var count: Int { names.count }
 
     /// Forgets every name (ids start again at 0). Only between batches: ids held elsewhere become
     /// meaningless.
-    func removeAll() {
+    public func removeAll() {
         freeBytes()
         bytes = []
         names = []
         ids = ByteKeyMap<Int32>(capacity: 1024)
     }
 
-    @inline(__always) func id(for name: ByteLine) -> Int32 {
+    @inline(__always) public func id(for name: ByteLine) -> Int32 {
         if let id = ids.value(for: name) { return id }
         return insert(name.string)
     }
 
-    func id(for name: String) -> Int32 {
+    public func id(for name: String) -> Int32 {
         if let id = ids.value(for: name) { return id }
         return insert(name)
     }
@@ -50,7 +50,7 @@ final class NameTable {
     }
 
     /// The name's bytes, valid as long as the table.
-    @inline(__always) subscript(bytes id: Int32) -> ByteLine { bytes[Int(id)] }
+    @inline(__always) public subscript(bytes id: Int32) -> ByteLine { bytes[Int(id)] }
 
-    @inline(__always) subscript(id: Int32) -> String { names[Int(id)] }
+    @inline(__always) public subscript(id: Int32) -> String { names[Int(id)] }
 }

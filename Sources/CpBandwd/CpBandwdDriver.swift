@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+import Logging
+import TailWatchEngine
+
+/// The cpbandwd driver: web access logs (cPanel's per-domain `domlogs` and vhost-first logs) →
+/// bytes and requests per hosting account, domain, protocol and 5-minute bucket, rolled up into
+/// hourly, daily and monthly totals in the same transaction as the file positions.
+///
+/// Which bytes: the response size field of the access logs (`DOMAIN`, `DOMAIN-ssl_log`), or, with
+/// `use_bytes_logs = true`, the `DOMAIN-bytes_log` files instead (bytes in and out) — never both.
+/// Owner: the domain in `userdomains`, else without a leading `www.`, else `UNKNOWN`.
+public final class CpBandwdDriver: LogDriver {
+    static let unknown = "UNKNOWN"
+
+    enum FileKind {
+        /// Access-log lines of one domain (from the file name), or of the vhost each line starts with.
+        case access(domain: Int32?)
+        case bytes(domain: Int32)
+        case skip
+    }
+
+    private let settings: CpBandwdSettings
+    private let logger: Logger
+    private let debug: Bool
+    private let userDomains: UserDomains
+    private let domlogsSource: Int?
+    private let names = NameTable()
+    private var kinds: [FileKind?] = []
+    private var owners: [Int32] = []
+    private var sums: [BandwidthKey: (bytes: Int64, hits: Int64)] = [:]
+    private let accessParser = AccessLogParser()
+    private let bytesParser = BytesLogParser()
+    private var writer: BandwidthWriter?
+    private let unknownID: Int32
+    private let protocolNames: [Int32]
+
+    public static let descriptor = DriverDescriptor(
+        name: "cpbandwd", version: "0.1.0",
+        summary: "web access logs → bytes per account, domain and protocol (tailwatch-report bandwidth); mail, FTP and limits to come",
+        migrations: MigrationSet(module: "CpBandwd", files: embeddedMigrationFiles)
+    ) { section, engine throws(ConfigError) in
+        let settings = try CpBandwdSettings(section)
+        return ConfiguredDriver(enabled: settings.enabled, sources: sources(settings)) { context in
+            try CpBandwdDriver(settings: settings, context: context)
+        }
+    }
+
+    static func sources(_ settings: CpBandwdSettings) -> [LogSource] {
+        (settings.domlogs.map { [LogSource.folder($0, pattern: "*")] } ?? []) + settings.accessLogs.map { .file($0) }
+    }
+
+    public init(settings: CpBandwdSettings, context: DriverContext) throws {
+        self.settings = settings
+        self.logger = context.logger
+        self.debug = context.debug
+        self.userDomains = try UserDomains.load(path: context.settings.userdomains)
+        self.domlogsSource = settings.domlogs == nil ? nil : 0
+        let names = self.names
+        unknownID = names.id(for: Self.unknown)
+        protocolNames = BandwidthProtocol.allCases.map { names.id(for: $0.rawValue) }
+    }
+
+    public func open(_ db: Database) throws {
+        writer = try BandwidthWriter(db)
+        let pending = [("maillog", settings.maillog), ("xferlog", settings.xferlog), ("limits", settings.limits)].filter { $0.1 != nil }.map(\.0)
+        if !pending.isEmpty {
+            logger.warning("cpbandwd \(Self.descriptor.version) accounts web logs only; \(pending.joined(separator: ", ")) in [cpbandwd] are not read yet")
+        }
+    }
+
+    public func close() { writer = nil }
+
+    // MARK: Lines
+
+    public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
+        switch kind(of: source) {
+        case .skip:
+            return .ignored
+        case .access(let fixed):
+            var domain: Int32
+            var start = 0
+            if let fixed {
+                domain = fixed
+            } else {
+                guard let space = line.firstIndex(of: 0x20), space > 0 else { return .rejected(.noVhost) }
+                let vhost = line.slice(0..<space)
+                let host = vhost.lastIndex(of: 0x3A).map { vhost.slice(0..<$0) } ?? vhost
+                guard host.count > 0 else { return .rejected(.noVhost) }
+                domain = names.id(for: host)
+                start = space + 1
+            }
+            switch accessParser.parse(line, from: start) {
+            case .request(let r):
+                add(domain: domain, protocol: .http, time: r.time, bytes: r.bytes)
+                if debug { logger.debug("[debug] \(names[domain]) \(r.bytes) bytes at \(r.time)") }
+                return .stored(events: 1)
+            case .rejected(let reason):
+                return .rejected(reason)
+            }
+        case .bytes(let domain):
+            guard let r = bytesParser.parse(line) else { return .rejected(.notBytesLog) }
+            add(domain: domain, protocol: .http, time: r.time, bytes: r.bytes)
+            return .stored(events: 1)
+        }
+    }
+
+    private func kind(of source: SourceFile) -> FileKind {
+        if source.id < kinds.count, let known = kinds[source.id] { return known }
+        let kind = classify(source)
+        if source.id >= kinds.count { kinds += Array(repeating: nil, count: source.id - kinds.count + 1) }
+        kinds[source.id] = kind
+        return kind
+    }
+
+    /// What a file is, from its name in the domlogs folder (other sources are vhost logs).
+    private func classify(_ source: SourceFile) -> FileKind {
+        guard source.sourceIndex == domlogsSource else { return .access(domain: nil) }
+        let name = (source.path as NSString).lastPathComponent
+        if name.hasSuffix("-bytes_log") {
+            return settings.useBytesLogs ? .bytes(domain: names.id(for: String(name.dropLast("-bytes_log".count)))) : .skip
+        }
+        if settings.useBytesLogs { return .skip }
+        if name.hasSuffix("-ssl_log") { return .access(domain: names.id(for: String(name.dropLast("-ssl_log".count)))) }
+        // A domain name; anything else in the folder (ftpxferlog, *-ftp_log, *.offset, *.bkup) is not an access log.
+        let skipped = [".offset", ".bkup", ".bak", ".tmp", ".gz"]
+        guard name.contains("."), !name.contains("_log"), !skipped.contains(where: name.hasSuffix) else { return .skip }
+        return .access(domain: names.id(for: name))
+    }
+
+    /// The account owning a domain: exact, else without `www.`, else UNKNOWN.
+    private func owner(of domain: Int32) -> Int32 {
+        if Int(domain) < owners.count, owners[Int(domain)] >= 0 { return owners[Int(domain)] }
+        let bytes = names[bytes: domain]
+        var index = userDomains.userIndex(forDomain: bytes)
+        if index == nil, bytes.count > 4, bytes.hasPrefix("www.") || bytes.hasPrefix("WWW.") {
+            index = userDomains.userIndex(forDomain: bytes.slice(4..<bytes.count))
+        }
+        let user = index.map { names.id(for: userDomains.users[Int($0)]) } ?? unknownID
+        if Int(domain) >= owners.count { owners += Array(repeating: -1, count: Int(domain) - owners.count + 1) }
+        owners[Int(domain)] = user
+        return user
+    }
+
+    @inline(__always) private func add(domain: Int32, protocol p: BandwidthProtocol, time: Int64, bytes: Int64) {
+        let key = BandwidthKey(user: owner(of: domain), domain: domain, protocolIndex: p.index, bucket: BandwidthWriter.floor(time, 300))
+        var sum = sums[key] ?? (0, 0)
+        sum.bytes &+= bytes
+        sum.hits &+= 1
+        sums[key] = sum
+    }
+
+    // MARK: Batches
+
+    public func flush(_ db: Database) throws {
+        guard let writer, !sums.isEmpty else { return }
+        for (key, sum) in sums {
+            try writer.add(
+                user: names[bytes: key.user], domain: names[bytes: key.domain],
+                protocol: names[bytes: protocolNames[Int(key.protocolIndex)]], bucket: key.bucket, bytes: sum.bytes, hits: sum.hits)
+        }
+        sums.removeAll(keepingCapacity: true)
+    }
+
+    public func rollback() {
+        sums.removeAll(keepingCapacity: true)
+    }
+}
+
+extension RejectReason {
+    static let noVhost = RejectReason("vhost log line without a leading vhost")
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import CpBandwd
+import TailWatchEngine
+import TestSupport
+
+/// The access-log parser on every shape a hosting server writes, and on hostile requests.
+@Suite struct AccessLogParserTests {
+    let parser = AccessLogParser()
+
+    private func parse(_ text: String, from: Int = 0) -> AccessLogParser.Outcome {
+        withByteLine(text) { parser.parse($0, from: from) }
+    }
+
+    @Test func combinedCommonIPv6HostnamesAndForwardedLists() {
+        #expect(parse(#"83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /a.png HTTP/1.1" 200 203023 "http://x/" "Mozilla/5.0""#)
+            == .request(AccessLogRecord(time: 1_431_857_103, status: 200, bytes: 203023)))
+        #expect(parse(#"::1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209"#)
+            == .request(AccessLogRecord(time: 1_482_761_789, status: 404, bytes: 209)))
+        #expect(parse(#"::1 - - [26/Dec/2016:16:16:48 +0200] "-" 408 -"#)
+            == .request(AccessLogRecord(time: 1_482_761_808, status: 408, bytes: 0)))
+        #expect(parse(#"10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "UA""#)
+            == .request(AccessLogRecord(time: 1_481_105_107, status: 200, bytes: 571)))
+        #expect(parse(#"Jun 21 09:54:39 raptor root: stegosaurus.dinos.test - - [21/Jun/2015:09:54:39 +0200] "GET / HTTP/1.1" 200 561 "-" "UA""#)
+            == .request(AccessLogRecord(time: 1_434_873_279, status: 200, bytes: 561)))
+        #expect(parse(#"1.2.3.4 - bob [10/Feb/2012:16:42:07 -0500] "GET / HTTP/1.0" 301 368"#)
+            == .request(AccessLogRecord(time: 1_328_910_127, status: 301, bytes: 368)))
+        #expect(parse(#"1.2.3.4 - - [10/Feb/2012:16:42:07 -0500] "" 400 0 "-" "-""#)
+            == .request(AccessLogRecord(time: 1_328_910_127, status: 400, bytes: 0)))
+    }
+
+    @Test func hostileRequestsRefererAndAgentsNeverChangeStatusOrBytes() {
+        #expect(parse(#"1.2.3.4 - - [10/Feb/2012:16:42:07 +0000] "GET /x\" 200 999999999 \"y HTTP/1.1" 404 12 "ref\" 200 5" "Mozilla \" 200 999999999 \"""#)
+            == .request(AccessLogRecord(time: 1_328_892_127, status: 404, bytes: 12)))
+        // A user name that imitates a timestamp (Apache escapes its quotes) does not fool it.
+        #expect(parse(#"1.2.3.4 - x [01/Jan/2030:00:00:00 +0000] \"GET / HTTP/1.1\" 200 99999999 [10/Feb/2012:16:42:07 +0000] "GET / HTTP/1.1" 200 7"#)
+            == .request(AccessLogRecord(time: 1_328_892_127, status: 200, bytes: 7)))
+    }
+
+    @Test func malformedLinesAreRejectedWithAReason() {
+        let bad = [
+            #"192.168.202.254 [20/Jul/2009:22:59:29 +0000] "GET /vmkboot.gz HTTP/1.0" 404 46210 "-" "gPXE/0.9.7""#,
+            "garbage",
+            "",
+            #"1.2.3.4 - - [10/Feb/2012:16:42:07 +0000] "GET / HTTP/1.1" abc 12"#,
+            #"1.2.3.4 - - [10/Feb/2012:16:42:07 +0000] "GET / HTTP/1.1" 200"#,
+            #"1.2.3.4 - - [99/Foo/2012:16:42:07 +0000] "GET / HTTP/1.1" 200 1"#,
+        ]
+        for line in bad {
+            guard case .rejected = parse(line) else {
+                Issue.record("accepted: \(line)")
+                continue
+            }
+        }
+    }
+
+    @Test(.enabled(if: Corpus.file("access/semicomplete.com-2015-05.log") != nil, "the shared corpus is not beside the project"))
+    func semicompleteTotalsMatchTheReferenceToTheByte() throws {
+        let text = try String(contentsOfFile: Corpus.file("access/semicomplete.com-2015-05.log")!, encoding: .utf8)
+        var total: Int64 = 0
+        var perDay: [Int64: (bytes: Int64, lines: Int)] = [:]
+        var statuses: [Int: Int] = [:]
+        var dashes = 0
+        for line in text.split(separator: "\n") {
+            guard case .request(let r) = parse(String(line)) else {
+                Issue.record("rejected: \(line)")
+                continue
+            }
+            total += r.bytes
+            let day = r.time - r.time % 86400
+            perDay[day, default: (0, 0)].bytes += r.bytes
+            perDay[day, default: (0, 0)].lines += 1
+            statuses[r.status, default: 0] += 1
+            if line.hasSuffix("\" -") || line.contains("\" \(r.status) - ") { dashes += 1 }
+        }
+        #expect(total == 2_747_282_740)
+        #expect(dashes == 669)
+        #expect(statuses == [200: 9126, 304: 445, 404: 213, 301: 164, 206: 45, 500: 3, 416: 2, 403: 2])
+        let may17: Int64 = 1_431_820_800
+        #expect(perDay[may17]! == (414_259_902, 1632))
+        #expect(perDay[may17 + 86400]! == (788_636_158, 2893))
+        #expect(perDay[may17 + 2 * 86400]! == (665_827_339, 2896))
+        #expect(perDay[may17 + 3 * 86400]! == (878_559_341, 2579))
+    }
+
+    @Test(.enabled(if: Corpus.folder != nil, "the shared corpus is not beside the project"))
+    func edgeCaseFilesParseAndOnlyTheMalformedLineIsRejected() throws {
+        let folder = Corpus.folder! + "/access"
+        var rejected: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where !name.hasPrefix("semicomplete") {
+            let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                if case .rejected = parse(String(line)) { rejected.append("\(name): \(line)") }
+            }
+        }
+        #expect(rejected.contains { $0.hasPrefix("lnav-bad-access.log: 192.168.202.254 [20/Jul/2009:22:59:29") })
+        #expect(rejected.filter { $0.hasPrefix("lnav-bad-access") }.count == 1)
+    }
+}
