@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import Testing
+import CpBandwd
+import TailWatchEngine
+import TestSupport
+
+/// The cpbandwd driver end to end: domlogs and vhost logs in, exact bytes per account out.
+@Suite struct CpBandwdDriverTests {
+    final class Setup {
+        let h: DriverHarness
+        var settings = CpBandwdSettings()
+        let domlogs: String
+
+        init() throws {
+            h = try DriverHarness(
+                label: "cpbandwd", modules: [CpBandwdDriver.descriptor.migrations],
+                userdomains: "bobsbikes.example: bob\nshop.bobsbikes.example: bob\ncarolcakes.example: carol\n")
+            domlogs = h.folder.file("domlogs")
+            try FileManager.default.createDirectory(atPath: domlogs, withIntermediateDirectories: true)
+            settings.domlogs = domlogs
+        }
+
+        func run() throws {
+            let s = settings
+            let configured = ConfiguredDriver(enabled: true, sources: CpBandwdDriverTests.sources(s)) { context in
+                try CpBandwdDriver(settings: s, context: context)
+            }
+            try h.runOnce("cpbandwd", configured)
+        }
+
+        func rows(by: BandwidthReport.Grouping = .total, user: String? = nil, domain: String? = nil, since: Int64? = nil, until: Int64? = nil) throws -> [BandwidthReport.Row] {
+            try h.database().read { db in try BandwidthReport.rows(db, user: user, domain: domain, by: by, since: since, until: until) }
+        }
+    }
+
+    static func sources(_ s: CpBandwdSettings) -> [LogSource] {
+        (s.domlogs.map { [LogSource.folder($0, pattern: "*")] } ?? []) + s.accessLogs.map { .file($0) }
+    }
+
+    static func line(_ time: String, _ bytes: String, status: Int = 200, client: String = "203.0.113.9") -> String {
+        "\(client) - - [\(time) +0000] \"GET /x HTTP/1.1\" \(status) \(bytes) \"-\" \"Mozilla/5.0\"\n"
+    }
+
+    @Test func domlogsAreAttributedByFileNameAndNothingIsCountedTwice() throws {
+        let t = try Setup()
+        try LogWriter.append(t.domlogs + "/bobsbikes.example", Self.line("30/Nov/2026:23:59:59", "1000") + Self.line("30/Nov/2026:23:59:59", "-"))
+        try LogWriter.append(t.domlogs + "/bobsbikes.example-ssl_log", Self.line("01/Dec/2026:00:00:00", "500"))
+        try LogWriter.append(t.domlogs + "/www.carolcakes.example", Self.line("01/Dec/2026:00:04:59", "70"))
+        try LogWriter.append(t.domlogs + "/stranger.example", Self.line("01/Dec/2026:00:05:00", "3"))
+        // Not access logs: skipped by name, never mis-parsed.
+        try LogWriter.append(t.domlogs + "/bobsbikes.example-bytes_log", "bobsbikes.example 1796083200 999999 .\n")
+        try LogWriter.append(t.domlogs + "/ftpxferlog", "Mon Nov 30 10:00:00 2026 1 1.2.3.4 999999 /x b _ o r bob ftp 0 * c\n")
+        try LogWriter.append(t.domlogs + "/bobsbikes.example-bytes_log.offset", "12345\n")
+        try t.run()
+        let totals = Dictionary(uniqueKeysWithValues: try t.rows().map { ($0.domain, $0) })
+        #expect(totals["bobsbikes.example"] == BandwidthReport.Row(user: "bob", domain: "bobsbikes.example", protocol: "http", period: nil, bytes: 1500, hits: 3)) // plain and ssl_log
+        // Monthly totals split at the month boundary: the ssl request belongs to December.
+        let monthly = try t.rows(by: .month, user: "bob")
+        #expect(monthly.map(\.bytes) == [1000, 500])
+        #expect(totals["www.carolcakes.example"]?.user == "carol")
+        #expect(totals["stranger.example"]?.user == "UNKNOWN")
+        #expect(try t.rows().reduce(0) { $0 + $1.bytes } == 1000 + 500 + 70 + 3)
+        // Five-minute buckets: 00:04:59 and 00:05:00 fall in different ones.
+        let dec1 = CivilTime.utcSeconds(year: 2026, month: 12, day: 1, hour: 0, minute: 0, second: 0)
+        #expect(try t.rows(since: dec1, until: dec1 + 300).map(\.bytes).sorted() == [70, 500])
+        // Running again changes nothing.
+        try t.run()
+        #expect(try t.rows().reduce(0) { $0 + $1.bytes } == 1573)
+    }
+
+    @Test func bytesLogsReplaceAccessLogsWhenAskedAndVhostLogsNameTheirDomain() throws {
+        let t = try Setup()
+        t.settings.useBytesLogs = true
+        let vhosts = t.h.folder.file("vhost_access.log")
+        t.settings.accessLogs = [vhosts]
+        try LogWriter.append(t.domlogs + "/bobsbikes.example", Self.line("30/Nov/2026:10:00:00", "1000"))
+        try LogWriter.append(t.domlogs + "/bobsbikes.example-bytes_log", "bobsbikes.example 1796032800 300 .\nbobsbikes.example 1796032800 4000 .\nnot a bytes line\n")
+        try LogWriter.append(vhosts, "shop.bobsbikes.example:443 " + Self.line("30/Nov/2026:10:00:00", "25") + "carolcakes.example " + Self.line("30/Nov/2026:10:00:01", "7"))
+        try t.run()
+        let totals = Dictionary(uniqueKeysWithValues: try t.rows().map { ($0.domain, $0.bytes) })
+        #expect(totals == ["bobsbikes.example": 4300, "shop.bobsbikes.example": 25, "carolcakes.example": 7])
+        #expect(try t.rows(user: "bob").reduce(0) { $0 + $1.bytes } == 4325)
+        #expect(try t.h.count("SELECT lines_rejected FROM driver_stats") == 1)
+    }
+
+    @Test func aNewDomlogAndARotatedOneAreEachCountedOnce() throws {
+        let t = try Setup()
+        let log = t.domlogs + "/bobsbikes.example"
+        try LogWriter.append(log, Self.line("30/Nov/2026:10:00:00", "100"))
+        try t.run()
+        try LogWriter.append(log, Self.line("30/Nov/2026:10:01:00", "10"))
+        LogWriter.rename(log, log + ".1")
+        try LogWriter.append(log, Self.line("30/Nov/2026:10:02:00", "1"))
+        try LogWriter.append(t.domlogs + "/carolcakes.example", Self.line("30/Nov/2026:10:03:00", "5"))
+        try t.run()
+        try t.run()
+        let totals = Dictionary(uniqueKeysWithValues: try t.rows().map { ($0.domain, $0.bytes) })
+        #expect(totals == ["bobsbikes.example": 111, "carolcakes.example": 5])
+    }
+
+    @Test(.enabled(if: Corpus.file("access/semicomplete.com-2015-05.log") != nil, "the shared corpus is not beside the project"))
+    func theSemicompleteLogServedAsOneDomainGivesTheReferenceDays() throws {
+        let t = try Setup()
+        try LogWriter.copy(Corpus.file("access/semicomplete.com-2015-05.log")!, t.domlogs + "/semicomplete.com")
+        try t.run()
+        let days = try t.rows(by: .day)
+        #expect(days.map(\.bytes) == [414_259_902, 788_636_158, 665_827_339, 878_559_341])
+        #expect(days.map(\.hits) == [1632, 2893, 2896, 2579])
+        #expect(try t.rows().first?.bytes == 2_747_282_740)
+    }
+}
