@@ -17,14 +17,20 @@ public final class CpBandwdDriver: LogDriver {
         /// Access-log lines of one domain (from the file name), or of the vhost each line starts with.
         case access(domain: Int32?)
         case bytes(domain: Int32)
+        case maillog
         case skip
     }
+
+    /// What each of the driver's sources is, in the order of `sources(_:)`.
+    enum Role { case domlogs, maillog, vhostLog }
 
     private let settings: CpBandwdSettings
     private let logger: Logger
     private let debug: Bool
     private let userDomains: UserDomains
-    private let domlogsSource: Int?
+    private let roles: [Role]
+    private var mailParser: DovecotLogoutParser
+    private let noDomainID: Int32
     private let names = NameTable()
     private var kinds: [FileKind?] = []
     private var owners: [Int32] = []
@@ -46,8 +52,15 @@ public final class CpBandwdDriver: LogDriver {
         }
     }
 
-    static func sources(_ settings: CpBandwdSettings) -> [LogSource] {
-        (settings.domlogs.map { [LogSource.folder($0, pattern: "*")] } ?? []) + settings.accessLogs.map { .file($0) }
+    public static func sources(_ settings: CpBandwdSettings) -> [LogSource] {
+        layout(settings).map(\.source)
+    }
+
+    static func layout(_ settings: CpBandwdSettings) -> [(source: LogSource, role: Role)] {
+        var result: [(source: LogSource, role: Role)] = []
+        if let domlogs = settings.domlogs { result.append((.folder(domlogs, pattern: "*"), .domlogs)) }
+        if let maillog = settings.maillog { result.append((.file(maillog), .maillog)) }
+        return result + settings.accessLogs.map { (.file($0), .vhostLog) }
     }
 
     public init(settings: CpBandwdSettings, context: DriverContext) throws {
@@ -55,15 +68,17 @@ public final class CpBandwdDriver: LogDriver {
         self.logger = context.logger
         self.debug = context.debug
         self.userDomains = try UserDomains.load(path: context.settings.userdomains)
-        self.domlogsSource = settings.domlogs == nil ? nil : 0
+        self.roles = Self.layout(settings).map(\.role)
+        self.mailParser = DovecotLogoutParser(zone: context.settings.timezone)
         let names = self.names
         unknownID = names.id(for: Self.unknown)
+        noDomainID = names.id(for: "")
         protocolNames = BandwidthProtocol.allCases.map { names.id(for: $0.rawValue) }
     }
 
     public func open(_ db: Database) throws {
         writer = try BandwidthWriter(db)
-        let pending = [("maillog", settings.maillog), ("xferlog", settings.xferlog), ("limits", settings.limits)].filter { $0.1 != nil }.map(\.0)
+        let pending = [("xferlog", settings.xferlog), ("limits", settings.limits)].filter { $0.1 != nil }.map(\.0)
         if !pending.isEmpty {
             logger.warning("cpbandwd \(Self.descriptor.version) accounts web logs only; \(pending.joined(separator: ", ")) in [cpbandwd] are not read yet")
         }
@@ -77,6 +92,12 @@ public final class CpBandwdDriver: LogDriver {
         switch kind(of: source) {
         case .skip:
             return .ignored
+        case .maillog:
+            guard let session = mailParser.parse(line) else { return .ignored }
+            let (user, domain) = mailAccount(session.user)
+            add(user: user, domain: domain, protocol: session.protocol, time: session.time, bytes: session.bytes)
+            if debug { logger.debug("[debug] \(session.protocol.rawValue) \(session.user) \(session.bytes) bytes") }
+            return .stored(events: 1)
         case .access(let fixed):
             var domain: Int32
             var start = 0
@@ -115,7 +136,11 @@ public final class CpBandwdDriver: LogDriver {
 
     /// What a file is, from its name in the domlogs folder (other sources are vhost logs).
     private func classify(_ source: SourceFile) -> FileKind {
-        guard source.sourceIndex == domlogsSource else { return .access(domain: nil) }
+        switch roles[source.sourceIndex] {
+        case .maillog: return .maillog
+        case .vhostLog: return .access(domain: nil)
+        case .domlogs: break
+        }
         let name = (source.path as NSString).lastPathComponent
         if name.hasSuffix("-bytes_log") {
             return settings.useBytesLogs ? .bytes(domain: names.id(for: String(name.dropLast("-bytes_log".count)))) : .skip
@@ -142,8 +167,19 @@ public final class CpBandwdDriver: LogDriver {
         return user
     }
 
+    /// A mail login: `user@domain` belongs to the domain's owner; a bare name is a system user.
+    private func mailAccount(_ login: ByteLine) -> (user: Int32, domain: Int32) {
+        guard let at = login.lastIndex(of: 0x40) else { return (names.id(for: login), noDomainID) }
+        let domain = names.id(for: login.slice((at + 1)..<login.count))
+        return (owner(of: domain), domain)
+    }
+
     @inline(__always) private func add(domain: Int32, protocol p: BandwidthProtocol, time: Int64, bytes: Int64) {
-        let key = BandwidthKey(user: owner(of: domain), domain: domain, protocolIndex: p.index, bucket: BandwidthWriter.floor(time, 300))
+        add(user: owner(of: domain), domain: domain, protocol: p, time: time, bytes: bytes)
+    }
+
+    @inline(__always) private func add(user: Int32, domain: Int32, protocol p: BandwidthProtocol, time: Int64, bytes: Int64) {
+        let key = BandwidthKey(user: user, domain: domain, protocolIndex: p.index, bucket: BandwidthWriter.floor(time, 300))
         var sum = sums[key] ?? (0, 0)
         sum.bytes &+= bytes
         sum.hits &+= 1

@@ -96,4 +96,33 @@ import TestSupport
         #expect(rejected.contains { $0.hasPrefix("lnav-bad-access.log: 192.168.202.254 [20/Jul/2009:22:59:29") })
         #expect(rejected.filter { $0.hasPrefix("lnav-bad-access") }.count == 1)
     }
+
+    @Test(.enabled(if: Corpus.file("maillog/lograptor-dovecot.log") != nil, "the shared corpus is not beside the project"))
+    func dovecotLogoutLinesOfTheCorpus() throws {
+        // A fixed "now" in the corpus's year so the year-less stamps land there.
+        var parser = DovecotLogoutParser(zone: TimeZone(identifier: "UTC")!, now: { Date(timeIntervalSince1970: 1_433_116_800) })
+        let text = try String(contentsOfFile: Corpus.file("maillog/lograptor-dovecot.log")!, encoding: .utf8)
+        var imap: Int64 = 0, pop3: Int64 = 0, sessions = 0
+        var expectedIMAP: Int64 = 0, expectedPOP3: Int64 = 0, expectedSessions = 0
+        for line in text.split(separator: "\n") {
+            let s = String(line)
+            // Reference by plain string handling, independent of the parser.
+            if s.contains("dovecot: IMAP("), let r = s.range(of: " bytes=") {
+                let parts = s[r.upperBound...].split(separator: " ")[0].split(separator: "/")
+                expectedIMAP += Int64(parts[0])! + Int64(parts[1])!
+                expectedSessions += 1
+            }
+            if s.lowercased().contains("dovecot: pop3("), let r = s.range(of: "retr=") {
+                expectedPOP3 += Int64(s[r.upperBound...].split(separator: ",")[0].split(separator: "/")[1])!
+                expectedSessions += 1
+                if let t = s.range(of: "top=") { expectedPOP3 += Int64(s[t.upperBound...].split(separator: ",")[0].split(separator: "/")[1])! }
+            }
+            guard let session = withByteLine(s, { line in parser.parse(line).map { ($0.protocol, $0.bytes) } }) else { continue }
+            sessions += 1
+            if session.0 == .imap { imap += session.1 } else { pop3 += session.1 }
+        }
+        #expect(sessions == expectedSessions && sessions > 0)
+        #expect(imap == expectedIMAP && imap > 0)
+        #expect(pop3 == expectedPOP3)
+    }
 }

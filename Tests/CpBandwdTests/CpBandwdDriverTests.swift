@@ -23,7 +23,7 @@ import TestSupport
 
         func run() throws {
             let s = settings
-            let configured = ConfiguredDriver(enabled: true, sources: CpBandwdDriverTests.sources(s)) { context in
+            let configured = ConfiguredDriver(enabled: true, sources: CpBandwdDriver.sources(s)) { context in
                 try CpBandwdDriver(settings: s, context: context)
             }
             try h.runOnce("cpbandwd", configured)
@@ -32,10 +32,6 @@ import TestSupport
         func rows(by: BandwidthReport.Grouping = .total, user: String? = nil, domain: String? = nil, since: Int64? = nil, until: Int64? = nil) throws -> [BandwidthReport.Row] {
             try h.database().read { db in try BandwidthReport.rows(db, user: user, domain: domain, by: by, since: since, until: until) }
         }
-    }
-
-    static func sources(_ s: CpBandwdSettings) -> [LogSource] {
-        (s.domlogs.map { [LogSource.folder($0, pattern: "*")] } ?? []) + s.accessLogs.map { .file($0) }
     }
 
     static func line(_ time: String, _ bytes: String, status: Int = 200, client: String = "203.0.113.9") -> String {
@@ -108,5 +104,23 @@ import TestSupport
         #expect(days.map(\.bytes) == [414_259_902, 788_636_158, 665_827_339, 878_559_341])
         #expect(days.map(\.hits) == [1632, 2893, 2896, 2579])
         #expect(try t.rows().first?.bytes == 2_747_282_740)
+    }
+
+    @Test func dovecotSessionsCountForTheMailboxOwner() throws {
+        let t = try Setup()
+        let maillog = t.h.folder.file("maillog")
+        t.settings.maillog = maillog
+        try LogWriter.append(maillog, """
+            2026-11-30T10:00:00.123456+00:00 server dovecot[811]: imap(carol@carolcakes.example)<4242><abc>: Logged out in=120 out=3000 deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0
+            2026-11-30T10:00:01+00:00 server dovecot[811]: pop3(bob@bobsbikes.example)<4243><def>: Disconnected: Logged out top=1/100, retr=2/5000, del=0/2, size=5100
+            2026-11-30T10:00:02+00:00 server dovecot[811]: imap-login: Login: user=<bob@bobsbikes.example>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.1, mpid=4244, TLS
+            2026-11-30T10:00:03+00:00 server dovecot[811]: imap(x bytes=1/999999)<1><s>: Logged out in=1 out=2
+            2026-11-30T10:00:04+00:00 server postfix/smtpd[9]: imap(bob@bobsbikes.example): Logged out in=1 out=999999
+            2026-11-30T10:00:05+00:00 server dovecot: IMAP(bob): Disconnected: Logged out bytes=748/17264
+
+            """)
+        try t.run()
+        let rows = Dictionary(uniqueKeysWithValues: try t.rows().map { ("\($0.user)/\($0.protocol)", $0.bytes) })
+        #expect(rows == ["carol/imap": 3120, "bob/pop3": 5100, "x bytes=1/999999/imap": 3, "bob/imap": 18012])
     }
 }

@@ -43,14 +43,15 @@ public struct CivilTime {
         return local - cachedOffset
     }
 
-    /// Reads `YYYY-MM-DD HH:MM:SS` at `at` in `line`; returns the parts, or nil when the shape is off.
-    @inlinable public static func parseDateTime(_ line: ByteLine, at i: Int) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)? {
+    /// Reads `YYYY-MM-DD HH:MM:SS` at `at` in `line` (`separator` between date and time: a space,
+    /// or `T` in RFC 3339); returns the parts, or nil when the shape is off.
+    @inlinable public static func parseDateTime(_ line: ByteLine, at i: Int, separator: UInt8 = 0x20) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)? {
         guard i + 19 <= line.count else { return nil }
         @inline(__always) func d(_ k: Int) -> Int? {
             let v = line[i + k] &- 0x30
             return v < 10 ? Int(v) : nil
         }
-        guard line[i + 4] == 0x2D, line[i + 7] == 0x2D, line[i + 10] == 0x20, line[i + 13] == 0x3A, line[i + 16] == 0x3A,
+        guard line[i + 4] == 0x2D, line[i + 7] == 0x2D, line[i + 10] == separator, line[i + 13] == 0x3A, line[i + 16] == 0x3A,
               let y0 = d(0), let y1 = d(1), let y2 = d(2), let y3 = d(3), let mo0 = d(5), let mo1 = d(6),
               let d0 = d(8), let d1 = d(9), let h0 = d(11), let h1 = d(12), let mi0 = d(14), let mi1 = d(15),
               let s0 = d(17), let s1 = d(18)
