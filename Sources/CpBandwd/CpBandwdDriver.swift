@@ -3,7 +3,8 @@ import GRDB
 import Logging
 import TailWatchEngine
 
-/// The cpbandwd driver: web access logs (cPanel's per-domain `domlogs` and vhost-first logs) →
+/// The cpbandwd driver: web access logs (cPanel's per-domain `domlogs` and vhost-first logs),
+/// dovecot's session byte counts and FTP's xferlog →
 /// bytes and requests per hosting account, domain, protocol and 5-minute bucket, rolled up into
 /// hourly, daily and monthly totals in the same transaction as the file positions.
 ///
@@ -18,11 +19,12 @@ public final class CpBandwdDriver: LogDriver {
         case access(domain: Int32?)
         case bytes(domain: Int32)
         case maillog
+        case xferlog
         case skip
     }
 
     /// What each of the driver's sources is, in the order of `sources(_:)`.
-    enum Role { case domlogs, maillog, vhostLog }
+    enum Role { case domlogs, maillog, xferlog, vhostLog }
 
     private let settings: CpBandwdSettings
     private let logger: Logger
@@ -30,6 +32,7 @@ public final class CpBandwdDriver: LogDriver {
     private let userDomains: UserDomains
     private let roles: [Role]
     private var mailParser: DovecotLogoutParser
+    private var ftpParser: XferlogParser
     private let noDomainID: Int32
     private let names = NameTable()
     private var kinds: [FileKind?] = []
@@ -43,7 +46,7 @@ public final class CpBandwdDriver: LogDriver {
 
     public static let descriptor = DriverDescriptor(
         name: "cpbandwd", version: "0.1.0",
-        summary: "web access logs → bytes per account, domain and protocol (tailwatch-report bandwidth); mail, FTP and limits to come",
+        summary: "web, IMAP/POP3 and FTP logs → bytes per account, domain and protocol (tailwatch-report bandwidth); limits to come",
         migrations: MigrationSet(module: "CpBandwd", files: embeddedMigrationFiles)
     ) { section, engine throws(ConfigError) in
         let settings = try CpBandwdSettings(section)
@@ -60,6 +63,7 @@ public final class CpBandwdDriver: LogDriver {
         var result: [(source: LogSource, role: Role)] = []
         if let domlogs = settings.domlogs { result.append((.folder(domlogs, pattern: "*"), .domlogs)) }
         if let maillog = settings.maillog { result.append((.file(maillog), .maillog)) }
+        if let xferlog = settings.xferlog { result.append((.file(xferlog), .xferlog)) }
         return result + settings.accessLogs.map { (.file($0), .vhostLog) }
     }
 
@@ -70,6 +74,7 @@ public final class CpBandwdDriver: LogDriver {
         self.userDomains = try UserDomains.load(path: context.settings.userdomains)
         self.roles = Self.layout(settings).map(\.role)
         self.mailParser = DovecotLogoutParser(zone: context.settings.timezone)
+        self.ftpParser = XferlogParser(zone: context.settings.timezone)
         let names = self.names
         unknownID = names.id(for: Self.unknown)
         noDomainID = names.id(for: "")
@@ -78,9 +83,8 @@ public final class CpBandwdDriver: LogDriver {
 
     public func open(_ db: Database) throws {
         writer = try BandwidthWriter(db)
-        let pending = [("xferlog", settings.xferlog), ("limits", settings.limits)].filter { $0.1 != nil }.map(\.0)
-        if !pending.isEmpty {
-            logger.warning("cpbandwd \(Self.descriptor.version) accounts web logs only; \(pending.joined(separator: ", ")) in [cpbandwd] are not read yet")
+        if settings.limits != nil {
+            logger.warning("cpbandwd \(Self.descriptor.version) does not enforce bandwidth limits yet; 'limits' in [cpbandwd] is not read")
         }
     }
 
@@ -92,6 +96,11 @@ public final class CpBandwdDriver: LogDriver {
         switch kind(of: source) {
         case .skip:
             return .ignored
+        case .xferlog:
+            guard let transfer = ftpParser.parse(line) else { return .rejected(.notXferlog) }
+            let (user, domain) = mailAccount(transfer.user)
+            add(user: user, domain: domain, protocol: .ftp, time: transfer.time, bytes: transfer.bytes)
+            return .stored(events: 1)
         case .maillog:
             guard let session = mailParser.parse(line) else { return .ignored }
             let (user, domain) = mailAccount(session.user)
@@ -138,6 +147,7 @@ public final class CpBandwdDriver: LogDriver {
     private func classify(_ source: SourceFile) -> FileKind {
         switch roles[source.sourceIndex] {
         case .maillog: return .maillog
+        case .xferlog: return .xferlog
         case .vhostLog: return .access(domain: nil)
         case .domlogs: break
         }
@@ -167,7 +177,7 @@ public final class CpBandwdDriver: LogDriver {
         return user
     }
 
-    /// A mail login: `user@domain` belongs to the domain's owner; a bare name is a system user.
+    /// A mail or FTP login: `user@domain` belongs to the domain's owner; a bare name is a system user.
     private func mailAccount(_ login: ByteLine) -> (user: Int32, domain: Int32) {
         guard let at = login.lastIndex(of: 0x40) else { return (names.id(for: login), noDomainID) }
         let domain = names.id(for: login.slice((at + 1)..<login.count))
@@ -205,4 +215,5 @@ public final class CpBandwdDriver: LogDriver {
 
 extension RejectReason {
     static let noVhost = RejectReason("vhost log line without a leading vhost")
+    static let notXferlog = RejectReason("not an xferlog line")
 }

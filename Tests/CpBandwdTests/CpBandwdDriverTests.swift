@@ -123,4 +123,22 @@ import TestSupport
         let rows = Dictionary(uniqueKeysWithValues: try t.rows().map { ("\($0.user)/\($0.protocol)", $0.bytes) })
         #expect(rows == ["carol/imap": 3120, "bob/pop3": 5100, "x bytes=1/999999/imap": 3, "bob/imap": 18012])
     }
+
+    @Test func ftpTransfersCountForTheLocalUserOrTheVirtualAccountsDomain() throws {
+        let t = try Setup()
+        let xferlog = t.h.folder.file("xferlog")
+        t.settings.xferlog = xferlog
+        try LogWriter.append(xferlog, """
+            Mon Nov 30 10:00:00 2026 1 203.0.113.9 4096 /home/bob/public_html/a file with spaces.txt b _ i r bob ftp 0 * c
+            Mon Nov 30 10:00:05 2026 2 203.0.113.9 1000 /home/carol/x.zip b _ o r uploads@carolcakes.example ftp 0 * c
+            Tue Dec  1 00:00:00 2026 0 203.0.113.9 7 /x b _ o r bob ftp 0 * i
+            garbage line
+
+            """)
+        try t.run()
+        let rows = Dictionary(uniqueKeysWithValues: try t.rows().map { ("\($0.user)/\($0.protocol)/\($0.domain)", $0.bytes) })
+        #expect(rows == ["bob/ftp/": 4103, "carol/ftp/carolcakes.example": 1000])
+        #expect(try t.rows(by: .month, user: "bob").map(\.bytes) == [4096, 7])
+        #expect(try t.h.count("SELECT lines_rejected FROM driver_stats") == 1)
+    }
 }

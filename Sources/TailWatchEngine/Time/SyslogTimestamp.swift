@@ -56,14 +56,14 @@ public struct SyslogTimestamp {
         return (t, i + 1)
     }
 
-    static func twoDigits(_ line: ByteLine, _ i: Int) -> Int? {
+    public static func twoDigits(_ line: ByteLine, _ i: Int) -> Int? {
         let a = line[i] &- 0x30, b = line[i + 1] &- 0x30
         return a < 10 && b < 10 ? Int(a) * 10 + Int(b) : nil
     }
 
     private static let months: [StaticString] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    static func month(_ line: ByteLine, at i: Int) -> Int? {
+    public static func month(_ line: ByteLine, at i: Int) -> Int? {
         for (index, name) in months.enumerated() where line.matches(name, at: i) { return index + 1 }
         return nil
     }
