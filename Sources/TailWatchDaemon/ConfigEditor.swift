@@ -8,7 +8,7 @@ enum ConfigEditor {
         var lines = try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\n")
         for (driver, enabled) in changes.sorted(by: { $0.key < $1.key }) {
             let value = "enabled = \(enabled)"
-            guard let header = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "[\(driver)]" }) else {
+            guard let header = lines.firstIndex(where: { Self.tableName(of: $0) == driver }) else {
                 if lines.last == "" { lines.removeLast() }
                 lines += ["", "[\(driver)]", value, ""]
                 continue
@@ -17,7 +17,7 @@ enum ConfigEditor {
             var replaced = false
             while index < lines.count {
                 let trimmed = lines[index].trimmingCharacters(in: .whitespaces)
-                if trimmed.hasPrefix("[") { break }
+                if Self.tableName(of: lines[index]) != nil { break }
                 if trimmed.hasPrefix("enabled") {
                     let rest = trimmed.dropFirst("enabled".count).trimmingCharacters(in: .whitespaces)
                     if rest.hasPrefix("=") {
@@ -40,5 +40,13 @@ enum ConfigEditor {
         guard rename(temporary, path) == 0 else {
             throw ConfigError(file: path, line: nil, "cannot replace the configuration file: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// The table a `[name]` header line opens (comments and spaces allowed), or nil.
+    static func tableName(of line: String) -> String? {
+        let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let trimmed = code.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("["), trimmed.hasSuffix("]"), !trimmed.hasPrefix("[[") else { return nil }
+        return trimmed.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
     }
 }

@@ -127,13 +127,17 @@ struct DaemonActions {
             print("tailwatchd is not running")
             return 0
         }
-        kill(pid, SIGTERM)
+        guard kill(pid, SIGTERM) == 0 else {
+            throw CommandFailure.runtime("cannot signal tailwatchd (pid \(pid)): \(String(cString: strerror(errno)))")
+        }
         if waitForRelease(loaded.settings.pidFile, seconds: 30) {
             print("tailwatchd stopped (pid \(pid))")
             return 0
         }
         kill(pid, SIGKILL)
-        _ = waitForRelease(loaded.settings.pidFile, seconds: 5)
+        guard waitForRelease(loaded.settings.pidFile, seconds: 5) else {
+            throw CommandFailure.runtime("tailwatchd (pid \(pid)) is still running after SIGKILL")
+        }
         print("tailwatchd (pid \(pid)) did not stop within 30 s and was killed; uncommitted lines will be read again at start")
         return 0
     }

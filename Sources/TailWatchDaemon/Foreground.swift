@@ -21,6 +21,9 @@ struct Foreground {
         let level: Logger.Level = command.trace != nil ? .trace : command.debug ? .debug : .info
         let logger = sink.logger(label: "TailWatch", level: level)
 
+        // A SIGHUP (an --enable, a logrotate) before the signal handlers are installed must not
+        // end the daemon: ignore it until the engine listens for it.
+        signal(SIGHUP, SIG_IGN)
         let pidFile = PidFile(path: settings.pidFile)
         if case .running(let pid) = try pidFile.acquire() {
             throw CommandFailure.runtime("tailwatchd is already running (pid \(pid)) with pid file \(settings.pidFile)\(command.once ? "; --once would count its lines twice" : "")")
@@ -34,6 +37,7 @@ struct Foreground {
             logger.error("\(error)")
             throw CommandFailure.runtime("\(error)")
         }
+        pidFile.publish()
         let options = EngineOptions(
             once: command.once, traceLines: command.trace ?? 0, debug: command.debug,
             showProgress: command.once && onTerminal)
@@ -141,8 +145,10 @@ final class EngineRunner: Sendable {
             sink.reopen()
             do {
                 let next = try LoadedConfiguration.load(path: configPath)
-                if next.settings.database != loaded.settings.database {
-                    logger.warning("'database' changed in \(configPath); the new path takes effect at the next --restart")
+                for (key, old, new) in [("database", loaded.settings.database, next.settings.database),
+                                        ("log_file", loaded.settings.logFile, next.settings.logFile),
+                                        ("pid_file", loaded.settings.pidFile, next.settings.pidFile)] where old != new {
+                    logger.warning("'\(key)' changed in \(configPath); the new path takes effect at the next --restart")
                 }
                 loaded = next
                 logger.info("configuration reloaded; drivers: \(loaded.enabledDriverNames.joined(separator: ", "))")

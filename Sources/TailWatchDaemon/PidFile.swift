@@ -35,7 +35,9 @@ final class PidFile {
         return .running(pid: Int32(text) ?? 0)
     }
 
-    /// Takes the lock and writes our pid; returns the other holder when it is taken.
+    /// Takes the lock (retrying briefly: a `--status` may be probing it this instant) and empties
+    /// the file; returns the other holder when it is taken. `publish()` writes our pid once we are
+    /// ready, which is what `--start` waits for.
     func acquire() throws -> Holder {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
@@ -43,15 +45,32 @@ final class PidFile {
         guard fd >= 0 else {
             throw CommandFailure.runtime("cannot open pid file \(path): \(String(cString: strerror(errno)))")
         }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            close(fd)
-            return Self.holder(of: path)
+        var locked = false
+        for _ in 0..<20 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                locked = true
+                break
+            }
+            usleep(25_000)
         }
+        guard locked else {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            close(fd)
+            let text = String(decoding: buffer.prefix(max(0, n)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return .running(pid: Int32(text) ?? 0)
+        }
+        ftruncate(fd, 0)
+        self.fd = fd
+        return .none
+    }
+
+    /// Writes our pid into the locked file: the daemon is up.
+    func publish() {
+        guard fd >= 0 else { return }
         ftruncate(fd, 0)
         let text = "\(getpid())\n"
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
-        self.fd = fd
-        return .none
     }
 
     func release() {

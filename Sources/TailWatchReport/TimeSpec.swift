@@ -8,7 +8,9 @@ struct TimeSpec {
         let t = text.trimmingCharacters(in: .whitespaces)
         if let unit = t.last, "smhdw".contains(unit), let n = Int64(t.dropLast()), n >= 0 {
             let seconds: Int64 = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800][String(unit)]!
-            return .success(Int64(now.timeIntervalSince1970) - n * seconds)
+            let (span, overflow) = n.multipliedReportingOverflow(by: seconds)
+            guard !overflow, span < 1 << 40 else { return .failure(.usage("time span '\(text)' is too long")) }
+            return .success(Int64(now.timeIntervalSince1970) - span)
         }
         let dateOnly = DateFormatter()
         dateOnly.locale = Locale(identifier: "en_US_POSIX")

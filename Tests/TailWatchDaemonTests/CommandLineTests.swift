@@ -162,4 +162,23 @@ import TestSupport
         let bare = try f.run(["--once", "--trace", "--config", f.configPath])
         #expect(bare.code == 0)
     }
+
+    @Test func crlfConfigurationsCommentedHeadersAndHugeSpansFoundInReview() throws {
+        let f = try DaemonFixture()
+        // CRLF line ends: read line by line, so the unknown key is found on its own line.
+        try f.folder.write("crlf.toml", "# my config\r\ndatabase = \"x.sqlite3\"\r\nbogus_key = 1\r\n")
+        let crlf = try f.run(["--status", "--config", f.folder.file("crlf.toml")])
+        #expect(crlf.code == 2 && crlf.stderr.contains("crlf.toml:3: unknown key 'bogus_key'"))
+        // --disable finds a header written with spaces and a comment.
+        let text = try String(contentsOfFile: f.configPath, encoding: .utf8).replacingOccurrences(of: "[eximstats]", with: "[ eximstats ]   # exim")
+        try text.write(toFile: f.configPath, atomically: true, encoding: .utf8)
+        let disable = try f.run(["--disable=eximstats", "--config", f.configPath])
+        #expect(disable.code == 0, "\(disable.stderr)")
+        let after = try String(contentsOfFile: f.configPath, encoding: .utf8)
+        #expect(after.contains("enabled = false") && !after.contains("enabled = true"))
+        // A span too long for the clock is a usage error, not a crash.
+        try f.run(["--once", "--config", f.configPath])
+        let huge = try f.run(["--config", f.configPath, "mail", "--since", "200000000000000d"], binary: "tailwatch-report")
+        #expect(huge.code == 2 && huge.stderr.contains("too long"))
+    }
 }

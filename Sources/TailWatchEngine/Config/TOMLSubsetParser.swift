@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads the part of TOML that TailWatch's configuration uses: `[table]` headers, `key = value`
 /// lines with strings (basic and literal), integers, booleans, floats and arrays of those (which may
 /// span lines), and `#` comments.
@@ -13,7 +15,8 @@ struct TOMLSubsetParser {
 
     init(file: String, text: String) {
         self.file = file
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift: split on the scalar so CRLF files read line by line.
+        self.lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     /// Tables by name ("" is the top level), each with its entries and the line of its header.
