@@ -41,12 +41,14 @@ public final class CpBandwdDriver: LogDriver {
     private let accessParser = AccessLogParser()
     private let bytesParser = BytesLogParser()
     private var writer: BandwidthWriter?
+    private let limits: LimitEnforcer?
+    private var lastLimitCheck = Date.distantPast
     private let unknownID: Int32
     private let protocolNames: [Int32]
 
     public static let descriptor = DriverDescriptor(
         name: "cpbandwd", version: "0.1.0",
-        summary: "web, IMAP/POP3 and FTP logs → bytes per account, domain and protocol (tailwatch-report bandwidth); limits to come",
+        summary: "web, IMAP/POP3 and FTP logs → bytes per account, domain and protocol, monthly limits (tailwatch-report bandwidth)",
         migrations: MigrationSet(module: "CpBandwd", files: embeddedMigrationFiles)
     ) { section, engine throws(ConfigError) in
         let settings = try CpBandwdSettings(section)
@@ -71,8 +73,14 @@ public final class CpBandwdDriver: LogDriver {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
-        self.userDomains = try UserDomains.load(path: context.settings.userdomains)
+        let userDomains = try UserDomains.load(path: context.settings.userdomains)
+        self.userDomains = userDomains
         self.roles = Self.layout(settings).map(\.role)
+        self.limits = settings.limits.map {
+            LimitEnforcer(
+                limitsPath: $0, limitedDirectory: settings.limitedDirectory, notifyCommand: settings.notifyCommand,
+                notifyTimeout: Double(settings.notifyTimeoutSeconds), userDomains: userDomains, logger: context.logger)
+        }
         self.mailParser = DovecotLogoutParser(zone: context.settings.timezone)
         self.ftpParser = XferlogParser(zone: context.settings.timezone)
         let names = self.names
@@ -83,9 +91,6 @@ public final class CpBandwdDriver: LogDriver {
 
     public func open(_ db: Database) throws {
         writer = try BandwidthWriter(db)
-        if settings.limits != nil {
-            logger.warning("cpbandwd \(Self.descriptor.version) does not enforce bandwidth limits yet; 'limits' in [cpbandwd] is not read")
-        }
     }
 
     public func close() { writer = nil }
@@ -205,11 +210,33 @@ public final class CpBandwdDriver: LogDriver {
                 user: names[bytes: key.user], domain: names[bytes: key.domain],
                 protocol: names[bytes: protocolNames[Int(key.protocolIndex)]], bucket: key.bucket, bytes: sum.bytes, hits: sum.hits)
         }
+        if let limits {
+            var touched: [String: (user: String, domain: String, month: Int64)] = [:]
+            for key in sums.keys where key.user != unknownID {
+                let month = CivilTime.monthStart(ofUTC: key.bucket)
+                touched["\(key.user)/\(month)"] = (names[key.user], names[key.domain], month)
+            }
+            try limits.check(db, touched: Array(touched.values), now: Int64(Date().timeIntervalSince1970))
+        }
         sums.removeAll(keepingCapacity: true)
     }
 
     public func rollback() {
         sums.removeAll(keepingCapacity: true)
+        limits?.rollback()
+    }
+
+    public func afterCommit() {
+        limits?.afterCommit()
+    }
+
+    /// Once a minute (and at start): a changed limits file is re-read, and accounts whose month
+    /// ended or whose limit was raised are released.
+    public func tick(_ db: Database, now: Date) throws {
+        guard let limits, now.timeIntervalSince(lastLimitCheck) >= 60 else { return }
+        lastLimitCheck = now
+        limits.reloadIfChanged()
+        try limits.reconcile(db, month: CivilTime.monthStart(ofUTC: Int64(now.timeIntervalSince1970)))
     }
 }
 

@@ -13,8 +13,16 @@ public struct CpBandwdSettings: Sendable {
     public var maillog: String?
     public var xferlog: String?
     public var limits: String?
+    /// Where the over-limit marker files go (cPanel's mod_bwlimited reads `/var/cpanel/bwlimited`).
+    public var limitedDirectory = "/var/cpanel/bwlimited"
+    /// Run with user, domain, level, limit and usage when an account reaches 80, 90 or 100 %.
+    public var notifyCommand: String?
+    public var notifyTimeoutSeconds = 10
 
-    public static let keys: Set<String> = ["enabled", "domlogs", "access_logs", "use_bytes_logs", "maillog", "xferlog", "limits"]
+    public static let keys: Set<String> = [
+        "enabled", "domlogs", "access_logs", "use_bytes_logs", "maillog", "xferlog", "limits",
+        "limited_dir", "notify_command", "notify_timeout_seconds",
+    ]
 
     public init() {}
 
@@ -30,5 +38,8 @@ public struct CpBandwdSettings: Sendable {
         maillog = try section.path("maillog")
         xferlog = try section.path("xferlog")
         limits = try section.path("limits")
+        if let v = try section.path("limited_dir") { limitedDirectory = v }
+        notifyCommand = try section.path("notify_command")
+        if let v = try section.integer("notify_timeout_seconds", in: 1...600) { notifyTimeoutSeconds = Int(v) }
     }
 }

@@ -141,4 +141,56 @@ import TestSupport
         #expect(try t.rows(by: .month, user: "bob").map(\.bytes) == [4096, 7])
         #expect(try t.h.count("SELECT lines_rejected FROM driver_stats") == 1)
     }
+
+    @Test func limitsFireOncePerLevelMarkTheAccountAndReleaseItWhenRaised() throws {
+        let t = try Setup()
+        let limitsFile = try t.h.folder.write("bwlimits", "# user: bytes per month\nbob: 1000\ncarol: 1G\nbroken line\n")
+        let marked = t.h.folder.file("bwlimited")
+        let notified = t.h.folder.file("notified.txt")
+        let script = try t.h.folder.write("notify.sh", "#!/bin/sh\necho \"$@\" >> \(notified)\n")
+        chmod(script, 0o755)
+        t.settings.limits = limitsFile
+        t.settings.limitedDirectory = marked
+        t.settings.notifyCommand = script
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "dd/MMM/yyyy:HH:mm:ss"
+        let now = f.string(from: Date())
+        let log = t.domlogs + "/bobsbikes.example"
+        func notifications() -> [String] {
+            ((try? String(contentsOfFile: notified, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init).sorted()
+        }
+        try LogWriter.append(log, Self.line(now, "850"))
+        try t.run()
+        try LogWriter.append(log, Self.line(now, "100"))
+        try t.run()
+        #expect(!FileManager.default.fileExists(atPath: marked + "/bob"))
+        try LogWriter.append(log, Self.line(now, "100"))
+        try t.run()
+        try t.run() // nothing new: nothing fires again
+        #expect(FileManager.default.fileExists(atPath: marked + "/bob"))
+        #expect(FileManager.default.fileExists(atPath: marked + "/bobsbikes.example"))
+        #expect(FileManager.default.fileExists(atPath: marked + "/shop.bobsbikes.example"))
+        #expect(try t.h.count("SELECT COUNT(*) FROM bandwidth_overlimit WHERE user = 'bob'") == 1)
+        let expected = ["bob bobsbikes.example 100 1000 1050", "bob bobsbikes.example 80 1000 850", "bob bobsbikes.example 90 1000 950"]
+        #expect(waitFor { notifications() == expected })
+        // The limit is raised: the account is released at the next check.
+        try "bob: 2000\n".write(toFile: limitsFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: limitsFile)
+        try t.run()
+        #expect(!FileManager.default.fileExists(atPath: marked + "/bob"))
+        #expect(!FileManager.default.fileExists(atPath: marked + "/bobsbikes.example"))
+        #expect(try t.h.count("SELECT COUNT(*) FROM bandwidth_overlimit") == 0)
+        #expect(notifications() == expected)
+    }
+
+    private func waitFor(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
 }

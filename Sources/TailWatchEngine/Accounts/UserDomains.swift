@@ -9,6 +9,8 @@ public struct UserDomains: Sendable {
     /// Account names; `map` values index into this.
     public private(set) var users: [String] = []
     private var userIndex: [String: Int32] = [:]
+    /// Domains of each account, in file order.
+    private var domainsByUser: [[String]] = []
 
     public init() {}
 
@@ -38,11 +40,18 @@ public struct UserDomains: Sendable {
             id = Int32(users.count)
             users.append(user)
             userIndex[user] = id
+            domainsByUser.append([])
         }
         map.set(id, for: domain)
+        domainsByUser[Int(id)].append(domain)
     }
 
     public var domainCount: Int { map.count }
+
+    /// The domains `user` owns, in the file's order (empty for an unknown user).
+    public func domains(of user: String) -> [String] {
+        userIndex[user].map { domainsByUser[Int($0)] } ?? []
+    }
 
     /// Index into `users` of the account owning exactly this domain.
     @inline(__always) public func userIndex(forDomain domain: ByteLine) -> Int32? {

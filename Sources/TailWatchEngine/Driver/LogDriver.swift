@@ -25,6 +25,9 @@ public protocol LogDriver: AnyObject {
     func flush(_ db: Database) throws
     /// Forgets what was ingested since the last successful commit.
     func rollback()
+    /// Called after a batch committed: side effects outside the database (notifications, marker
+    /// files) that must only follow committed state. Never called for a batch that rolled back.
+    func afterCommit()
     /// Periodic work (retention, rollups); called inside a transaction of its own about every second.
     func tick(_ db: Database, now: Date) throws
     /// Releases statements; called once, outside a transaction.
@@ -34,6 +37,7 @@ public protocol LogDriver: AnyObject {
 public extension LogDriver {
     func flush(_ db: Database) throws {}
     func rollback() {}
+    func afterCommit() {}
     func tick(_ db: Database, now: Date) throws {}
     func close() {}
 }

@@ -316,6 +316,7 @@ public final class Engine {
         inTransaction = false
         batchEvents = 0
         for (index, checkpoint) in moved { files[index].committed = checkpoint }
+        for runtime in runtimes { runtime.driver.afterCommit() }
         for runtime in runtimes {
             runtime.total.linesRead += runtime.pending.linesRead
             runtime.total.events += runtime.pending.events
@@ -391,6 +392,7 @@ public final class Engine {
                 try runtime.driver.tick(db, now: Date())
                 return .commit
             }
+            runtime.driver.afterCommit()
         }
     }
 }

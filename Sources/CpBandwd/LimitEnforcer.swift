@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+import Logging
+import TailWatchEngine
+
+/// Watches accounts' monthly totals against their limits: at 80, 90 and 100 % it records the level
+/// (once per level and month, in the batch's transaction), logs it and runs the notification
+/// command after the commit; at 100 % it marks the account over its limit — a row in
+/// `bandwidth_overlimit` and the marker files `LIMITED_DIR/USER` and `LIMITED_DIR/DOMAIN` that
+/// cPanel's mod_bwlimited reads — until a new month or a raised limit brings it under again.
+final class LimitEnforcer {
+    static let levels: [Int64] = [80, 90, 100]
+
+    struct Event {
+        var user: String
+        var domain: String
+        var level: Int64
+        var limit: Int64
+        var usage: Int64
+    }
+
+    private let limitsPath: String
+    private let limitedDirectory: String?
+    private let notifyCommand: String?
+    private let notifyTimeout: Double
+    private let userDomains: UserDomains
+    private let logger: Logger
+    private(set) var limits: BandwidthLimits
+    private var limitsModified: Date?
+    private var loaded = false
+    private var pending: [Event] = []
+    private var markersToWrite: Set<String> = []
+    private var markersToRemove: Set<String> = []
+
+    init(limitsPath: String, limitedDirectory: String?, notifyCommand: String?, notifyTimeout: Double, userDomains: UserDomains, logger: Logger) {
+        self.limitsPath = limitsPath
+        self.limitedDirectory = limitedDirectory
+        self.notifyCommand = notifyCommand
+        self.notifyTimeout = notifyTimeout
+        self.userDomains = userDomains
+        self.logger = logger
+        self.limits = BandwidthLimits()
+        reloadIfChanged()
+    }
+
+    /// Re-reads the limits file when its modification time changed (or on the first call).
+    @discardableResult
+    func reloadIfChanged() -> Bool {
+        let modified = (try? FileManager.default.attributesOfItem(atPath: limitsPath))?[.modificationDate] as? Date
+        if loaded && modified == limitsModified { return false }
+        loaded = true
+        limitsModified = modified
+        limits = BandwidthLimits.load(path: limitsPath)
+        for problem in limits.problems { logger.warning("limits: \(problem); line skipped") }
+        logger.info("limits: \(limits.bytes.count) accounts with a monthly limit in \(limitsPath)")
+        return true
+    }
+
+    /// Inside the batch's transaction, after its sums were written: check the accounts it touched.
+    func check(_ db: Database, touched: [(user: String, domain: String, month: Int64)], now: Int64) throws {
+        for (user, domain, month) in touched {
+            guard let limit = limits.bytes[user] else { continue }
+            let usage = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM bandwidth_monthly WHERE user = ? AND period = ?", arguments: [user, month]) ?? 0
+            for level in Self.levels where usage.multipliedReportingOverflow(by: 100).partialValue >= limit.multipliedReportingOverflow(by: level).partialValue {
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO bandwidth_limit_levels (user, month, level, reached_at, usage, limit_bytes) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [user, month, level, now, usage, limit])
+                guard db.changesCount == 1 else { continue }
+                pending.append(Event(user: user, domain: domain, level: level, limit: limit, usage: usage))
+                if level == 100 {
+                    try db.execute(sql: "INSERT OR REPLACE INTO bandwidth_overlimit (user, month, usage, limit_bytes, since) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [user, month, usage, limit, now])
+                    markersToWrite.formUnion(markers(of: user))
+                }
+            }
+        }
+    }
+
+    /// The batch rolled back: forget what it would have announced.
+    func rollback() {
+        pending = []
+        markersToWrite = []
+        markersToRemove = []
+    }
+
+    /// After the commit: logs, notifications and marker files.
+    func afterCommit() {
+        for event in pending {
+            logger.warning("\(event.user) reached \(event.level)% of its monthly bandwidth limit: \(Self.human(event.usage)) of \(Self.human(event.limit)) (last traffic on \(event.domain.isEmpty ? "-" : event.domain))")
+            notify(event)
+        }
+        pending = []
+        if let directory = limitedDirectory {
+            for name in markersToWrite { Self.writeMarker(directory + "/" + name) }
+            for name in markersToRemove { unlink(directory + "/" + name) }
+        }
+        markersToWrite = []
+        markersToRemove = []
+    }
+
+    /// Periodically and at start: accounts listed over their limit whose month ended or whose limit
+    /// was raised or removed are released; markers of those still over are (re)written.
+    func reconcile(_ db: Database, month: Int64) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT user, month, usage FROM bandwidth_overlimit") {
+            let user: String = row["user"], since: Int64 = row["month"]
+            let usage = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM bandwidth_monthly WHERE user = ? AND period = ?", arguments: [user, month]) ?? 0
+            if since == month, let limit = limits.bytes[user], usage >= limit {
+                markersToWrite.formUnion(markers(of: user))
+                continue
+            }
+            try db.execute(sql: "DELETE FROM bandwidth_overlimit WHERE user = ?", arguments: [user])
+            markersToRemove.formUnion(markers(of: user))
+            logger.info("\(user) is no longer over its monthly bandwidth limit (\(since != month ? "a new month" : "the limit was raised or removed"))")
+            // A raised limit may be reached again this month.
+            try db.execute(sql: "DELETE FROM bandwidth_limit_levels WHERE user = ? AND month = ? AND level = 100", arguments: [user, month])
+        }
+    }
+
+    private func markers(of user: String) -> [String] {
+        [user] + userDomains.domains(of: user)
+    }
+
+    private static func writeMarker(_ path: String) {
+        let folder = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o644])
+        }
+    }
+
+    /// Runs the notification command with user, domain, level, limit and usage as arguments, in
+    /// the background, killed after the timeout; never waits on the engine's thread.
+    private func notify(_ event: Event) {
+        guard let command = notifyCommand else { return }
+        let arguments = [event.user, event.domain, String(event.level), String(event.limit), String(event.usage)]
+        let timeout = notifyTimeout
+        let logger = self.logger
+        DispatchQueue.global().async {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = arguments
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                logger.error("limits: cannot run notify_command \(command): \(error)")
+                return
+            }
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if process.isRunning {
+                process.terminate()
+                logger.warning("limits: notify_command \(command) did not finish within \(Int(timeout)) s and was stopped")
+            } else if process.terminationStatus != 0 {
+                logger.warning("limits: notify_command \(command) exited with status \(process.terminationStatus)")
+            }
+        }
+    }
+
+    static func human(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}
