@@ -43,6 +43,7 @@ public final class CpBandwdDriver: LogDriver {
     private var writer: BandwidthWriter?
     private let limits: LimitEnforcer?
     private var lastLimitCheck = Date.distantPast
+    private var lastPurge = Date.distantPast
     private let unknownID: Int32
     private let protocolNames: [Int32]
 
@@ -230,9 +231,15 @@ public final class CpBandwdDriver: LogDriver {
         limits?.afterCommit()
     }
 
-    /// Once a minute (and at start): a changed limits file is re-read, and accounts whose month
-    /// ended or whose limit was raised are released.
+    /// Once a minute (and at start): a changed limits file is re-read, accounts whose month ended or
+    /// whose limit was raised are released. Hourly: 5-minute rows older than `keep_5min_days` go.
     public func tick(_ db: Database, now: Date) throws {
+        if settings.keepFiveMinuteDays > 0, now.timeIntervalSince(lastPurge) >= 3600 {
+            lastPurge = now
+            let cutoff = Int64(now.timeIntervalSince1970) - Int64(settings.keepFiveMinuteDays) * 86400
+            try db.execute(sql: "DELETE FROM bandwidth_5min WHERE period < ?", arguments: [cutoff])
+            if db.changesCount > 0 { logger.info("purged \(db.changesCount) 5-minute rows older than \(settings.keepFiveMinuteDays) days") }
+        }
         guard let limits, now.timeIntervalSince(lastLimitCheck) >= 60 else { return }
         lastLimitCheck = now
         limits.reloadIfChanged()

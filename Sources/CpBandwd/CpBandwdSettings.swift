@@ -18,10 +18,12 @@ public struct CpBandwdSettings: Sendable {
     /// Run with user, domain, level, limit and usage when an account reaches 80, 90 or 100 %.
     public var notifyCommand: String?
     public var notifyTimeoutSeconds = 10
+    /// Days of 5-minute rows kept (hourly, daily and monthly rows are kept); 0 keeps them all.
+    public var keepFiveMinuteDays = 35
 
     public static let keys: Set<String> = [
         "enabled", "domlogs", "access_logs", "use_bytes_logs", "maillog", "xferlog", "limits",
-        "limited_dir", "notify_command", "notify_timeout_seconds",
+        "limited_dir", "notify_command", "notify_timeout_seconds", "keep_5min_days",
     ]
 
     public init() {}
@@ -41,5 +43,6 @@ public struct CpBandwdSettings: Sendable {
         if let v = try section.path("limited_dir") { limitedDirectory = v }
         notifyCommand = try section.path("notify_command")
         if let v = try section.integer("notify_timeout_seconds", in: 1...600) { notifyTimeoutSeconds = Int(v) }
+        if let v = try section.integer("keep_5min_days", in: 0...36500) { keepFiveMinuteDays = Int(v) }
     }
 }

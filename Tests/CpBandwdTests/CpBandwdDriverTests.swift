@@ -40,6 +40,7 @@ import TestSupport
 
     @Test func domlogsAreAttributedByFileNameAndNothingIsCountedTwice() throws {
         let t = try Setup()
+        t.settings.keepFiveMinuteDays = 0
         try LogWriter.append(t.domlogs + "/bobsbikes.example", Self.line("30/Nov/2026:23:59:59", "1000") + Self.line("30/Nov/2026:23:59:59", "-"))
         try LogWriter.append(t.domlogs + "/bobsbikes.example-ssl_log", Self.line("01/Dec/2026:00:00:00", "500"))
         try LogWriter.append(t.domlogs + "/www.carolcakes.example", Self.line("01/Dec/2026:00:04:59", "70"))
@@ -63,6 +64,21 @@ import TestSupport
         // Running again changes nothing.
         try t.run()
         #expect(try t.rows().reduce(0) { $0 + $1.bytes } == 1573)
+    }
+
+    @Test func fiveMinuteRowsAreKeptForTheConfiguredDaysOnly() throws {
+        let t = try Setup()
+        t.settings.keepFiveMinuteDays = 35
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "dd/MMM/yyyy:HH:mm:ss"
+        try LogWriter.append(t.domlogs + "/bobsbikes.example",
+            Self.line(f.string(from: Date().addingTimeInterval(-40 * 86400)), "10") + Self.line(f.string(from: Date()), "20"))
+        try t.run()
+        try t.run() // the purge runs at the start of a run
+        #expect(try t.h.count("SELECT COUNT(*) FROM bandwidth_5min") == 1)
+        #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_daily") == 30)
     }
 
     @Test func bytesLogsReplaceAccessLogsWhenAskedAndVhostLogsNameTheirDomain() throws {
