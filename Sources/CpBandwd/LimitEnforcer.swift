@@ -86,7 +86,7 @@ final class LimitEnforcer {
     /// After the commit: logs, notifications and marker files.
     func afterCommit() {
         for event in pending {
-            logger.warning("\(event.user) reached \(event.level)% of its monthly bandwidth limit: \(Self.human(event.usage)) of \(Self.human(event.limit)) (last traffic on \(event.domain.isEmpty ? "-" : event.domain))")
+            logger.warning("\(event.user) reached \(event.level)% of its monthly bandwidth limit: \(HumanSize.format(event.usage)) of \(HumanSize.format(event.limit)) (last traffic on \(event.domain.isEmpty ? "-" : event.domain))")
             notify(event)
         }
         pending = []
@@ -159,14 +159,4 @@ final class LimitEnforcer {
         }
     }
 
-    static func human(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TailWatchEngine
 
 /// A report's result before formatting: named columns and typed cells, printed as an aligned table,
 /// one JSON array of objects, or CSV with a header row.
@@ -38,16 +39,6 @@ struct ReportTable {
         return f.string(from: Date(timeIntervalSince1970: Double(seconds)))
     }
 
-    static func human(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while abs(value) >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
-    }
 
     static func jsonString(_ s: String) -> String {
         var out = "\""
@@ -109,7 +100,7 @@ struct ReportTable {
         switch cell {
         case .text(let s): s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined()
         case .integer(let n): String(n)
-        case .bytes(let n): Self.human(n)
+        case .bytes(let n): HumanSize.format(n)
         case .time(let t): t.map(Self.iso) ?? "-"
         }
     }

@@ -22,7 +22,7 @@ final class CatchUpProgress {
         let elapsed = max(0.001, now.timeIntervalSince(started))
         let percent = min(100, Int(Double(done) * 100 / Double(total)))
         let rate = Double(lines) / elapsed
-        let line = "\r\(Self.size(done)) of \(Self.size(total)) (\(percent)%), \(String(format: "%.2fM", rate / 1e6)) lines/s   "
+        let line = "\r\(HumanSize.format(done)) of \(HumanSize.format(total)) (\(percent)%), \(String(format: "%.2fM", rate / 1e6)) lines/s   "
         FileHandle.standardError.write(Data(line.utf8))
         drew = true
     }
@@ -31,14 +31,4 @@ final class CatchUpProgress {
         if drew { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
-    static func size(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
-    }
 }
