@@ -56,13 +56,17 @@ public enum MailReport {
         }
         if firstHour < endHour {
             let period = periodSQL(grouping, column: "hour")
+            // Only the filters given, so that SQLite can use the primary key (user, domain, hour).
+            var conditions = ["hour >= ?", "hour < ?"]
+            var arguments: StatementArguments = [firstHour, endHour]
+            if let user { conditions.append("user = ?"); arguments += [user] }
+            if let domain { conditions.append("domain = ?"); arguments += [domain] }
             let sql = """
                 SELECT user, \(period) AS period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred)
-                FROM mail_hourly
-                WHERE hour >= ? AND hour < ? AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR domain = ?4)
+                FROM mail_hourly WHERE \(conditions.joined(separator: " AND "))
                 GROUP BY user, period
                 """
-            for r in try GRDB.Row.fetchAll(db, sql: sql, arguments: [firstHour, endHour, user, domain]) {
+            for r in try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments) {
                 add(Row(user: r[0], period: r[1], sent: r[2], sentBytes: r[3], delivered: r[4], failed: r[5], deferred: r[6]))
             }
             for edge in [(from, firstHour), (endHour, to)] where edge.0 < edge.1 {
