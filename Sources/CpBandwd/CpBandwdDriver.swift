@@ -37,7 +37,7 @@ public final class CpBandwdDriver: LogDriver {
     private let names = NameTable()
     private var kinds: [FileKind?] = []
     private var owners: [Int32] = []
-    private var sums: [BandwidthKey: (bytes: Int64, hits: Int64)] = [:]
+    private var sums = BandwidthSums()
     private let accessParser = AccessLogParser()
     private let bytesParser = BytesLogParser()
     private var writer: BandwidthWriter?
@@ -195,35 +195,27 @@ public final class CpBandwdDriver: LogDriver {
     }
 
     @inline(__always) private func add(user: Int32, domain: Int32, protocol p: BandwidthProtocol, time: Int64, bytes: Int64) {
-        let key = BandwidthKey(user: user, domain: domain, protocolIndex: p.index, bucket: BandwidthWriter.floor(time, 300))
-        var sum = sums[key] ?? (0, 0)
-        sum.bytes &+= bytes
-        sum.hits &+= 1
-        sums[key] = sum
+        sums.add(BandwidthKey(user: user, domain: domain, protocolIndex: p.index, bucket: BandwidthWriter.floor(time, 300)), bytes: bytes)
     }
 
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
         guard let writer, !sums.isEmpty else { return }
-        for (key, sum) in sums {
-            try writer.add(
-                user: names[bytes: key.user], domain: names[bytes: key.domain],
-                protocol: names[bytes: protocolNames[Int(key.protocolIndex)]], bucket: key.bucket, bytes: sum.bytes, hits: sum.hits)
-        }
+        try writer.add(sums, name: { names[bytes: $0] }, protocolName: { names[bytes: protocolNames[Int($0)]] })
         if let limits {
             var touched: [String: (user: String, domain: String, month: Int64)] = [:]
-            for key in sums.keys where key.user != unknownID {
+            for key in sums.allKeys where key.user != unknownID {
                 let month = CivilTime.monthStart(ofUTC: key.bucket)
                 touched["\(key.user)/\(month)"] = (names[key.user], names[key.domain], month)
             }
             try limits.check(db, touched: Array(touched.values), now: Int64(Date().timeIntervalSince1970))
         }
-        sums.removeAll(keepingCapacity: true)
+        sums.removeAll()
     }
 
     public func rollback() {
-        sums.removeAll(keepingCapacity: true)
+        sums.removeAll()
         limits?.rollback()
     }
 
