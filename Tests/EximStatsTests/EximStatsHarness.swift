@@ -6,24 +6,25 @@ import TestSupport
 
 /// Runs the eximstats driver through the real engine over a real mainlog in a temporary folder.
 final class EximStatsHarness {
-    let folder = TemporaryFolder("eximstats")
-    var settings: EngineSettings
+    private let driverHarness: DriverHarness
     var driverSettings = EximStatsSettings()
     var maximumNames = 200_000
     let log: String
 
+    var settings: EngineSettings {
+        get { driverHarness.settings }
+        set { driverHarness.settings = newValue }
+    }
+
     init(userdomains: String = "bobsbikes.example: bob\ncarolcakes.example: carol\n", timezone: String = "UTC") throws {
-        log = folder.file("exim_mainlog")
-        settings = EngineSettings(
-            database: folder.file("tailwatch.sqlite3"), logFile: folder.file("d.log"), pidFile: folder.file("pid"),
-            userdomains: try folder.write("userdomains", userdomains), timezone: TimeZone(identifier: timezone)!)
+        driverHarness = try DriverHarness(label: "eximstats", modules: [EximStatsDriver.descriptor.migrations], userdomains: userdomains)
+        driverHarness.settings.timezone = TimeZone(identifier: timezone)!
+        log = driverHarness.folder.file("exim_mainlog")
         driverSettings.log = log
         driverSettings.retentionDays = 0
     }
 
-    func database() throws -> DatabaseQueue {
-        try Store.openWriter(path: settings.database, modules: [engineMigrations, EximStatsDriver.descriptor.migrations])
-    }
+    func database() throws -> DatabaseQueue { try driverHarness.database() }
 
     /// A fresh engine catching up once, as `tailwatchd --once` does. Returns the driver it ran.
     @discardableResult
@@ -31,17 +32,12 @@ final class EximStatsHarness {
         let box = DriverBox()
         let s = driverSettings
         let limit = maximumNames
-        let configured = ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
+        try driverHarness.runOnce("eximstats", ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
             let driver = try EximStatsDriver(settings: s, context: context)
             driver.maximumNames = limit
             box.driver = driver
             return driver
-        }
-        let engine = try Engine(
-            settings: settings, database: database(), drivers: [(name: "eximstats", configured: configured)],
-            options: EngineOptions(once: true), control: EngineControl(), logger: Logger(label: "test")
-        ) { Logger(label: $0) }
-        _ = try engine.run()
+        })
         return box.driver!
     }
 
@@ -51,13 +47,9 @@ final class EximStatsHarness {
         try database().read { db in try MailReport.rows(db, user: user, domain: domain, by: by, since: since, until: until) }
     }
 
-    func count(_ sql: String) throws -> Int {
-        try database().read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
-    }
+    func count(_ sql: String) throws -> Int { try driverHarness.count(sql) }
 }
 
 final class DriverBox: @unchecked Sendable {
     var driver: EximStatsDriver?
 }
-
-import Logging
