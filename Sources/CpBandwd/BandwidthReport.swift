@@ -5,9 +5,9 @@ import GRDB
 /// day or month (UTC).
 ///
 /// Without a range the answer comes from the rollup of the asked resolution. With `--since` or
-/// `--until` it comes from the coarsest rollup whose periods the range's ends fall on (daily for
-/// whole days, hourly for whole hours, else the 5-minute table), so a range is resolved to
-/// 5-minute buckets: a bucket counts when its start lies in the range.
+/// `--until`, the whole hours (or days) inside the range come from their rollup and only its
+/// ragged ends from the 5-minute table, so a range is resolved to 5-minute buckets (a bucket
+/// counts when its start lies in the range) and only those ends depend on `keep_5min_days`.
 public enum BandwidthReport {
     public enum Grouping: String, Sendable, CaseIterable {
         case total, hour, day, month
@@ -35,41 +35,71 @@ public enum BandwidthReport {
         _ db: Database, user: String? = nil, domain: String? = nil, protocol: String? = nil,
         by grouping: Grouping = .total, since: Int64? = nil, until: Int64? = nil
     ) throws -> [Row] {
-        let ranged = since != nil || until != nil
-        // The coarsest table whose periods the range's ends fall on: whole days read the daily
-        // rollup, whole hours the hourly one, anything else the 5-minute table.
-        let ends = [since, until].compactMap { $0 }
-        let table: String
-        switch (grouping, ranged) {
-        case (.hour, false): table = "bandwidth_hourly"
-        case (.day, false): table = "bandwidth_daily"
-        case (.month, false), (.total, false): table = "bandwidth_monthly"
-        case (.hour, true):
-            table = ends.allSatisfy { $0 % 3600 == 0 } ? "bandwidth_hourly" : "bandwidth_5min"
-        case (_, true):
-            table = ends.allSatisfy { $0 % 86400 == 0 } ? "bandwidth_daily"
-                : ends.allSatisfy { $0 % 3600 == 0 } ? "bandwidth_hourly" : "bandwidth_5min"
+        guard since != nil || until != nil else {
+            let table = switch grouping {
+            case .hour: "bandwidth_hourly"
+            case .day: "bandwidth_daily"
+            case .month, .total: "bandwidth_monthly"
+            }
+            return try query(db, table: table, user: user, domain: domain, protocol: `protocol`, by: grouping, from: nil, to: nil)
         }
+        // Whole hours (or days) from their rollup, which is kept; only the ragged ends of the range
+        // come from the 5-minute table, which is kept `keep_5min_days`.
+        let from = since ?? Int64.min / 2, to = until ?? Int64.max / 2
+        guard from < to else { return [] }
+        let firstHour = ceil(from, 3600), endHour = floor(to, 3600)
+        var parts: [(table: String, from: Int64, to: Int64)] = []
+        if firstHour < endHour {
+            let days = grouping != .hour && firstHour % 86400 == 0 && endHour % 86400 == 0
+            parts.append((days ? "bandwidth_daily" : "bandwidth_hourly", firstHour, endHour))
+            if from < firstHour { parts.append(("bandwidth_5min", from, firstHour)) }
+            if endHour < to { parts.append(("bandwidth_5min", endHour, to)) }
+        } else {
+            parts.append(("bandwidth_5min", from, to))
+        }
+        var merged: [String: Row] = [:]
+        for part in parts {
+            for row in try query(db, table: part.table, user: user, domain: domain, protocol: `protocol`, by: grouping, from: part.from, to: part.to) {
+                let key = "\(row.user)\u{0}\(row.domain)\u{0}\(row.protocol)\u{0}\(row.period.map(String.init) ?? "")"
+                if var existing = merged[key] {
+                    existing.bytes &+= row.bytes
+                    existing.hits &+= row.hits
+                    merged[key] = existing
+                } else {
+                    merged[key] = row
+                }
+            }
+        }
+        return merged.values.sorted { ($0.period ?? 0, $0.user, $0.domain, $0.protocol) < ($1.period ?? 0, $1.user, $1.domain, $1.protocol) }
+    }
+
+    static func floor(_ t: Int64, _ step: Int64) -> Int64 { t - ((t % step) + step) % step }
+    static func ceil(_ t: Int64, _ step: Int64) -> Int64 { let f = floor(t, step); return f == t ? t : f + step }
+
+    /// One table, grouped as asked, with only the filters given (so SQLite can use the primary
+    /// key, whose first column is the user).
+    private static func query(
+        _ db: Database, table: String, user: String?, domain: String?, protocol: String?,
+        by grouping: Grouping, from: Int64?, to: Int64?
+    ) throws -> [Row] {
         let period: String
         switch grouping {
         case .total: period = "NULL"
         case .hour: period = "(period - ((period % 3600) + 3600) % 3600)"
         case .day: period = "(period - ((period % 86400) + 86400) % 86400)"
-        case .month: period = ranged ? "CAST(strftime('%s', period, 'unixepoch', 'start of month') AS INTEGER)" : "period"
+        case .month: period = table == "bandwidth_monthly" ? "period" : "CAST(strftime('%s', period, 'unixepoch', 'start of month') AS INTEGER)"
         }
-        // Only the filters given, written so that SQLite can use the primary key (user first).
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let user { conditions.append("user = ?"); arguments += [user] }
         if let domain { conditions.append("domain = ?"); arguments += [domain] }
         if let `protocol` { conditions.append("protocol = ?"); arguments += [`protocol`] }
-        if let since { conditions.append("period >= ?"); arguments += [since] }
-        if let until { conditions.append("period < ?"); arguments += [until] }
+        if let from { conditions.append("period >= ?"); arguments += [from] }
+        if let to { conditions.append("period < ?"); arguments += [to] }
         let sql = """
             SELECT user, domain, protocol, \(period) AS p, SUM(bytes), SUM(hits) FROM \(table)
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             GROUP BY user, domain, protocol, p
-            ORDER BY p, user, domain, protocol
             """
         return try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments).map { r in
             Row(user: r[0], domain: r[1], protocol: r[2], period: r[3], bytes: r[4], hits: r[5])

@@ -47,7 +47,12 @@ public struct DovecotLogoutParser {
         let user = line.slice(userStart..<userEnd)
         // Skip "<pid><session>" and find ": ".
         guard let colon = line.firstIndex(of: ": ", from: userEnd + 1) else { return nil }
-        let counters = line.slice((colon + 2)..<line.count)
+        // Only a session's end carries its byte counts ("Logged out", "Disconnected…: Logged out",
+        // "Disconnected in IDLE", "Connection closed"); other lines of the session (the mail_log
+        // plugin's, with a subject or Message-ID someone else wrote) are not read for counters.
+        let message = line.slice((colon + 2)..<line.count)
+        guard message.hasPrefix("Logged out") || message.hasPrefix("Disconnected") || message.hasPrefix("Connection closed") else { return nil }
+        let counters = message
         let bytes: Int64?
         switch proto {
         case .imap:

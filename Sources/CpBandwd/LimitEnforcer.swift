@@ -48,6 +48,13 @@ final class LimitEnforcer {
     func reloadIfChanged() -> Bool {
         let modified = (try? FileManager.default.attributesOfItem(atPath: limitsPath))?[.modificationDate] as? Date
         if loaded && modified == limitsModified { return false }
+        if loaded && modified == nil {
+            // Missing for a moment (a tool rewriting it): keep the limits we have rather than
+            // release every account and warn them all again.
+            logger.warning("limits: \(limitsPath) is missing; keeping the \(limits.bytes.count) limits read before")
+            limitsModified = nil
+            return false
+        }
         loaded = true
         limitsModified = modified
         limits = BandwidthLimits.load(path: limitsPath)
@@ -58,7 +65,10 @@ final class LimitEnforcer {
 
     /// Inside the batch's transaction, after its sums were written: check the accounts it touched.
     func check(_ db: Database, touched: [(user: String, domain: String, month: Int64)], now: Int64) throws {
-        for (user, domain, month) in touched {
+        // Limits are about this month: a late line of an earlier month changes its totals but
+        // neither warns nor blocks anyone.
+        let currentMonth = CivilTime.monthStart(ofUTC: now)
+        for (user, domain, month) in touched where month == currentMonth {
             guard let limit = limits.bytes[user] else { continue }
             let usage = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM bandwidth_monthly WHERE user = ? AND period = ?", arguments: [user, month]) ?? 0
             for level in Self.levels where usage.multipliedReportingOverflow(by: 100).partialValue >= limit.multipliedReportingOverflow(by: level).partialValue {
@@ -111,8 +121,16 @@ final class LimitEnforcer {
             try db.execute(sql: "DELETE FROM bandwidth_overlimit WHERE user = ?", arguments: [user])
             markersToRemove.formUnion(markers(of: user))
             logger.info("\(user) is no longer over its monthly bandwidth limit (\(since != month ? "a new month" : "the limit was raised or removed"))")
-            // A raised limit may be reached again this month.
-            try db.execute(sql: "DELETE FROM bandwidth_limit_levels WHERE user = ? AND month = ? AND level = 100", arguments: [user, month])
+        }
+        // Levels this month's usage no longer reaches under the current limit (it was raised or
+        // removed) are re-armed, so that reaching them again warns again.
+        for row in try Row.fetchAll(db, sql: "SELECT user, level FROM bandwidth_limit_levels WHERE month = ?", arguments: [month]) {
+            let user: String = row["user"], level: Int64 = row["level"]
+            let usage = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM bandwidth_monthly WHERE user = ? AND period = ?", arguments: [user, month]) ?? 0
+            let reached = limits.bytes[user].map { usage.multipliedReportingOverflow(by: 100).partialValue >= $0.multipliedReportingOverflow(by: level).partialValue } ?? false
+            if !reached {
+                try db.execute(sql: "DELETE FROM bandwidth_limit_levels WHERE user = ? AND month = ? AND level = ?", arguments: [user, month, level])
+            }
         }
     }
 

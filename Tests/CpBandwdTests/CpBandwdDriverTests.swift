@@ -79,6 +79,10 @@ import TestSupport
         try t.run() // the purge runs at the start of a run
         #expect(try t.h.count("SELECT COUNT(*) FROM bandwidth_5min") == 1)
         #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_daily") == 30)
+        // A range whose ends cut hours still finds the old whole hours in the hourly rollup.
+        let nowSeconds = Int64(Date().timeIntervalSince1970)
+        let untilCut = nowSeconds + 3600 - nowSeconds % 300
+        #expect(try t.rows(since: nowSeconds - 50 * 86400 + 600, until: untilCut).reduce(0) { $0 + $1.bytes } == 30)
     }
 
     @Test func bytesLogsReplaceAccessLogsWhenAskedAndVhostLogsNameTheirDomain() throws {
@@ -133,6 +137,7 @@ import TestSupport
             2026-11-30T10:00:03+00:00 server dovecot[811]: imap(x bytes=1/999999)<1><s>: Logged out in=1 out=2
             2026-11-30T10:00:04+00:00 server postfix/smtpd[9]: imap(bob@bobsbikes.example): Logged out in=1 out=999999
             2026-11-30T10:00:05+00:00 server dovecot: IMAP(bob): Disconnected: Logged out bytes=748/17264
+            2026-11-30T10:00:06+00:00 server dovecot: imap(bob@bobsbikes.example)<1><a>: expunge: box=INBOX, uid=1, msgid=<x@y>, size=10, subject=hi in=999999999999999 out=999999999999999
 
             """)
         try t.run()
@@ -199,6 +204,14 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: marked + "/bobsbikes.example"))
         #expect(try t.h.count("SELECT COUNT(*) FROM bandwidth_overlimit") == 0)
         #expect(notifications() == expected)
+        // A late line of an earlier month neither warns nor blocks.
+        try LogWriter.append(log, Self.line(f.string(from: Date().addingTimeInterval(-40 * 86400)), "5000"))
+        try t.run()
+        #expect(!FileManager.default.fileExists(atPath: marked + "/bob"))
+        // The raised limit re-armed the levels: 80 % of 2000 warns again.
+        try LogWriter.append(log, Self.line(now, "600"))
+        try t.run()
+        #expect(waitFor { notifications() == (expected + ["bob bobsbikes.example 80 2000 1650"]).sorted() })
     }
 
     private func waitFor(seconds: Double = 10, _ condition: () -> Bool) -> Bool {

@@ -39,8 +39,14 @@ public struct ByteKeyMap<Value> {
             shift += 8
             i += 1
         }
-        h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
-        return Int(truncatingIfNeeded: h ^ (h >> 32))
+        h ^= tail
+        // MurmurHash3's finaliser: every input bit reaches the low bits the table uses.
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h = h &* 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
+        return Int(truncatingIfNeeded: h)
     }
 
     @inline(__always) private func equal(_ key: [UInt8], _ line: ByteLine) -> Bool {
@@ -66,21 +72,24 @@ public struct ByteKeyMap<Value> {
 
     /// Sets the value for `key` (replacing an earlier one).
     public mutating func set(_ value: Value, for key: String) {
-        withByteLine(key) { line in
-            var slot = Self.hash(line) & mask
-            while true {
-                let index = slots[slot]
-                if index < 0 { break }
-                if equal(keys[Int(index)], line) {
-                    values[Int(index)] = value
-                    return
-                }
-                slot = (slot + 1) & mask
+        withByteLine(key) { set(value, for: $0) }
+    }
+
+    /// Sets the value for these exact bytes (copied), also when they are not valid UTF-8.
+    public mutating func set(_ value: Value, for line: ByteLine) {
+        var slot = Self.hash(line) & mask
+        while true {
+            let index = slots[slot]
+            if index < 0 { break }
+            if equal(keys[Int(index)], line) {
+                values[Int(index)] = value
+                return
             }
-            slots[slot] = Int32(keys.count)
-            keys.append(Array(UnsafeBufferPointer(start: line.base, count: line.count)))
-            values.append(value)
+            slot = (slot + 1) & mask
         }
+        slots[slot] = Int32(keys.count)
+        keys.append(Array(UnsafeBufferPointer(start: line.base, count: line.count)))
+        values.append(value)
         if keys.count * 2 > slots.count { grow() }
     }
 

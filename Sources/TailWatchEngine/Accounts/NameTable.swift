@@ -30,22 +30,23 @@ public final class NameTable {
 
     @inline(__always) public func id(for name: ByteLine) -> Int32 {
         if let id = ids.value(for: name) { return id }
-        return insert(name.string)
-    }
-
-    public func id(for name: String) -> Int32 {
-        if let id = ids.value(for: name) { return id }
         return insert(name)
     }
 
-    private func insert(_ name: String) -> Int32 {
+    public func id(for name: String) -> Int32 {
+        withByteLine(name) { id(for: $0) }
+    }
+
+    /// Keyed by the exact bytes (a name that is not valid UTF-8 is still found again); the
+    /// `String` form, with U+FFFD for invalid bytes, is for messages only.
+    private func insert(_ name: ByteLine) -> Int32 {
         let id = Int32(names.count)
-        let utf8 = Array(name.utf8)
-        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, utf8.count))
-        storage.initialize(from: utf8, count: utf8.count)
-        names.append(name)
-        bytes.append(ByteLine(base: storage, count: utf8.count))
-        ids.set(id, for: name)
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, name.count))
+        storage.initialize(from: name.base, count: name.count)
+        let stable = ByteLine(base: storage, count: name.count)
+        names.append(stable.string)
+        bytes.append(stable)
+        ids.set(id, for: stable)
         return id
     }
 

@@ -26,10 +26,16 @@ public struct SyslogTimestamp {
                   h < 24, m < 60, s < 61 else { return nil }
             let day = d0 * 10 + d1
             guard day >= 1 else { return nil }
+            // The latest of last year, this year and next year (the local new year may come before
+            // UTC's) that is not more than a day ahead of now.
             let current = Int64(now().timeIntervalSince1970)
             let year = CivilTime.civil(fromUTC: current).year
-            var t = clock.seconds(year: year, month: month, day: day, hour: h, minute: m, second: s)
-            if t > current + 86400 { t = clock.seconds(year: year - 1, month: month, day: day, hour: h, minute: m, second: s) }
+            var best: Int64? = nil
+            for y in (year - 1)...(year + 1) {
+                let t = clock.seconds(year: y, month: month, day: day, hour: h, minute: m, second: s)
+                if t <= current + 86400 { best = max(best ?? t, t) }
+            }
+            guard let t = best else { return nil }
             return (t, 16)
         }
         // RFC 3339: 2026-11-30T10:00:00[.ffffff](Z|±hh:mm)
