@@ -126,6 +126,8 @@ public final class Engine {
     /// folder logs that were deleted after being read to their end.
     private func rescanFolders() {
         lastRescan = Date()
+        watcher.forgetReplacedFolders()
+        for file in files { watcher.watch(folder: (file.path as NSString).deletingLastPathComponent) }
         for index in files.indices.reversed() {
             guard case .folder = runtimes[fileDriver[index]].configured.sources[files[index].source.sourceIndex],
                   files[index].isFinishedAndGone else { continue }

@@ -69,9 +69,6 @@ public final class PreparedStatement {
         return nil
     }
 
-    /// Rows changed by the last `run()`.
-    public var changes: Int { Int(sqlite3_changes(connection)) }
-
     /// The failure with SQLite's extended result code (e.g. 1555, a primary key conflict).
     private func failure(_ code: Int32) -> StoreError {
         StoreError.sqlite(code: sqlite3_extended_errcode(connection), message: String(cString: sqlite3_errmsg(connection)), sql: sql)

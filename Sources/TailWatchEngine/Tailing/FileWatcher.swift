@@ -12,10 +12,9 @@ import Darwin
 /// drives a stat poll; either way an idle daemon makes a few system calls a second and no more.
 final class FileWatcher {
     private let inotifyFD: Int32
-    private var watched: [String: Int32] = [:]
+    /// Watched folders with the inode they had: a folder deleted and created again needs a new watch.
+    private var watched: [String: UInt64] = [:]
     let wakeHandle: WakeHandle
-
-    var usesInotify: Bool { inotifyFD >= 0 }
 
     init(wake: WakeHandle) {
         #if os(Linux)
@@ -38,18 +37,21 @@ final class FileWatcher {
         guard inotifyFD >= 0 else { return false }
         if watched[folder] != nil { return true }
         let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
-        let wd = inotify_add_watch(inotifyFD, folder, mask)
-        guard wd >= 0 else { return false }
-        watched[folder] = wd
+        var st = stat()
+        guard stat(folder, &st) == 0, inotify_add_watch(inotifyFD, folder, mask) >= 0 else { return false }
+        watched[folder] = UInt64(st.st_ino)
         return true
         #else
         return false
         #endif
     }
 
-    /// Forgets folders that vanished so that they are watched again once they reappear.
-    func forgetMissing(_ exists: (String) -> Bool) {
-        for (folder, _) in watched where !exists(folder) { watched[folder] = nil }
+    /// Forgets folders that vanished or were created anew, so that `watch` adds them again.
+    func forgetReplacedFolders() {
+        for (folder, inode) in watched {
+            var st = stat()
+            if stat(folder, &st) != 0 || UInt64(st.st_ino) != inode { watched[folder] = nil }
+        }
     }
 
     enum Wake { case changed, woken, timeout }
