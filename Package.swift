@@ -56,11 +56,21 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         .target(
+            name: "Antirelayd",
+            dependencies: [
+                "TailWatchEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
             name: "TailWatchDaemon",
             dependencies: [
                 "TailWatchEngine",
                 "EximStats",
                 "CpBandwd",
+                "Antirelayd",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +85,7 @@ let package = Package(
                 "TailWatchDaemon",
                 "EximStats",
                 "CpBandwd",
+                "Antirelayd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -90,6 +101,7 @@ let package = Package(
         .testTarget(name: "TailWatchEngineTests", dependencies: ["TailWatchEngine", "TestSupport"]),
         .testTarget(name: "EximStatsTests", dependencies: ["EximStats", "TailWatchEngine", "TestSupport"]),
         .testTarget(name: "CpBandwdTests", dependencies: ["CpBandwd", "TailWatchEngine", "TestSupport"]),
+        .testTarget(name: "AntirelaydTests", dependencies: ["Antirelayd", "TailWatchEngine", "TestSupport"]),
         .testTarget(
             name: "TailWatchDaemonTests",
             dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]

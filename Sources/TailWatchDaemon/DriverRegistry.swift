@@ -1,3 +1,4 @@
+import Antirelayd
 import CpBandwd
 import EximStats
 import TailWatchEngine
@@ -8,6 +9,7 @@ public enum DriverRegistry {
     public static let stock: [DriverDescriptor] = [
         EximStatsDriver.descriptor,
         CpBandwdDriver.descriptor,
+        AntirelaydDriver.descriptor,
     ]
 
     /// Schemas of the engine and of every registered driver, enabled or not, so that reports on a

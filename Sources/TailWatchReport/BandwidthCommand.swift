@@ -26,7 +26,7 @@ struct BandwidthCommand: ParsableCommand {
 
     func run() throws {
         let (since, until) = try common.range()
-        let (queue, _) = try openReportDatabase(configPath: parent.config)
+        let (queue, _) = try openReportDatabase(configPath: parent.config, requiring: ["CpBandwd"])
         let rows = try queue.read { db in
             try BandwidthReport.rows(db, user: user, domain: domain?.lowercased(), protocol: proto?.rawValue, by: by, since: since, until: until)
         }

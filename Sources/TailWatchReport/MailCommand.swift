@@ -23,7 +23,7 @@ struct MailCommand: ParsableCommand {
 
     func run() throws {
         let (since, until) = try common.range()
-        let (queue, _) = try openReportDatabase(configPath: parent.config)
+        let (queue, _) = try openReportDatabase(configPath: parent.config, requiring: ["EximStats"])
         let rows = try queue.read { db in
             try MailReport.rows(db, user: user, domain: domain?.lowercased(), by: by, since: since, until: until)
         }

@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "tailwatch-report",
         abstract: "Query what tailwatchd recorded.",
         discussion: "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. An unknown user or domain is an empty result.",
-        subcommands: [MailCommand.self, BandwidthCommand.self])
+        subcommands: [MailCommand.self, BandwidthCommand.self, RelayHostsCommand.self])
 
     @Option(help: ArgumentHelp("Configuration file (default: $TAILWATCH_CONFIG, else /etc/tailwatch/tailwatch.toml).", valueName: "path"))
     var config: String?
@@ -39,7 +39,7 @@ struct CommonReportOptions: ParsableArguments {
 extension ReportTable.Format: ExpressibleByArgument {}
 
 /// Opens the database named by the configuration, read-only.
-func openReportDatabase(configPath explicit: String?) throws -> (DatabaseQueue, LoadedConfiguration) {
+func openReportDatabase(configPath explicit: String?, requiring: [String] = []) throws -> (DatabaseQueue, LoadedConfiguration) {
     let path = ConfigFile.resolvePath(explicit: explicit)
     let loaded: LoadedConfiguration
     do {
@@ -48,7 +48,7 @@ func openReportDatabase(configPath explicit: String?) throws -> (DatabaseQueue, 
         throw CommandFailure.usage(error.description)
     }
     do {
-        return (try Store.openReader(path: loaded.settings.database, modules: DriverRegistry.migrationSets), loaded)
+        return (try Store.openReader(path: loaded.settings.database, modules: DriverRegistry.migrationSets, requiring: requiring), loaded)
     } catch {
         throw CommandFailure.runtime("\(error)")
     }

@@ -14,6 +14,8 @@ struct ReportTable {
         case bytes(Int64)
         /// Unix seconds, or null.
         case time(Int64?)
+        /// Several names: a JSON array; joined with ", " in the table and CSV.
+        case list([String])
     }
 
     enum Format: String, CaseIterable {
@@ -68,6 +70,7 @@ struct ReportTable {
                 case .text(let s): value = Self.jsonString(s)
                 case .integer(let n), .bytes(let n): value = String(n)
                 case .time(let t): value = t.map { Self.jsonString(Self.iso($0)) } ?? "null"
+                case .list(let items): value = "[" + items.map(Self.jsonString).joined(separator: ",") + "]"
                 }
                 return Self.jsonString(name) + ":" + value
             }.joined(separator: ",") + "}"
@@ -90,6 +93,7 @@ struct ReportTable {
                 case .text(let s): Self.csvField(s)
                 case .integer(let n), .bytes(let n): String(n)
                 case .time(let t): t.map(Self.iso) ?? ""
+                case .list(let items): Self.csvField(items.joined(separator: ", "))
                 }
             }.joined(separator: ",") + "\n"
         }
@@ -98,11 +102,17 @@ struct ReportTable {
 
     private func tableText(_ cell: Cell) -> String {
         switch cell {
-        case .text(let s): s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined()
+        case .text(let s): Self.printable(s)
+        case .list(let items): Self.printable(items.joined(separator: ", "))
         case .integer(let n): String(n)
         case .bytes(let n): HumanSize.format(n)
         case .time(let t): t.map(Self.iso) ?? "-"
         }
+    }
+
+    /// Control characters shown as `?`, so that a hostile name cannot move the terminal's cursor.
+    static func printable(_ s: String) -> String {
+        s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined()
     }
 
     private func renderTable() -> String {

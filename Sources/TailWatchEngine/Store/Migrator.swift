@@ -29,11 +29,19 @@ struct Migrator {
         return result
     }
 
-    func check(_ db: Database, modules: [MigrationSet]) throws {
+    /// For readers: the database is TailWatch's, not newer than this binary, and holds the whole
+    /// schema of each module in `requiring`.
+    func check(_ db: Database, modules: [MigrationSet], requiring: [String] = []) throws {
         guard let applied = try appliedVersions(db) else {
             throw StoreError.notATailWatchDatabase(path: path)
         }
         try refuseNewer(applied, modules: modules)
+        for set in modules where requiring.contains(set.module) {
+            let version = applied[set.module] ?? 0
+            if version < set.latestVersion {
+                throw StoreError.olderSchema(path: path, module: set.module, databaseVersion: version, binaryVersion: set.latestVersion)
+            }
+        }
     }
 
     private func refuseNewer(_ applied: [String: Int], modules: [MigrationSet]) throws {

@@ -42,7 +42,8 @@ public enum Store {
     }
 
     /// Opens an existing database read-only, refusing one whose schema is newer than this binary.
-    public static func openReader(path: String, modules: [MigrationSet]) throws -> DatabaseQueue {
+    /// `requiring`: modules whose tables the caller reads (an error names the missing upgrade).
+    public static func openReader(path: String, modules: [MigrationSet], requiring: [String] = []) throws -> DatabaseQueue {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.cannotOpen(path: path, reason: "no such file (has tailwatchd run yet? check 'database' in the config)")
         }
@@ -55,7 +56,7 @@ public enum Store {
         } catch {
             throw StoreError.cannotOpen(path: path, reason: describe(error))
         }
-        try queue.inDatabase { db in try Migrator(path: path).check(db, modules: modules) }
+        try queue.inDatabase { db in try Migrator(path: path).check(db, modules: modules, requiring: requiring) }
         return queue
     }
 

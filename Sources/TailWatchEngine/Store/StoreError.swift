@@ -3,6 +3,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case cannotOpen(path: String, reason: String)
     case newerSchema(path: String, module: String, databaseVersion: Int, binaryVersion: Int)
     case notATailWatchDatabase(path: String)
+    /// A reader needs tables that the daemon has not created yet (an upgrade not yet started).
+    case olderSchema(path: String, module: String, databaseVersion: Int, binaryVersion: Int)
     case migrationFailed(path: String, migration: String, reason: String)
     case sqlite(code: Int32, message: String, sql: String)
     /// Another process moved a checkpoint this process believed it owned.
@@ -14,6 +16,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             "cannot open database \(path): \(reason)"
         case .newerSchema(let path, let module, let db, let bin):
             "database \(path) was written by a newer TailWatch (\(module) schema version \(db), this binary knows \(bin)); upgrade tailwatchd or point 'database' at another file"
+        case .olderSchema(let path, let module, let db, let bin):
+            "database \(path) does not have \(module)'s tables yet (schema version \(db) of \(bin)); start tailwatchd, or run 'tailwatchd --once', to upgrade it"
         case .notATailWatchDatabase(let path):
             "database \(path) has tables but no TailWatch migrations table; refusing to guess its state (move it away to start afresh)"
         case .migrationFailed(let path, let migration, let reason):

@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import Logging
+import TailWatchEngine
+
+/// The antirelayd driver: successful POP3/IMAP logins in the maillog → relay authorisations
+/// (POP-before-SMTP), and, when configured, the whitelist files exim reads, kept current.
+///
+/// Security boundary: only `LoginLineParser`'s logins count; loopback and the server's own
+/// addresses never enter; a login older than the window when read (a backlog) is not stored. Rows,
+/// file positions and the decision to export commit together; the files are written only after
+/// the commit (so a rolled-back batch never reaches exim), and again when the oldest entry expires.
+public final class AntirelaydDriver: LogDriver {
+    private struct Key: Hashable {
+        var ip: IPAddress
+        var user: Int32
+        var proto: MailLoginProtocol
+    }
+
+    private struct Seen {
+        var first: Int64
+        var last: Int64
+        var count: Int64
+    }
+
+    private let settings: AntirelaydSettings
+    private let logger: Logger
+    private let debug: Bool
+    private let clock: @Sendable () -> Date
+    private var parser: LoginLineParser
+    private var local: LocalAddresses
+    private let users = NameTable()
+    private var pending: [Key: Seen] = [:]
+    private var upsert: PreparedStatement?
+    private let exporting: Bool
+    /// A whitelist read inside the committing transaction, written out after the commit.
+    private var staged: RelayWhitelist?
+    private var exportedOnce = false
+    private var nextExpiry: Int64?
+    private var alwaysRelay = AlwaysRelay()
+    private var alwaysRelayStamp: [Int] = []
+    private var lastPrune = Date.distantPast
+    private var lastSlowCheck = Date.distantPast
+    private var lastExportWarning = Date.distantPast
+
+    public static let descriptor = DriverDescriptor(
+        name: "antirelayd", version: "0.1.0",
+        summary: "successful POP3/IMAP logins in the maillog → relay whitelist for exim (tailwatch-report relayhosts)",
+        migrations: MigrationSet(module: "Antirelayd", files: embeddedMigrationFiles)
+    ) { section, engine throws(ConfigError) in
+        let settings = try AntirelaydSettings(section)
+        return ConfiguredDriver(enabled: settings.enabled, sources: [.file(settings.maillog)]) { context in
+            AntirelaydDriver(settings: settings, context: context)
+        }
+    }
+
+    /// `clock` is the wall clock (tests move it); log timestamps are judged against it.
+    public init(settings: AntirelaydSettings, context: DriverContext, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.settings = settings
+        self.logger = context.logger
+        self.debug = context.debug
+        self.clock = clock
+        parser = LoginLineParser(zone: context.settings.timezone, now: clock)
+        local = LocalAddresses(configured: settings.localAddresses)
+        exporting = settings.export != nil || settings.exportUsers != nil
+    }
+
+    public func open(_ db: Database) throws {
+        upsert = try PreparedStatement(db, sql: """
+            INSERT INTO relay_auth (ip, user, protocol, first_login, last_login, logins) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (ip, user, protocol) DO UPDATE SET
+                first_login = min(first_login, excluded.first_login),
+                last_login = max(last_login, excluded.last_login),
+                logins = logins + excluded.logins
+            """)
+        logger.info("relay window \(settings.expireMinutes) min; never whitelisted: loopback and \(local.networks.count) local address(es)")
+    }
+
+    public func close() { upsert = nil }
+
+    // MARK: Lines
+
+    public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
+        switch parser.parse(line) {
+        case .notLogin:
+            return .ignored
+        case .malformed(let reason):
+            return .rejected(reason)
+        case .login(let login):
+            if local.excludes(login.ip) {
+                if debug { logger.debug("[debug] login of \(login.user) from local address \(login.ip) not whitelisted") }
+                return .ignored
+            }
+            // A clock ahead of ours cannot stretch the window: the login counts as made now.
+            let now = Int64(clock().timeIntervalSince1970)
+            let time = min(login.time, now)
+            guard time > now - settings.windowSeconds else { return .ignored }
+            let key = Key(ip: login.ip, user: users.id(for: login.user), proto: login.protocol)
+            if var seen = pending[key] {
+                seen.first = min(seen.first, time)
+                seen.last = max(seen.last, time)
+                seen.count += 1
+                pending[key] = seen
+            } else {
+                pending[key] = Seen(first: time, last: time, count: 1)
+            }
+            if debug { logger.debug("[debug] \(login.protocol.rawValue) login \(login.user) from \(login.ip)") }
+            return .stored(events: 1)
+        }
+    }
+
+    // MARK: Batches
+
+    public func flush(_ db: Database) throws {
+        guard let upsert, !pending.isEmpty else { return }
+        for (key, seen) in pending {
+            upsert.bind(1, key.ip.text)
+            upsert.bind(2, users[bytes: key.user])
+            upsert.bind(3, key.proto.rawValue)
+            upsert.bind(4, seen.first)
+            upsert.bind(5, seen.last)
+            upsert.bind(6, seen.count)
+            try upsert.run()
+        }
+        pending.removeAll(keepingCapacity: true)
+        if users.count > 100_000 { users.removeAll() }
+        if exporting { try stage(db) }
+    }
+
+    public func rollback() {
+        pending.removeAll(keepingCapacity: true)
+        staged = nil
+    }
+
+    public func afterCommit() {
+        guard let whitelist = staged else { return }
+        staged = nil
+        do {
+            let written = try whitelist.export(hosts: settings.export, users: settings.exportUsers, mode: settings.exportMode)
+            exportedOnce = true
+            nextExpiry = whitelist.earliestExpiry
+            if !written.isEmpty { logger.info("relay whitelist: \(whitelist.entries.count) host(s) → \(written.joined(separator: ", "))") }
+        } catch {
+            // Retried at the next tick (exportedOnce stays false or the expiry is due again).
+            exportedOnce = false
+            if Date().timeIntervalSince(lastExportWarning) >= 60 {
+                lastExportWarning = Date()
+                logger.error("relay whitelist not written (retrying every second): \(error)")
+            }
+        }
+    }
+
+    /// Every second: the whitelist is rewritten when an entry expired, at start, and when the
+    /// always-relay file changed. Every minute: expired rows are pruned, the interfaces re-read.
+    public func tick(_ db: Database, now date: Date) throws {
+        let now = Int64(date.timeIntervalSince1970)
+        if date.timeIntervalSince(lastPrune) >= 60 {
+            lastPrune = date
+            try db.execute(sql: "DELETE FROM relay_auth WHERE last_login <= ?", arguments: [now - settings.windowSeconds])
+        }
+        guard exporting else { return }
+        var due = !exportedOnce || (nextExpiry.map { now >= $0 } ?? false)
+        if date.timeIntervalSince(lastSlowCheck) >= 5 {
+            lastSlowCheck = date
+            if let path = settings.alwaysRelay {
+                let stamp = Self.fileStamp(path)
+                if stamp != alwaysRelayStamp {
+                    alwaysRelayStamp = stamp
+                    alwaysRelay = AlwaysRelay.load(path: path)
+                    for problem in alwaysRelay.problems { logger.warning("\(problem)") }
+                    due = true
+                }
+            }
+            if settings.localAddresses == nil {
+                let refreshed = LocalAddresses(configured: nil)
+                if refreshed.networks != local.networks {
+                    local = refreshed
+                    due = true
+                }
+            }
+        }
+        if due { try stage(db) }
+    }
+
+    private func stage(_ db: Database) throws {
+        var whitelist = try RelayWhitelist.load(db, now: Int64(clock().timeIntervalSince1970), windowSeconds: settings.windowSeconds, local: local)
+        whitelist.merge(alwaysRelay)
+        staged = whitelist
+    }
+
+    /// (mtime s, mtime ns, size, inode) — a change in any means the file was edited or replaced.
+    private static func fileStamp(_ path: String) -> [Int] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return [-1] }
+        return [Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_size), Int(info.st_ino)]
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import TailWatchEngine
+
+/// The relay whitelist at one moment: every host with a successful POP3/IMAP login within the
+/// window (minus loopback and the server's own addresses), plus the always-relay list, in cPanel's
+/// two file formats.
+///
+/// Why one type for the daemon and the cron job: both must write byte-identical files from the same
+/// rows, or the "unchanged file is not rewritten" promise breaks whenever both run.
+public struct RelayWhitelist: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public var host: IPNetwork
+        /// Most recent login first; always-relay users after them.
+        public var users: [String]
+        /// Latest successful login (nil for an always-relay entry without logins).
+        public var lastLogin: Int64?
+    }
+
+    /// Sorted by host (IPv4 first, numerically).
+    public private(set) var entries: [Entry]
+    /// When the oldest login in the list leaves the window (the list changes then).
+    public private(set) var earliestExpiry: Int64?
+
+    public init(entries: [Entry], earliestExpiry: Int64? = nil) {
+        self.entries = entries.sorted { $0.host < $1.host }
+        self.earliestExpiry = earliestExpiry
+    }
+
+    /// Logins with `last_login` in (now − window, now], grouped by IP.
+    public static func load(_ db: Database, now: Int64, windowSeconds: Int64, local: LocalAddresses) throws -> RelayWhitelist {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT ip, user, MAX(last_login) AS last FROM relay_auth
+            WHERE last_login > ? GROUP BY ip, user ORDER BY ip, last DESC, user
+            """, arguments: [now - windowSeconds])
+        var entries: [Entry] = []
+        var earliest: Int64? = nil
+        while let row = try rows.next() {
+            let text: String = row[0]
+            let user: String = row[1]
+            let last: Int64 = row[2]
+            // Stored addresses are canonical; one that is not (or is local now) never goes out.
+            guard let ip = IPAddress(text), !local.excludes(ip) else { continue }
+            earliest = min(earliest ?? last, last)
+            if let tail = entries.last, tail.host.address == ip {
+                entries[entries.count - 1].users.append(user)
+                entries[entries.count - 1].lastLogin = max(tail.lastLogin ?? last, last)
+            } else {
+                entries.append(Entry(host: IPNetwork(address: ip), users: [user], lastLogin: last))
+            }
+        }
+        return RelayWhitelist(entries: entries, earliestExpiry: earliest.map { $0 + windowSeconds })
+    }
+
+    /// Adds the always-relay hosts (and their users, after the logins' users).
+    public mutating func merge(_ always: AlwaysRelay) {
+        var index: [IPNetwork: Int] = [:]
+        for (i, e) in entries.enumerated() { index[e.host] = i }
+        for item in always.entries {
+            if let i = index[item.host] {
+                if let user = item.user, !entries[i].users.contains(where: { $0.caseInsensitiveCompare(user) == .orderedSame }) {
+                    entries[i].users.append(user)
+                }
+            } else {
+                index[item.host] = entries.count
+                entries.append(Entry(host: item.host, users: item.user.map { [$0] } ?? [], lastLogin: nil))
+            }
+        }
+        entries.sort { $0.host < $1.host }
+    }
+
+    /// `/etc/recent_authed_mail_ips`: one host per line.
+    public var hostsText: String {
+        var out = ""
+        out.reserveCapacity(entries.count * 16)
+        for e in entries {
+            out += e.host.description
+            out += "\n"
+        }
+        return out
+    }
+
+    /// `/etc/recent_authed_mail_ips_users`: `IP: user1, user2` per host that has users.
+    public var usersText: String {
+        var out = ""
+        out.reserveCapacity(entries.count * 40)
+        for e in entries where !e.users.isEmpty {
+            out += e.host.description
+            out += ": "
+            out += e.users.joined(separator: ", ")
+            out += "\n"
+        }
+        return out
+    }
+
+    /// Writes the files that are named (atomically; an unchanged file is not touched).
+    /// Returns the paths actually rewritten.
+    public func export(hosts: String?, users: String?, mode: UInt16) throws(AtomicFile.Failure) -> [String] {
+        var written: [String] = []
+        if let hosts, try AtomicFile.write(hostsText, to: hosts, mode: mode_t(mode)) == .written { written.append(hosts) }
+        if let users, try AtomicFile.write(usersText, to: users, mode: mode_t(mode)) == .written { written.append(users) }
+        return written
+    }
+}

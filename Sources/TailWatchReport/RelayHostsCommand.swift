@@ -1,0 +1,80 @@
+import Antirelayd
+import ArgumentParser
+import Foundation
+import TailWatchDaemon
+import TailWatchEngine
+
+/// `tailwatch-report relayhosts [--window MIN] [--export PATH] [--users-export PATH]`: the hosts
+/// that may relay now, or (the cron entry point) the whitelist files exim reads.
+struct RelayHostsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relayhosts",
+        abstract: "Hosts with a successful POP3/IMAP login within the window (POP-before-SMTP); --export writes exim's whitelist.",
+        discussion: """
+            With --export and/or --users-export, writes cPanel's files atomically (one IP per line; \
+            'IP: user1, user2', most recent first), merged with the config's 'alwaysrelay' list, and prints \
+            nothing; a file whose content is unchanged is not rewritten. Example crontab line: \
+            '* * * * * root tailwatch-report relayhosts --export /etc/recent_authed_mail_ips --users-export /etc/recent_authed_mail_ips_users'
+            """)
+
+    @ParentCommand var parent: ReportCommand
+
+    @Option(help: ArgumentHelp("Minutes back from now (default: the config's expire_minutes).", valueName: "minutes"))
+    var window: Int?
+
+    @Option(help: ArgumentHelp("Write the hosts here (cPanel: /etc/recent_authed_mail_ips).", valueName: "path"))
+    var export: String?
+
+    @Option(name: .customLong("users-export"), help: ArgumentHelp("Write 'IP: users' here (cPanel: /etc/recent_authed_mail_ips_users).", valueName: "path"))
+    var usersExport: String?
+
+    @Option(help: "Output format: table (default), json or csv.")
+    var format: ReportTable.Format = .table
+
+    private func check() throws {
+        if let window, !(1...10080).contains(window) {
+            throw CommandFailure.usage("--window must be between 1 and 10080 minutes, not \(window)")
+        }
+        for path in [export, usersExport].compactMap({ $0 }) where path.isEmpty || path.hasSuffix("/") {
+            throw CommandFailure.usage("--export/--users-export need a file path, not '\(path)'")
+        }
+    }
+
+    func run() throws {
+        try check()
+        let (queue, loaded) = try openReportDatabase(configPath: parent.config, requiring: ["Antirelayd"])
+        let settings: AntirelaydSettings
+        do {
+            settings = try AntirelaydSettings(loaded.file.section("antirelayd"))
+        } catch {
+            throw CommandFailure.usage(error.description)
+        }
+        let windowSeconds = Int64(window ?? settings.expireMinutes) * 60
+        let local = LocalAddresses(configured: settings.localAddresses)
+        let now = Int64(Date().timeIntervalSince1970)
+        var whitelist = try queue.read { db in
+            try RelayWhitelist.load(db, now: now, windowSeconds: windowSeconds, local: local)
+        }
+        guard export != nil || usersExport != nil else {
+            let table = ReportTable(
+                columns: ["ip", "users", "last_login"],
+                rows: whitelist.entries.map { [.text($0.host.description), .list($0.users), .time($0.lastLogin)] })
+            print(table.render(format), terminator: "")
+            return
+        }
+        if let path = settings.alwaysRelay {
+            let always = AlwaysRelay.load(path: path)
+            for problem in always.problems { FileHandle.standardError.write(Data("tailwatch-report: warning: \(problem)\n".utf8)) }
+            whitelist.merge(always)
+        }
+        do {
+            _ = try whitelist.export(hosts: export.map(absolute), users: usersExport.map(absolute), mode: settings.exportMode)
+        } catch {
+            throw CommandFailure.runtime(error.description)
+        }
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
