@@ -151,8 +151,11 @@ public final class AntirelaydDriver: LogDriver {
     }
 
     /// Every second: the whitelist is rewritten when an entry expired, at start, and when the
-    /// always-relay file changed. Every minute: expired rows are pruned, the interfaces re-read.
-    public func tick(_ db: Database, now date: Date) throws {
+    /// always-relay file changed. Every minute: expired rows are pruned. Every 5 s: the
+    /// always-relay file and the interfaces' addresses are looked at again. Time is the driver's
+    /// clock (the wall clock, which tests move), like the window of `ingest`.
+    public func tick(_ db: Database, now _: Date) throws {
+        let date = clock()
         let now = Int64(date.timeIntervalSince1970)
         if date.timeIntervalSince(lastPrune) >= 60 {
             lastPrune = date

@@ -15,6 +15,12 @@ public struct RelayWhitelist: Sendable, Equatable {
         public var users: [String]
         /// Latest successful login (nil for an always-relay entry without logins).
         public var lastLogin: Int64?
+
+        public init(host: IPNetwork, users: [String], lastLogin: Int64?) {
+            self.host = host
+            self.users = users
+            self.lastLogin = lastLogin
+        }
     }
 
     /// Sorted by host (IPv4 first, numerically).

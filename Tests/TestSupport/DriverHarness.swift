@@ -30,7 +30,46 @@ public final class DriverHarness: @unchecked Sendable {
         _ = try engine.run()
     }
 
+    /// The engine in daemon mode on a thread of its own (built there, as tailwatchd does); stop it
+    /// with `stop()` on the result.
+    public func startDaemon(_ name: String, _ configured: ConfiguredDriver) -> RunningEngine {
+        let running = RunningEngine()
+        let settings = settings, modules = modules, control = running.control
+        let thread = Thread {
+            defer { running.finished.signal() }
+            do {
+                let engine = try Engine(
+                    settings: settings, database: Store.openWriter(path: settings.database, modules: modules),
+                    drivers: [(name: name, configured: configured)], options: EngineOptions(once: false),
+                    control: control, logger: Logger(label: "test")
+                ) { Logger(label: $0) }
+                _ = try engine.run()
+            } catch {
+                running.record(error)
+            }
+        }
+        thread.start()
+        return running
+    }
+
     public func count(_ sql: String) throws -> Int {
         try database().read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+    }
+}
+
+/// An engine running in daemon mode on its own thread.
+public final class RunningEngine: @unchecked Sendable {
+    public let control = EngineControl()
+    let finished = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var failure: (any Error)?
+
+    func record(_ error: any Error) { lock.withLock { failure = error } }
+
+    /// Asks it to commit and stop, waits, and rethrows what made it fail, if anything did.
+    public func stop() throws {
+        control.requestStop()
+        finished.wait()
+        if let failure = lock.withLock({ failure }) { throw failure }
     }
 }
