@@ -50,21 +50,13 @@ import TestSupport
 
         func run() throws { try h.runOnce("antirelayd", configured) }
 
-        /// A syslog stamp `seconds` before the clock (UTC, as the harness's zone).
+        /// A syslog stamp `secondsAgo` before the clock (UTC, as the harness's zone).
         func stamp(_ secondsAgo: Int) -> String {
-            let f = DateFormatter()
-            f.locale = Locale(identifier: "en_US_POSIX")
-            f.timeZone = TimeZone(identifier: "UTC")
-            f.dateFormat = "MMM dd HH:mm:ss"
-            var s = f.string(from: clock.now.addingTimeInterval(-Double(secondsAgo)))
-            if s[s.index(s.startIndex, offsetBy: 4)] == "0" {
-                s.replaceSubrange(s.index(s.startIndex, offsetBy: 4)...s.index(s.startIndex, offsetBy: 4), with: " ")
-            }
-            return s
+            SyslogStamp.classic(clock.now.addingTimeInterval(-Double(secondsAgo)))
         }
 
         func dovecot(_ secondsAgo: Int, _ user: String, _ ip: String, _ proto: String = "imap") -> String {
-            "\(stamp(secondsAgo)) mail dovecot: \(proto)-login: Login: user=<\(user)>, method=PLAIN, rip=\(ip), lip=198.51.100.1, mpid=1, TLS, session=<x>\n"
+            SyslogStamp.dovecotLogin(clock.now.addingTimeInterval(-Double(secondsAgo)), user: user, ip: ip, protocol: proto)
         }
 
         func whitelist(at now: Date? = nil) throws -> RelayWhitelist {

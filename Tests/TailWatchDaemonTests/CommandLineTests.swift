@@ -149,6 +149,51 @@ import TestSupport
         #expect(badFormat.code == 2)
     }
 
+    @Test func relayHostsReportAndCronExport() throws {
+        let f = try DaemonFixture(eximExtra: """
+
+            [antirelayd]
+            enabled = true
+            maillog = "maillog"
+            local_addresses = ["198.51.100.1"]
+            export = "relay/recent_authed_mail_ips"
+            export_users = "relay/recent_authed_mail_ips_users"
+            """)
+        try FileManager.default.createDirectory(atPath: f.folder.file("relay"), withIntermediateDirectories: true)
+        let now = Date()
+        try LogWriter.append(f.folder.file("maillog"),
+            SyslogStamp.dovecotLogin(now.addingTimeInterval(-120), user: "bob", ip: "::ffff:203.0.113.7")
+            + SyslogStamp.dovecotLogin(now.addingTimeInterval(-60), user: "carol", ip: "203.0.113.7", protocol: "pop3")
+            + SyslogStamp.dovecotLogin(now.addingTimeInterval(-60), user: "proxy", ip: "198.51.100.1"))
+        try f.run(["--once", "--config", f.configPath])
+        // The daemon's own export.
+        #expect(try String(contentsOfFile: f.folder.file("relay/recent_authed_mail_ips"), encoding: .utf8) == "203.0.113.7\n")
+
+        let json = try f.run(["--config", f.configPath, "relayhosts", "--format", "json"], binary: "tailwatch-report")
+        #expect(json.code == 0)
+        let rows = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.count == 1)
+        #expect(rows?.first?["ip"] as? String == "203.0.113.7")
+        #expect(rows?.first?["users"] as? [String] == ["carol", "bob"])
+        #expect((rows?.first?["last_login"] as? String)?.hasSuffix("Z") == true)
+
+        // The cron entry point: files written atomically, nothing printed.
+        let hosts = f.folder.file("cron-ips"), users = f.folder.file("cron-users")
+        let export = try f.run(["--config", f.configPath, "relayhosts", "--export", hosts, "--users-export", users], binary: "tailwatch-report")
+        #expect(export.code == 0 && export.stdout.isEmpty)
+        #expect(try String(contentsOfFile: hosts, encoding: .utf8) == "203.0.113.7\n")
+        #expect(try String(contentsOfFile: users, encoding: .utf8) == "203.0.113.7: carol, bob\n")
+        // A window that ended before the logins: empty list, empty file (exim needs the file).
+        let narrow = try f.run(["--config", f.configPath, "relayhosts", "--window", "1", "--export", hosts], binary: "tailwatch-report")
+        #expect(narrow.code == 0)
+        #expect(try String(contentsOfFile: hosts, encoding: .utf8) == "")
+
+        let badWindow = try f.run(["--config", f.configPath, "relayhosts", "--window", "0"], binary: "tailwatch-report")
+        #expect(badWindow.code == 2 && badWindow.stderr.contains("--window"))
+        let badTarget = try f.run(["--config", f.configPath, "relayhosts", "--export", f.folder.file("no/such/folder/ips")], binary: "tailwatch-report")
+        #expect(badTarget.code == 1 && badTarget.stderr.contains("no/such/folder"))
+    }
+
     @Test func traceLogsTheFirstLinesAndDebugEachEvent() throws {
         let f = try DaemonFixture()
         try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<5))
