@@ -32,16 +32,27 @@ public struct AlwaysRelay: Sendable, Equatable {
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
-            // "ip: user" — the address may itself hold colons (IPv6), so split at ": " or a last ":"
-            // followed by a non-hex name.
+            // "ip: user"; an IPv6 address has colons but never ": ", and may be quoted as in exim's
+            // lookup files ("2001:db8::1": user).
             var hostText = trimmed
-            var user: String? = nil
-            if let separator = trimmed.range(of: ": ") {
+            var rest = ""
+            if trimmed.hasPrefix("\""), let close = trimmed.dropFirst().firstIndex(of: "\"") {
+                hostText = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])
+                rest = String(trimmed[trimmed.index(after: close)...])
+            } else if let separator = trimmed.range(of: ": ") {
                 hostText = String(trimmed[..<separator.lowerBound])
-                let name = trimmed[separator.upperBound...].trimmingCharacters(in: .whitespaces)
-                user = name.isEmpty ? nil : name
+                rest = String(trimmed[separator.lowerBound...])
             } else if trimmed.hasSuffix(":") {
                 hostText = String(trimmed.dropLast())
+            }
+            var user: String? = nil
+            let tail = rest.trimmingCharacters(in: .whitespaces)
+            if tail.hasPrefix(":") {
+                let name = tail.dropFirst().trimmingCharacters(in: .whitespaces)
+                user = name.isEmpty ? nil : name
+            } else if !tail.isEmpty {
+                problems.append("\(path):\(index + 1): '\(trimmed)' is not 'ip' or 'ip: user'; line skipped")
+                continue
             }
             guard let host = IPNetwork(hostText.trimmingCharacters(in: .whitespaces)) else {
                 problems.append("\(path):\(index + 1): '\(trimmed)' is not an IP address or network; line skipped")

@@ -80,18 +80,25 @@ public struct RelayWhitelist: Sendable, Equatable {
         var out = ""
         out.reserveCapacity(entries.count * 16)
         for e in entries {
-            out += e.host.description
+            out += Self.key(e.host)
             out += "\n"
         }
         return out
     }
 
-    /// `/etc/recent_authed_mail_ips_users`: `IP: user1, user2` per host that has users.
+    /// The host as an exim lookup key: IPv6 in double quotes, because exim's `iplsearch`/`lsearch`
+    /// files end an unquoted key at its first colon (IPv4 stays bare, as cPanel writes it).
+    static func key(_ host: IPNetwork) -> String {
+        host.address.family == .v6 ? "\"\(host.description)\"" : host.description
+    }
+
+    /// `/etc/recent_authed_mail_ips_users`: `IP: user1, user2` per host that has users (an
+    /// `lsearch` file: the IP is the key, the users its value).
     public var usersText: String {
         var out = ""
         out.reserveCapacity(entries.count * 40)
         for e in entries where !e.users.isEmpty {
-            out += e.host.description
+            out += Self.key(e.host)
             out += ": "
             out += e.users.joined(separator: ", ")
             out += "\n"

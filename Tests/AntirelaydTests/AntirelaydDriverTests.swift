@@ -100,8 +100,9 @@ import TestSupport
             "203.0.113.7 bob@bobsbikes.example pop3 1",
             "203.0.113.7 carol imap 1",
         ])
-        #expect(t.text(t.hosts) == "192.0.2.40\n203.0.113.7\n2001:db8::5\n")
-        #expect(t.text(t.users) == "192.0.2.40: erin\n203.0.113.7: carol, bob@bobsbikes.example\n2001:db8::5: dave\n")
+        // IPv6 keys are quoted: exim's lookup files end a bare key at its first colon.
+        #expect(t.text(t.hosts) == "192.0.2.40\n203.0.113.7\n\"2001:db8::5\"\n")
+        #expect(t.text(t.users) == "192.0.2.40: erin\n203.0.113.7: carol, bob@bobsbikes.example\n\"2001:db8::5\": dave\n")
         #expect(try t.h.count("SELECT lines_rejected FROM driver_stats WHERE driver = 'antirelayd'") == 1)
     }
 
@@ -171,11 +172,11 @@ import TestSupport
 
     @Test func alwaysRelayIsMergedAndBadLinesAreSkipped() throws {
         let t = try Setup()
-        t.settings.alwaysRelay = try t.h.folder.write("alwaysrelay", "# ours\n192.0.2.99: ops\n10.9.0.0/16\n203.0.113.7: backup\nnot-an-ip: x\n2001:db8::/32\n")
+        t.settings.alwaysRelay = try t.h.folder.write("alwaysrelay", "# ours\n192.0.2.99: ops\n10.9.0.0/16\n203.0.113.7: backup\nnot-an-ip: x\n2001:db8::/32\n\"2001:db8:1::9\": v6ops\n")
         try LogWriter.append(t.maillog, t.dovecot(60, "bob", "203.0.113.7"))
         try t.run()
-        #expect(t.text(t.hosts) == "10.9.0.0/16\n192.0.2.99\n203.0.113.7\n2001:db8::/32\n")
-        #expect(t.text(t.users) == "192.0.2.99: ops\n203.0.113.7: bob, backup\n")
+        #expect(t.text(t.hosts) == "10.9.0.0/16\n192.0.2.99\n203.0.113.7\n\"2001:db8::/32\"\n\"2001:db8:1::9\"\n")
+        #expect(t.text(t.users) == "192.0.2.99: ops\n203.0.113.7: bob, backup\n\"2001:db8:1::9\": v6ops\n")
         let always = AlwaysRelay.load(path: t.settings.alwaysRelay!)
         #expect(always.problems.count == 1 && always.problems[0].contains(":5:"))
     }
