@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "TailWatchEngineTests", dependencies: ["TailWatchEngine", "TestSupport"]),
         .testTarget(name: "EximStatsTests", dependencies: ["EximStats", "TailWatchEngine", "TestSupport"]),
         .testTarget(name: "CpBandwdTests", dependencies: ["CpBandwd", "TailWatchEngine", "TestSupport"]),
-        .testTarget(name: "AntirelaydTests", dependencies: ["Antirelayd", "TailWatchEngine", "TestSupport"]),
+        .testTarget(name: "AntirelaydTests", dependencies: ["Antirelayd", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TailWatchDaemonTests",
             dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]

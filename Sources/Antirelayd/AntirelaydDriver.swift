@@ -36,6 +36,9 @@ public final class AntirelaydDriver: LogDriver {
     /// A whitelist read inside the committing transaction, written out after the commit.
     private var staged: RelayWhitelist?
     private var exportedOnce = false
+    /// Logins were committed since the whitelist was last read.
+    private var exportDirty = false
+    private var lastStage = Date.distantPast
     private var nextExpiry: Int64?
     private var alwaysRelay = AlwaysRelay()
     private var alwaysRelayStamp: [Int] = []
@@ -124,7 +127,12 @@ public final class AntirelaydDriver: LogDriver {
         }
         pending.removeAll(keepingCapacity: true)
         if users.count > 100_000 { users.removeAll() }
-        if exporting { try stage(db) }
+        // At most two reads of the whitelist a second while a backlog streams in; the tick picks
+        // up the rest, so a new login reaches the files within about a second either way.
+        if exporting {
+            exportDirty = true
+            if Date().timeIntervalSince(lastStage) >= 0.5 { try stage(db) }
+        }
     }
 
     public func rollback() {
@@ -162,7 +170,7 @@ public final class AntirelaydDriver: LogDriver {
             try db.execute(sql: "DELETE FROM relay_auth WHERE last_login <= ?", arguments: [now - settings.windowSeconds])
         }
         guard exporting else { return }
-        var due = !exportedOnce || (nextExpiry.map { now >= $0 } ?? false)
+        var due = !exportedOnce || exportDirty || (nextExpiry.map { now >= $0 } ?? false)
         if date.timeIntervalSince(lastSlowCheck) >= 5 {
             lastSlowCheck = date
             if let path = settings.alwaysRelay {
@@ -186,6 +194,8 @@ public final class AntirelaydDriver: LogDriver {
     }
 
     private func stage(_ db: Database) throws {
+        exportDirty = false
+        lastStage = Date()
         var whitelist = try RelayWhitelist.load(db, now: Int64(clock().timeIntervalSince1970), windowSeconds: settings.windowSeconds, local: local)
         whitelist.merge(alwaysRelay)
         staged = whitelist
