@@ -65,12 +65,22 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         .target(
+            name: "Chkservd",
+            dependencies: [
+                "TailWatchEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
             name: "TailWatchDaemon",
             dependencies: [
                 "TailWatchEngine",
                 "EximStats",
                 "CpBandwd",
                 "Antirelayd",
+                "Chkservd",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,6 +96,7 @@ let package = Package(
                 "EximStats",
                 "CpBandwd",
                 "Antirelayd",
+                "Chkservd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -102,6 +113,7 @@ let package = Package(
         .testTarget(name: "EximStatsTests", dependencies: ["EximStats", "TailWatchEngine", "TestSupport"]),
         .testTarget(name: "CpBandwdTests", dependencies: ["CpBandwd", "TailWatchEngine", "TestSupport"]),
         .testTarget(name: "AntirelaydTests", dependencies: ["Antirelayd", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ChkservdTests", dependencies: ["Chkservd", "TailWatchEngine", "TestSupport"]),
         .testTarget(
             name: "TailWatchDaemonTests",
             dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]

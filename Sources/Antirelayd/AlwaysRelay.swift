@@ -27,7 +27,8 @@ public struct AlwaysRelay: Sendable, Equatable {
     }
 
     public init(text: String, path: String) {
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on any line end (CRLF included: a Swift Character holds "\r\n" as one).
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = Substring(raw)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
             let trimmed = line.trimmingCharacters(in: .whitespaces)

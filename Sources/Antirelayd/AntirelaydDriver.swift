@@ -94,8 +94,10 @@ public final class AntirelaydDriver: LogDriver {
                 if debug { logger.debug("[debug] login of \(login.user) from local address \(login.ip) not whitelisted") }
                 return .ignored
             }
-            // A clock ahead of ours cannot stretch the window: the login counts as made now.
+            // A clock a little ahead of ours cannot stretch the window: the login counts as made
+            // now. Further ahead (an RFC 3339 stamp can say anything) it counts not at all.
             let now = Int64(clock().timeIntervalSince1970)
+            guard login.time <= now + LoginLineParser.futureTolerance else { return .rejected(.loginInFuture) }
             let time = min(login.time, now)
             guard time > now - settings.windowSeconds else { return .ignored }
             let key = Key(ip: login.ip, user: users.id(for: login.user), proto: login.protocol)
@@ -137,6 +139,7 @@ public final class AntirelaydDriver: LogDriver {
 
     public func rollback() {
         pending.removeAll(keepingCapacity: true)
+        if staged != nil { exportDirty = true }
         staged = nil
     }
 
@@ -170,7 +173,9 @@ public final class AntirelaydDriver: LogDriver {
             try db.execute(sql: "DELETE FROM relay_auth WHERE last_login <= ?", arguments: [now - settings.windowSeconds])
         }
         guard exporting else { return }
-        var due = !exportedOnce || exportDirty || (nextExpiry.map { now >= $0 } ?? false)
+        // Also once a minute whatever happened: the files are rebuilt from the database, so a
+        // hand edit or another writer (a cron export with an older snapshot) lasts a minute at most.
+        var due = !exportedOnce || exportDirty || (nextExpiry.map { now >= $0 } ?? false) || Date().timeIntervalSince(lastStage) >= 60
         if date.timeIntervalSince(lastSlowCheck) >= 5 {
             lastSlowCheck = date
             if let path = settings.alwaysRelay {
@@ -182,23 +187,21 @@ public final class AntirelaydDriver: LogDriver {
                     due = true
                 }
             }
-            if settings.localAddresses == nil {
-                let refreshed = LocalAddresses(configured: nil)
-                if refreshed.networks != local.networks {
-                    local = refreshed
-                    due = true
-                }
+            let refreshed = LocalAddresses(configured: settings.localAddresses)
+            if refreshed.networks != local.networks {
+                local = refreshed
+                due = true
             }
         }
         if due { try stage(db) }
     }
 
     private func stage(_ db: Database) throws {
-        exportDirty = false
         lastStage = Date()
         var whitelist = try RelayWhitelist.load(db, now: Int64(clock().timeIntervalSince1970), windowSeconds: settings.windowSeconds, local: local)
         whitelist.merge(alwaysRelay)
         staged = whitelist
+        exportDirty = false
     }
 
     /// (mtime s, mtime ns, size, inode) — a change in any means the file was edited or replaced.

@@ -14,7 +14,8 @@ public struct AntirelaydSettings: Sendable {
     public var exportMode: UInt16 = 0o644
     /// `ip` or `ip: user` per line, merged into every export (cPanel's `/etc/alwaysrelay`).
     public var alwaysRelay: String?
-    /// The server's own addresses, never whitelisted; nil = the addresses of the local interfaces.
+    /// More of the server's own addresses (or networks) never whitelisted, besides the local
+    /// interfaces' addresses, which never are.
     public var localAddresses: [IPNetwork]?
 
     public static let keys: Set<String> = [

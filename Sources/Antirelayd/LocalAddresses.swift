@@ -6,7 +6,8 @@ import Darwin
 import TailWatchEngine
 
 /// Addresses that must never be whitelisted: loopback, the unspecified address, and the server's
-/// own addresses (the configured list, or else every address of the local interfaces).
+/// own addresses (every address of the local interfaces, and the configured list besides: a proxy
+/// on an address this host does not carry, a NAT gateway).
 ///
 /// Why the server's own: mail from the server to itself is relayed by exim's own rules already; a
 /// login "from" a local address means a webmail or proxy on this machine, and whitelisting it would
@@ -18,9 +19,9 @@ public struct LocalAddresses: Sendable {
         self.networks = networks
     }
 
-    /// The configured list, or the interfaces' addresses when none is configured.
+    /// The interfaces' addresses now, and the configured list.
     public init(configured: [IPNetwork]?) {
-        self.init(networks: configured ?? Self.interfaceAddresses().map { IPNetwork(address: $0) })
+        self.init(networks: Self.interfaceAddresses().map { IPNetwork(address: $0) } + (configured ?? []))
     }
 
     public func excludes(_ ip: IPAddress) -> Bool {

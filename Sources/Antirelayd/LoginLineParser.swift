@@ -39,8 +39,12 @@ public enum LoginLine {
 public struct LoginLineParser {
     private var stamp: SyslogTimestamp
 
+    /// Classic stamps more than this far ahead of now belong to an earlier year: a year-old line
+    /// must never pass for a fresh login.
+    public static let futureTolerance: Int64 = 300
+
     public init(zone: TimeZone, now: @escaping () -> Date = Date.init) {
-        stamp = SyslogTimestamp(zone: zone, now: now)
+        stamp = SyslogTimestamp(zone: zone, futureTolerance: Self.futureTolerance, now: now)
     }
 
     private enum Daemon { case dovecot, courier(MailLoginProtocol) }
@@ -48,7 +52,8 @@ public struct LoginLineParser {
     public mutating func parse(_ line: ByteLine) -> LoginLine {
         guard Self.hasLoginWords(line) else { return .notLogin }
         guard let (time, afterStamp) = stamp.parse(line) else { return .malformed(.loginWithoutTimestamp) }
-        guard let hostEnd = line.firstIndex(of: 0x20, from: afterStamp), hostEnd > afterStamp else { return .malformed(.loginWithoutProgram) }
+        guard let hostEnd = line.firstIndex(of: 0x20, from: afterStamp), hostEnd > afterStamp,
+              Self.isHostName(line.slice(afterStamp..<hostEnd)) else { return .malformed(.loginWithoutProgram) }
         guard let (daemon, messageStart) = Self.program(line, at: hostEnd + 1) else { return .malformed(.loginFromOtherProgram) }
         switch daemon {
         case .dovecot:
@@ -96,6 +101,18 @@ public struct LoginLineParser {
         return false
     }
 
+    /// The syslog host field: a name or address, never a program tag (`evil:`, `prog[1]:`), so
+    /// that a line without a host cannot slide a tag of its choosing into the program's place.
+    static func isHostName(_ host: ByteLine) -> Bool {
+        guard host.count <= 255, host[host.count - 1] != 0x3A else { return false }
+        for i in 0..<host.count {
+            let b = host[i] | 0x20
+            let ok = (b >= 0x61 && b <= 0x7A) || (host[i] >= 0x30 && host[i] <= 0x39) || host[i] == 0x2E || host[i] == 0x2D || host[i] == 0x5F || host[i] == 0x3A
+            if !ok { return false }
+        }
+        return true
+    }
+
     /// The daemon named by the program field at `start` (`name: ` or `name[PID]: `) and where its
     /// message starts; nil for any other program.
     private static func program(_ line: ByteLine, at start: Int) -> (Daemon, Int)? {
@@ -133,7 +150,8 @@ public struct LoginLineParser {
 
 extension RejectReason {
     static let loginWithoutTimestamp = RejectReason("login line without a syslog timestamp")
-    static let loginWithoutProgram = RejectReason("login line without a program field")
+    public static let loginWithoutProgram = RejectReason("login line without a syslog host and program field")
+    public static let loginInFuture = RejectReason("login stamped more than 5 minutes ahead of the clock")
     static let loginFromOtherProgram = RejectReason("login words from a program that is not dovecot or courier (not trusted)")
     static let loginWithoutClientIP = RejectReason("login line without a valid client IP (rip= / ip=)")
     static let loginWithoutUser = RejectReason("login line without a valid user name")

@@ -45,7 +45,8 @@ public struct RelayWhitelist: Sendable, Equatable {
             let text: String = row[0]
             let user: String = row[1]
             let last: Int64 = row[2]
-            // Stored addresses are canonical; one that is not (or is local now) never goes out.
+            // Only the driver writes the table, always in canonical form; a row that does not read
+            // as an address, or is local now, never goes out.
             guard let ip = IPAddress(text), !local.excludes(ip) else { continue }
             earliest = min(earliest ?? last, last)
             if let tail = entries.last, tail.host.address == ip {

@@ -1,4 +1,5 @@
 import Antirelayd
+import Chkservd
 import CpBandwd
 import EximStats
 import TailWatchEngine
@@ -10,6 +11,7 @@ public enum DriverRegistry {
         EximStatsDriver.descriptor,
         CpBandwdDriver.descriptor,
         AntirelaydDriver.descriptor,
+        ChkservdDriver.descriptor,
     ]
 
     /// Schemas of the engine and of every registered driver, enabled or not, so that reports on a

@@ -16,7 +16,11 @@ struct ReportTable {
         case time(Int64?)
         /// Several names: a JSON array; joined with ", " in the table and CSV.
         case list([String])
+        /// A percentage with two decimals, or null.
+        case percent(Double?)
     }
+
+    static func percentText(_ p: Double) -> String { String(format: "%.2f", p) }
 
     enum Format: String, CaseIterable {
         case table, json, csv
@@ -71,6 +75,7 @@ struct ReportTable {
                 case .integer(let n), .bytes(let n): value = String(n)
                 case .time(let t): value = t.map { Self.jsonString(Self.iso($0)) } ?? "null"
                 case .list(let items): value = "[" + items.map(Self.jsonString).joined(separator: ",") + "]"
+                case .percent(let p): value = p.map(Self.percentText) ?? "null"
                 }
                 return Self.jsonString(name) + ":" + value
             }.joined(separator: ",") + "}"
@@ -94,6 +99,7 @@ struct ReportTable {
                 case .integer(let n), .bytes(let n): String(n)
                 case .time(let t): t.map(Self.iso) ?? ""
                 case .list(let items): Self.csvField(items.joined(separator: ", "))
+                case .percent(let p): p.map(Self.percentText) ?? ""
                 }
             }.joined(separator: ",") + "\n"
         }
@@ -104,6 +110,7 @@ struct ReportTable {
         switch cell {
         case .text(let s): Self.printable(s)
         case .list(let items): Self.printable(items.joined(separator: ", "))
+        case .percent(let p): p.map { Self.percentText($0) + "%" } ?? "-"
         case .integer(let n): String(n)
         case .bytes(let n): HumanSize.format(n)
         case .time(let t): t.map(Self.iso) ?? "-"
@@ -123,7 +130,7 @@ struct ReportTable {
         for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
         let numeric = (rows.first ?? []).map { cell -> Bool in
             switch cell {
-            case .integer, .bytes: true
+            case .integer, .bytes, .percent: true
             default: false
             }
         }

@@ -125,7 +125,12 @@ import TestSupport
         let second = try FileManager.default.attributesOfItem(atPath: t.hosts)
         #expect(second[.systemFileNumber] as? Int == first[.systemFileNumber] as? Int)
         #expect(second[.modificationDate] as? Date == first[.modificationDate] as? Date)
-        // No temporary files left behind.
+        // No temporary files left behind; a dead writer's leftover is cleaned up at the next write.
+        let stale = t.h.folder.file(".recent_authed_mail_ips.tmp.999999999.x1")
+        try "junk".write(toFile: stale, atomically: false, encoding: .utf8)
+        try LogWriter.append(t.maillog, t.dovecot(20, "carol", "203.0.113.8"))
+        try t.run()
+        #expect(!FileManager.default.fileExists(atPath: stale))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: t.h.folder.path).filter { $0.contains(".tmp.") }
         #expect(leftovers.isEmpty)
     }
@@ -179,6 +184,9 @@ import TestSupport
         #expect(t.text(t.users) == "192.0.2.99: ops\n203.0.113.7: bob, backup\n\"2001:db8:1::9\": v6ops\n")
         let always = AlwaysRelay.load(path: t.settings.alwaysRelay!)
         #expect(always.problems.count == 1 && always.problems[0].contains(":5:"))
+        // Written on Windows: the same entries.
+        let crlf = AlwaysRelay(text: "192.0.2.99: ops\r\n10.9.0.0/16\r\n", path: "alwaysrelay")
+        #expect(crlf.entries.map(\.host.description) == ["192.0.2.99", "10.9.0.0/16"] && crlf.problems.isEmpty)
     }
 
     /// fail2ban's failed-login samples (and our own), re-stamped to now so that the window would
@@ -202,6 +210,21 @@ import TestSupport
         #expect(try t.h.count("SELECT count(*) FROM relay_auth") == 0)
         #expect(t.text(t.hosts) == "")
         #expect(try t.h.count("SELECT lines_read FROM driver_stats WHERE driver = 'antirelayd'") == restamped.count)
+    }
+
+    /// An RFC 3339 stamp far ahead of the clock is no fresh login (and says so).
+    @Test func aLoginFromTheFutureIsRejected() throws {
+        let t = try Setup()
+        let f = ISO8601DateFormatter()
+        let ahead = f.string(from: t.clock.now.addingTimeInterval(3600))
+        let slightly = f.string(from: t.clock.now.addingTimeInterval(60))
+        try LogWriter.append(t.maillog,
+            "\(ahead) mail dovecot[9]: imap-login: Login: user=<bob>, method=PLAIN, rip=203.0.113.80, lip=198.51.100.1\n"
+            + "\(slightly) mail dovecot[9]: imap-login: Login: user=<bob>, method=PLAIN, rip=203.0.113.81, lip=198.51.100.1\n")
+        try t.run()
+        #expect(t.text(t.hosts) == "203.0.113.81\n")
+        #expect(try t.h.count("SELECT last_login FROM relay_auth") <= Int(t.clock.now.timeIntervalSince1970))
+        #expect(try t.h.count("SELECT count(*) FROM rejected_lines WHERE reason LIKE 'login stamped%'") == 1)
     }
 
     /// A reader polling the file while exports alternate between two lists: it only ever sees one

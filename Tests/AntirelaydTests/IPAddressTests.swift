@@ -50,6 +50,7 @@ import TailWatchEngine
         #expect(IPNetwork("::ffff:192.0.2.0/120")?.description == "192.0.2.0/24")
         #expect(IPNetwork("192.0.2.1")?.description == "192.0.2.1")
         #expect(IPNetwork("192.0.2.0/33") == nil && IPNetwork("192.0.2.0/") == nil && IPNetwork("x/8") == nil)
+        #expect(IPNetwork("192.0.2.0/+8") == nil && IPNetwork("192.0.2.0/08") == nil && IPNetwork("0.0.0.0/0")?.prefix == 0)
         #expect([IPAddress("10.0.0.2")!, IPAddress("::1")!, IPAddress("10.0.0.10")!].sorted().map(\.text) == ["10.0.0.2", "10.0.0.10", "::1"])
     }
 }

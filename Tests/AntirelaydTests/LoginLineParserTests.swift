@@ -95,6 +95,10 @@ import TestSupport
         "Nov 30 11:00:00 Info: imap-login: Login: user=<username>, method=PLAIN, rip=6.6.6.6, lip=1.2.3.5 Authentication Failure:",
         "Nov 30 11:00:00 imap-login: Login: user=<x>, method=PLAIN, rip=6.6.6.6, lip=1.1.1.1",
         "garbage imap-login: Login: user=<x>, method=PLAIN, rip=6.6.6.6, lip=1.1.1.1",
+        // No host field: a tag in the host's place must not let the next word pass as the program.
+        "Nov 30 11:00:00 evil: dovecot: imap-login: Login: user=<a>, method=PLAIN, rip=6.6.6.6, lip=1.1.1.1",
+        "Nov 30 11:00:00 evil[12]: dovecot: imap-login: Login: user=<a>, method=PLAIN, rip=6.6.6.6, lip=1.1.1.1",
+        "Nov 30 11:00:00 mail evil: imapd: LOGIN, user=x, ip=[6.6.6.6]",
     ])
     func otherProgramsAreNotTrusted(_ line: String) {
         guard case .malformed = Self.parse(line) else {
@@ -137,6 +141,19 @@ import TestSupport
         #expect(Self.login(line, now: newYear)?.time == 1_798_761_540)
         let january = "Jan  1 00:04:00 mail dovecot: imap-login: Login: user=<bob>, method=PLAIN, rip=203.0.113.7, lip=1.1.1.1"
         #expect(Self.login(january, now: newYear)?.time == 1_798_761_840)
+        // A line stamped "tomorrow" is a year old: read on 30 November 2026, 1 December is 2025's.
+        let tomorrow = "Dec  1 03:00:00 mail dovecot: imap-login: Login: user=<bob>, method=PLAIN, rip=203.0.113.7, lip=1.1.1.1"
+        #expect(Self.login(tomorrow)?.time == 1_764_558_000)
+        // A few minutes ahead (clocks disagree) stays this year.
+        let skewed = "Nov 30 12:04:00 mail dovecot: imap-login: Login: user=<bob>, method=PLAIN, rip=203.0.113.7, lip=1.1.1.1"
+        #expect(Self.login(skewed)?.time == 1_796_040_240)
+        // Dates that do not exist are no timestamp.
+        for day in ["Nov 31", "Feb 30", "Nov 32", "Nov  0"] {
+            guard case .malformed = Self.parse("\(day) 10:00:00 mail dovecot: imap-login: Login: user=<bob>, method=PLAIN, rip=203.0.113.7, lip=1.1.1.1") else {
+                Issue.record("\(day) accepted")
+                continue
+            }
+        }
     }
 
     /// The real dovecot maillog of lograptor's tests (its six successful logins, nothing else), or

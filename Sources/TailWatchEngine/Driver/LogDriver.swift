@@ -48,11 +48,17 @@ public struct DriverContext: Sendable {
     public let logger: Logger
     /// `--debug`: log a debug line for each event written.
     public let debug: Bool
+    /// `--once`: the engine catches up and stops; a timer driver does its work once, in its first tick.
+    public let once: Bool
+    /// The engine's view of every driver it runs, updated about once a second.
+    public let health: EngineHealth
 
-    public init(settings: EngineSettings, logger: Logger, debug: Bool) {
+    public init(settings: EngineSettings, logger: Logger, debug: Bool, once: Bool = false, health: EngineHealth = EngineHealth()) {
         self.settings = settings
         self.logger = logger
         self.debug = debug
+        self.once = once
+        self.health = health
     }
 }
 

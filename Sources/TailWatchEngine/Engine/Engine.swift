@@ -37,6 +37,8 @@ public final class Engine {
     private var nextFileID = 0
     private var lastRescan = Date.distantPast
     private var lastTick = Date.distantPast
+    private let health = EngineHealth()
+    private var lastCommitTimes: [Date?]
 
     /// Builds every enabled driver on the calling thread and opens them on `database`.
     public init(
@@ -53,11 +55,12 @@ public final class Engine {
         var runtimes: [DriverRuntime] = []
         for (name, configured) in drivers where configured.enabled {
             let driverLog = driverLogger(name)
-            let context = DriverContext(settings: settings, logger: driverLog, debug: options.debug)
+            let context = DriverContext(settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health)
             let driver = try configured.make(context)
             runtimes.append(DriverRuntime(name: name, driver: driver, configured: configured, logger: driverLog))
         }
         self.runtimes = runtimes
+        lastCommitTimes = Array(repeating: nil, count: runtimes.count)
         try queue.inDatabase { db in
             for runtime in runtimes { try runtime.driver.open(db) }
         }
@@ -220,6 +223,7 @@ public final class Engine {
                 }
             } catch {
                 try abandonBatch(db, after: error)
+                health.commitFailed("\(error)")
                 failures += 1
                 if options.once { throw error }
                 let delay = min(30.0, pow(2.0, Double(min(failures, 5))))
@@ -318,6 +322,11 @@ public final class Engine {
         inTransaction = false
         batchEvents = 0
         for (index, checkpoint) in moved { files[index].committed = checkpoint }
+        health.commitSucceeded()
+        let committedAt = Date()
+        for (index, runtime) in runtimes.enumerated() where !runtime.pending.isZero {
+            lastCommitTimes[index] = committedAt
+        }
         for runtime in runtimes { runtime.driver.afterCommit() }
         for runtime in runtimes {
             runtime.total.linesRead += runtime.pending.linesRead
@@ -389,6 +398,14 @@ public final class Engine {
 
     private func tickDrivers(_ db: Database) throws {
         lastTick = Date()
+        var boards = runtimes.enumerated().map { index, runtime in
+            EngineHealth.Driver(name: runtime.name, files: 0, bytesBehind: 0, lastCommit: lastCommitTimes[index])
+        }
+        for (index, file) in files.enumerated() {
+            boards[fileDriver[index]].files += 1
+            boards[fileDriver[index]].bytesBehind += file.bytesBehind
+        }
+        health.update(boards)
         for runtime in runtimes {
             try db.inTransaction(.immediate) {
                 try runtime.driver.tick(db, now: Date())

@@ -10,9 +10,11 @@ import Foundation
 ///
 /// How: the bytes go to a new file in the same folder (`O_EXCL`, so nothing existing is followed),
 /// which is fsynced and renamed over the target, then the folder is fsynced. `rename` replaces a
-/// symlink at the target rather than writing through it. A target that already holds exactly
-/// these bytes, with this mode, as a regular file, is left alone: its mtime stays, so readers that
-/// cache by mtime (exim's lookups) keep their cache.
+/// symlink at the target rather than writing through it. The new file keeps the old one's owner
+/// and group when this process may set them (an operator's `root:exim 0640` must survive, or exim
+/// stops reading it). A target that already holds exactly these bytes, with this mode, as a
+/// regular file, is left alone: its mtime stays, so readers that cache by mtime (exim's lookups)
+/// keep their cache. Temporary files of writers that died (`.NAME.tmp.PID.*`, PID gone) are removed.
 public enum AtomicFile {
     /// What `write` did.
     public enum Outcome: Equatable, Sendable {
@@ -30,19 +32,20 @@ public enum AtomicFile {
         if isCurrent(path, contents: contents, mode: mode) { return .unchanged }
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp." + String(getpid())
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        if fd < 0, errno == EEXIST {
-            // A leftover of a crashed writer with our pid: ours to remove.
-            unlink(temporary)
-        }
-        let handle = fd >= 0 ? fd : open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        let prefix = "." + url.lastPathComponent + ".tmp."
+        removeLeftovers(in: folder, prefix: prefix)
+        let temporary = folder + "/" + prefix + String(getpid()) + "." + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let handle = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard handle >= 0 else { throw failure("cannot create \(temporary)") }
+        var old = stat()
+        if lstat(path, &old) == 0, old.st_mode & S_IFMT == S_IFREG {
+            _ = fchown(handle, old.st_uid, old.st_gid) // EPERM when not root: the file stays ours
+        }
         var ok = fchmod(handle, mode) == 0
         var written = 0
         contents.withUnsafeBytes { raw in
             while ok, written < raw.count {
-                let n = Glibc.write(handle, raw.baseAddress! + written, raw.count - written)
+                let n = systemWrite(handle, raw.baseAddress! + written, raw.count - written)
                 if n < 0 {
                     if errno == EINTR { continue }
                     ok = false
@@ -72,6 +75,7 @@ public enum AtomicFile {
         return .written
     }
 
+    @discardableResult
     public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(Failure) -> Outcome {
         try write(Array(text.utf8), to: path, mode: mode)
     }
@@ -100,7 +104,26 @@ public enum AtomicFile {
         return total == contents.count && existing.prefix(total).elementsEqual(contents)
     }
 
+    /// Temporary files of this target whose writer is gone.
+    private static func removeLeftovers(in folder: String, prefix: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let pidText = name.dropFirst(prefix.count).prefix { $0 != "." }
+            guard let pid = pid_t(pidText), pid > 0 else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH { unlink(folder + "/" + name) }
+        }
+    }
+
     private static func failure(_ what: String) -> Failure {
         Failure(description: "\(what): \(String(cString: strerror(errno)))")
     }
+}
+
+/// `write(2)`, named apart from Swift's own `write`s.
+@inline(__always) public func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, buffer, count)
+    #else
+    Darwin.write(fd, buffer, count)
+    #endif
 }

@@ -20,7 +20,8 @@ public struct IPNetwork: Hashable, Sendable, Comparable, CustomStringConvertible
             return
         }
         let digits = parts[1]
-        guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy(\.isASCII), let bits = Int(digits) else { return nil }
+        guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy({ ("0"..."9").contains($0) }),
+              digits == "0" || digits.first != "0", let bits = Int(digits) else { return nil }
         let mappedFromV6 = address.family == .v4 && String(parts[0]).contains(":")
         let prefix = mappedFromV6 ? bits - 96 : bits
         guard prefix >= 0, prefix <= (address.family == .v4 ? 32 : 128) else { return nil }

@@ -61,6 +61,15 @@ public struct CivilTime {
         return (y0 * 1000 + y1 * 100 + y2 * 10 + y3, month, day, hour, minute, second)
     }
 
+    /// Days in `month` (1–12) of the proleptic Gregorian `year`.
+    public static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
     /// The UTC calendar date of `seconds` since 1970 (the inverse of `utcSeconds`).
     public static func civil(fromUTC seconds: Int64) -> (year: Int, month: Int, day: Int) {
         let days = (seconds >= 0 ? seconds : seconds - 86399) / 86400

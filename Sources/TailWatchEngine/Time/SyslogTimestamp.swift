@@ -4,15 +4,19 @@ import Foundation
 /// the configured zone) or RFC 3339 (`2026-11-30T10:00:00.123+01:00`, rsyslog's high precision).
 ///
 /// Classic stamps carry no year: the year chosen is the one that puts the line closest before now
-/// (a December line read on the 1st of January belongs to last year); up to a day in the future is
-/// tolerated for clocks that disagree.
+/// (a December line read on the 1st of January belongs to last year); `futureTolerance` seconds
+/// ahead of now are tolerated for clocks that disagree (a day by default; the relay driver, for
+/// which a year-old line must never look new, allows minutes). Dates that do not exist (30
+/// February, the 31st of a 30-day month, day 0 or 32+) are no timestamp.
 public struct SyslogTimestamp {
     private var clock: CivilTime
     private let now: () -> Date
+    private let futureTolerance: Int64
 
-    public init(zone: TimeZone, now: @escaping () -> Date = Date.init) {
+    public init(zone: TimeZone, futureTolerance: Int64 = 86400, now: @escaping () -> Date = Date.init) {
         clock = CivilTime(zone: zone)
         self.now = now
+        self.futureTolerance = futureTolerance
     }
 
     /// (Unix seconds, index just past the stamp and its space), or nil.
@@ -25,22 +29,23 @@ public struct SyslogTimestamp {
                   let h = Self.twoDigits(line, 7), let m = Self.twoDigits(line, 10), let s = Self.twoDigits(line, 13),
                   h < 24, m < 60, s < 61 else { return nil }
             let day = d0 * 10 + d1
-            guard day >= 1 else { return nil }
-            // The latest of last year, this year and next year (the local new year may come before
-            // UTC's) that is not more than a day ahead of now.
+            guard day >= 1, day <= 31 else { return nil }
+            // The latest of the years around now (the local new year may come before UTC's) in
+            // which the date exists and that is not more than the tolerance ahead of now.
             let current = Int64(now().timeIntervalSince1970)
             let year = CivilTime.civil(fromUTC: current).year
             var best: Int64? = nil
-            for y in (year - 1)...(year + 1) {
+            for y in (year - 4)...(year + 1) where day <= CivilTime.daysIn(month: month, year: y) {
                 let t = clock.seconds(year: y, month: month, day: day, hour: h, minute: m, second: s)
-                if t <= current + 86400 { best = max(best ?? t, t) }
+                if t <= current + futureTolerance { best = max(best ?? t, t) }
             }
             guard let t = best else { return nil }
             return (t, 16)
         }
         // RFC 3339: 2026-11-30T10:00:00[.ffffff](Z|±hh:mm)
         guard line.count >= 20, line[10] == 0x54 else { return nil }
-        guard let stamp = CivilTime.parseDateTime(line, at: 0, separator: 0x54) else { return nil }
+        guard let stamp = CivilTime.parseDateTime(line, at: 0, separator: 0x54),
+              stamp.day <= CivilTime.daysIn(month: stamp.month, year: stamp.year) else { return nil }
         var i = 19
         if i < line.count, line[i] == 0x2E {
             i += 1
@@ -51,7 +56,7 @@ public struct SyslogTimestamp {
         if line[i] == 0x5A {
             i += 1
         } else if line[i] == 0x2B || line[i] == 0x2D, i + 6 <= line.count, line[i + 3] == 0x3A,
-                  let oh = Self.twoDigits(line, i + 1), let om = Self.twoDigits(line, i + 4) {
+                  let oh = Self.twoDigits(line, i + 1), let om = Self.twoDigits(line, i + 4), oh < 24, om < 60 {
             offset = (oh * 60 + om) * 60 * (line[i] == 0x2D ? -1 : 1)
             i += 6
         } else {

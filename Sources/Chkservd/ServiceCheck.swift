@@ -1,0 +1,53 @@
+import Foundation
+
+/// A service's status as chkservd shows it (and writes to its run file).
+public enum ServiceStatus: String, Sendable {
+    case up, down, unknown
+
+    /// cPanel's run-file marks.
+    var mark: String {
+        switch self {
+        case .up: "+"
+        case .down: "-"
+        case .unknown: "?"
+        }
+    }
+}
+
+/// What chkservd remembers about a service between rounds (and restarts of the daemon).
+public struct ServiceState: Sendable, Equatable {
+    public var status: ServiceStatus = .unknown
+    /// Socket checks failed in a row, towards the failure threshold.
+    public var consecutiveFailures = 0
+    public var lastRestart: Date?
+    /// A `failed` notification went out and no `recovered` yet.
+    public var failureNotified = false
+
+    public init() {}
+}
+
+/// One row of `service_checks`: one service in one round.
+public struct CheckRecord: Sendable, Equatable {
+    public enum Action: String, Sendable {
+        case none
+        /// Restart commands ran (then the service was checked again after the grace period).
+        case restart
+        /// Within the grace period after a restart: not checked.
+        case grace
+        /// The round outlived two intervals; this service's check was abandoned.
+        case hung
+    }
+
+    public var time: Date
+    public var service: String
+    /// The status after this round (after a restart and re-check, when there was one).
+    public var status: ServiceStatus
+    /// The first socket check of the round (nil: none configured or not checked).
+    public var socket: Bool?
+    /// The first process check of the round.
+    public var process: Bool?
+    public var latency: Double?
+    public var action: Action
+    /// Why it failed ("connect: Connection refused"), what the restart said (bounded).
+    public var detail: String
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import TailWatchEngine
+
+/// Checks one service once, on a thread of its own, and acts: a failed process check restarts at
+/// once, failed socket checks restart when they reach the threshold; after a restart the service is
+/// left alone for the grace period and checked again. Writes the service's log lines, run file and
+/// notifications itself, so a slow neighbour never delays them; the database row goes back to the
+/// engine's thread (`CheckRecord`), which commits it.
+struct ServiceChecker: Sendable {
+    let log: ChkservdLog
+    let runDirectory: String
+    let notifyCommand: String?
+    let notifyTimeout: Double
+    let logger: Logger
+
+    /// - Parameter abandoned: true once the round was given up as hung; side effects stop then.
+    func check(_ service: ServiceDefinition, state old: ServiceState, now: Date, abandoned: @Sendable () -> Bool) -> (CheckRecord, ServiceState) {
+        var state = old
+        let limits = service.limits
+        if let restarted = old.lastRestart, now.timeIntervalSince(restarted) < limits.restartGrace {
+            return (CheckRecord(time: now, service: service.name, status: old.status, socket: nil, process: nil, latency: nil, action: .grace,
+                                detail: "restarted \(Int(now.timeIntervalSince(restarted))) s ago; grace period \(Int(limits.restartGrace)) s"), state)
+        }
+        let first = probe(service)
+        var parts = first.parts
+        var record = CheckRecord(time: now, service: service.name, status: first.ok ? .up : .down, socket: first.socket?.ok,
+                                 process: first.process, latency: first.socket?.seconds, action: .none, detail: first.detail)
+        var extraLines: [String] = []
+        var notifications: [(String, String)] = []
+        if first.ok {
+            state.consecutiveFailures = 0
+            if state.failureNotified {
+                notifications.append(("recovered", "\(service.name) is up again"))
+                parts.append("notify:recovered service:\(service.name)")
+                state.failureNotified = false
+            }
+        } else {
+            var restartNow = first.process == false
+            if first.socket?.ok == false {
+                state.consecutiveFailures += 1
+                parts.append("socket failure threshold:\(state.consecutiveFailures)/\(limits.failureThreshold)")
+                if state.consecutiveFailures >= limits.failureThreshold { restartNow = true }
+            }
+            if restartNow {
+                if !state.failureNotified {
+                    notifications.append(("failed", first.detail))
+                    parts.append("notify:failed service:\(service.name)")
+                    state.failureNotified = true
+                }
+                if service.restart.isEmpty {
+                    record.detail += "; no restart command"
+                } else {
+                    record.action = .restart
+                    let (ok, output) = restart(service)
+                    extraLines.append("\(log.stamp()) Restarting \(service.name)....\(ok ? "Done" : "Failed")")
+                    state.lastRestart = Date()
+                    state.consecutiveFailures = 0
+                    if limits.restartGrace > 0 { Thread.sleep(forTimeInterval: limits.restartGrace) }
+                    let again = probe(service)
+                    record.status = again.ok ? .up : .down
+                    record.detail = (first.detail + "; restart: " + (output.isEmpty ? (ok ? "ok" : "failed") : output) + "; after restart: " + (again.ok ? "up" : again.detail))
+                    extraLines.append("\(log.stamp()) Service check ....\(service.name) [\(again.parts.map { "[\($0)]" }.joined())]...\(again.ok ? "Done" : "Failed")")
+                    if again.ok {
+                        notifications.append(("recovered", "\(service.name) is up again after a restart"))
+                        state.failureNotified = false
+                    }
+                }
+            }
+        }
+        state.status = record.status
+        guard !abandoned() else { return (record, state) }
+        log.write(["\(log.stamp(now)) Service check ....\(service.name) [\(parts.map { "[\($0)]" }.joined())]...\(first.ok ? "Done" : "Failed")"] + extraLines)
+        RunFiles.write(record.status, service: service.name, folder: runDirectory, logger: logger)
+        for (status, detail) in notifications { notify(service.name, status, detail) }
+        record.detail = String(record.detail.prefix(1024))
+        return (record, state)
+    }
+
+    struct Probe {
+        var ok: Bool
+        var process: Bool?
+        var socket: SocketProbe.Outcome?
+        var parts: [String]
+        var detail: String
+    }
+
+    /// The process check (if any) and the socket check (if any).
+    func probe(_ service: ServiceDefinition) -> Probe {
+        var parts: [String] = []
+        var details: [String] = []
+        var processOK: Bool? = nil
+        if let pattern = service.process {
+            let ok = pattern.isSatisfied(by: ProcessTable.snapshot().owned(by: service.owners))
+            processOK = ok
+            parts.append("check command:\(ok ? "+" : "-")")
+            if !ok { details.append("no process matching '\(pattern)'" + (service.owners.isEmpty ? "" : " owned by \(service.owners.joined(separator: "|"))")) }
+        }
+        var socket: SocketProbe.Outcome? = nil
+        if service.hasSocketCheck {
+            let outcome = SocketProbe(service).run()
+            socket = outcome
+            parts.append("socket connect:\(outcome.ok ? "+" : "-")")
+            if !outcome.ok { details.append(outcome.detail) }
+        }
+        return Probe(ok: (processOK ?? true) && (socket?.ok ?? true), process: processOK, socket: socket, parts: parts, detail: details.joined(separator: "; "))
+    }
+
+    /// Runs the restart commands in order; stops at the first that fails.
+    private func restart(_ service: ServiceDefinition) -> (Bool, String) {
+        var output = ""
+        for command in service.restart {
+            do {
+                let result = try BoundedCommand.shell(command, timeout: service.limits.restartTimeout, outputLimit: 2048)
+                output += result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+                if result.truncated { output += "…" }
+                guard result.succeeded else {
+                    let why = result.timedOut ? "timed out after \(Int(service.limits.restartTimeout)) s" : "exit status \(result.exitStatus.map(String.init) ?? "signal")"
+                    logger.warning("restart of \(service.name): '\(command)' \(why)")
+                    return (false, (output.isEmpty ? "" : output + " ") + "(\(command): \(why))")
+                }
+            } catch {
+                logger.error("restart of \(service.name): \(error)")
+                return (false, "\(error)")
+            }
+        }
+        return (true, String(output.prefix(1024)))
+    }
+
+    func notify(_ service: String, _ status: String, _ detail: String) {
+        guard let command = notifyCommand else { return }
+        do {
+            let result = try BoundedCommand.run(executable: command, arguments: [service, status, detail], timeout: notifyTimeout, outputLimit: 512)
+            if !result.succeeded {
+                logger.warning("notify_command \(command) for \(service) \(status): \(result.timedOut ? "timed out" : "exit status \(result.exitStatus.map(String.init) ?? "signal")")")
+            }
+        } catch {
+            logger.error("notify_command: \(error)")
+        }
+    }
+}
+
+/// cPanel's run files: `RUN_DIR/NAME` holding `+`, `-` or `?`.
+enum RunFiles {
+    static func write(_ status: ServiceStatus, service: String, folder: String, logger: Logger) {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try AtomicFile.write(status.mark, to: folder + "/" + service, mode: 0o644)
+        } catch {
+            logger.warning("run file for \(service) not written: \(error)")
+        }
+    }
+}

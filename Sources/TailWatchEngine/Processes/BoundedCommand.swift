@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Runs an operator's command (a restart script, a notification hook) so that it can never hang
+/// or flood the daemon: `/bin/sh -c COMMAND` or an executable with arguments, in a process group
+/// of its own, stdin from `/dev/null`, stdout and stderr captured together up to a byte limit,
+/// and the whole group stopped (SIGTERM, then SIGKILL two seconds later) at the timeout.
+///
+/// Why not Foundation's `Process`: it cannot put the child in its own process group (a restart
+/// script's children must be stopped with it), and waiting for the pipe's end of file would hang
+/// on a daemon that the script started and that kept the pipe open; here the wait is for the
+/// process itself, and whatever is still in the pipe when it exits is drained without blocking.
+/// Descriptors of this process other than the three standard ones are closed in the child.
+public enum BoundedCommand {
+    public struct Result: Sendable, Equatable {
+        /// The exit status, or nil when killed by a signal (the timeout included).
+        public var exitStatus: Int32?
+        public var timedOut: Bool
+        /// Standard output and error, at most `outputLimit` bytes (invalid UTF-8 replaced).
+        public var output: String
+        /// More output was written than kept.
+        public var truncated: Bool
+        public var seconds: Double
+
+        public var succeeded: Bool { exitStatus == 0 && !timedOut }
+    }
+
+    private static let spawnLock = NSLock()
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time because the
+    /// Swift module does not export GNU extensions; without it, descriptors opened with
+    /// `O_CLOEXEC` (SQLite's, our pipes) are still not inherited.
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    nonisolated(unsafe) private static let addCloseFrom: CloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: CloseFrom.self)
+    }()
+
+    public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// `/bin/sh -c command`.
+    public static func shell(_ command: String, timeout: Double, outputLimit: Int = 4096, environment: [String: String] = [:]) throws(LaunchFailure) -> Result {
+        try run(executable: "/bin/sh", arguments: ["-c", command], timeout: timeout, outputLimit: outputLimit, environment: environment)
+    }
+
+    public static func run(executable: String, arguments: [String], timeout: Double, outputLimit: Int = 4096, environment: [String: String] = [:]) throws(LaunchFailure) -> Result {
+        let started = Date()
+        // One spawn at a time: a pipe made by one thread must be close-on-exec before another
+        // thread's child could inherit it.
+        spawnLock.lock()
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else {
+            spawnLock.unlock()
+            throw LaunchFailure(description: "cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        let readEnd = pipeEnds[0], writeEnd = pipeEnds[1]
+        for fd in [readEnd, writeEnd] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        close(writeEnd)
+        spawnLock.unlock()
+        guard code == 0 else {
+            close(readEnd)
+            throw LaunchFailure(description: "cannot run \(executable): \(String(cString: strerror(code)))")
+        }
+        defer { close(readEnd) }
+
+        var kept: [UInt8] = []
+        var truncated = false
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        func drain(waitMilliseconds: Int32) -> Bool {
+            var fds = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            guard poll(&fds, 1, waitMilliseconds) > 0 else { return false }
+            let n = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress!, $0.count) }
+            guard n > 0 else { return false }
+            let room = max(0, outputLimit - kept.count)
+            if n > room { truncated = true }
+            kept.append(contentsOf: buffer[0..<min(n, room)])
+            return true
+        }
+
+        let deadline = started.addingTimeInterval(timeout)
+        var status: Int32 = 0
+        var exited = false
+        var timedOut = false
+        var pipeOpen = true
+        while !exited {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { exited = true; break }
+            if result < 0, errno != EINTR { break }
+            if Date() >= deadline {
+                timedOut = true
+                kill(-pid, SIGTERM)
+                let hardDeadline = Date().addingTimeInterval(2)
+                while waitpid(pid, &status, WNOHANG) == 0 && Date() < hardDeadline { usleep(20_000) }
+                kill(-pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                exited = true
+                break
+            }
+            if pipeOpen {
+                var fds = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+                if poll(&fds, 1, 20) > 0 {
+                    if fds.revents & Int16(POLLIN) != 0 {
+                        if !drain(waitMilliseconds: 0) { pipeOpen = false }
+                    } else {
+                        pipeOpen = false // hung up
+                    }
+                }
+            } else {
+                usleep(20_000)
+            }
+        }
+        // What is left in the pipe now, without waiting for processes the command left running.
+        while pipeOpen, drain(waitMilliseconds: 0) {}
+        let signaled = (status & 0x7F) != 0
+        let exitStatus: Int32? = (!timedOut && !signaled) ? (status >> 8) & 0xFF : nil
+        return Result(
+            exitStatus: exitStatus, timedOut: timedOut,
+            output: String(decoding: kept, as: UTF8.self), truncated: truncated,
+            seconds: Date().timeIntervalSince(started))
+    }
+}

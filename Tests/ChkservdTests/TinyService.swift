@@ -1,0 +1,53 @@
+import Foundation
+import TestSupport
+
+/// A real service for chkservd to check: `Fixtures/tinysmtpd.pl` under perl, on a free loopback
+/// port or a Unix socket, found again through its pid file (a restart command may replace it).
+final class TinyService {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/tinysmtpd.pl").path
+
+    let kind: String
+    let address: String
+    let pidFile: String
+    let hang: Bool
+
+    init(folder: TemporaryFolder, name: String, unix: Bool = false, hang: Bool = false) {
+        kind = unix ? "unix" : "tcp"
+        address = unix ? folder.file("\(name).sock") : String(FreePort.next())
+        pidFile = folder.file("\(name).pid")
+        self.hang = hang
+    }
+
+    /// The shell command that starts it in the background (what a restart command would say).
+    var startCommand: String {
+        "perl '\(Self.script)' \(kind) '\(address)' '\(pidFile)' \(hang ? "hang" : "") >/dev/null 2>&1 &"
+    }
+
+    var pid: pid_t? {
+        (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    var isRunning: Bool { pid.map { kill($0, 0) == 0 } ?? false }
+
+    func start() throws {
+        try? FileManager.default.removeItem(atPath: pidFile)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", startCommand]
+        try p.run()
+        p.waitUntilExit()
+        let deadline = Date().addingTimeInterval(10)
+        while pid == nil && Date() < deadline { usleep(10_000) }
+        guard pid != nil else { throw CocoaError(.fileReadNoSuchFile) }
+    }
+
+    func stop() {
+        guard let pid else { return }
+        kill(pid, SIGKILL)
+        let deadline = Date().addingTimeInterval(5)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(10_000) }
+        try? FileManager.default.removeItem(atPath: pidFile)
+    }
+
+    deinit { stop() }
+}

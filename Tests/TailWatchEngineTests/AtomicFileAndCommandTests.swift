@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import TailWatchEngine
+import TestSupport
+
+/// Files other programs read, replaced whole; operators' commands, bounded.
+@Suite struct AtomicFileAndCommandTests {
+    @Test func aReplacedFileKeepsItsOwnerAndTakesTheMode() throws {
+        let folder = TemporaryFolder("atomic")
+        let path = try folder.write("list", "old\n")
+        let owner: (uid_t, gid_t) = getuid() == 0 ? (1, 1) : (getuid(), getgid())
+        if getuid() == 0 { #expect(chown(path, 1, 1) == 0) }
+        #expect(try AtomicFile.write("new\n", to: path, mode: 0o640) == .written)
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_uid == owner.0 && info.st_gid == owner.1)
+        #expect(info.st_mode & 0o7777 == 0o640)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
+        #expect(try AtomicFile.write("new\n", to: path, mode: 0o640) == .unchanged)
+        #expect(try AtomicFile.write("new\n", to: path, mode: 0o644) == .written, "a mode change is a change")
+        #expect(throws: AtomicFile.Failure.self) { try AtomicFile.write("x", to: folder.file("no/such/folder/list")) }
+    }
+
+    @Test func commandsAreBoundedInTimeAndOutput() throws {
+        let ok = try BoundedCommand.shell("echo hello; echo oops >&2; exit 3", timeout: 10)
+        #expect(ok.exitStatus == 3 && !ok.timedOut && ok.output == "hello\noops\n" && !ok.truncated)
+        let chatty = try BoundedCommand.shell("yes | head -c 100000", timeout: 10, outputLimit: 100)
+        #expect(chatty.output.count == 100 && chatty.truncated && chatty.succeeded)
+        // A command that outlives its timeout is stopped with its children (the whole group).
+        let folder = TemporaryFolder("bounded")
+        let marker = folder.file("child.pid")
+        let slow = try BoundedCommand.shell("sleep 30 & echo $! > '\(marker)'; wait", timeout: 0.5)
+        #expect(slow.timedOut && slow.exitStatus == nil && !slow.succeeded)
+        let child = pid_t((try String(contentsOfFile: marker, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines))!
+        let deadline = Date().addingTimeInterval(5)
+        while kill(child, 0) == 0 && Date() < deadline { usleep(10_000) }
+        #expect(kill(child, 0) != 0, "the background child was stopped with the group")
+        // A daemon started by the command, holding the output pipe, does not make us wait for it.
+        let daemonized = try BoundedCommand.shell("sleep 20 & echo started", timeout: 10)
+        #expect(daemonized.succeeded && daemonized.output == "started\n" && daemonized.seconds < 10)
+        #expect(throws: BoundedCommand.LaunchFailure.self) { try BoundedCommand.run(executable: "/no/such/program", arguments: [], timeout: 1) }
+    }
+}
