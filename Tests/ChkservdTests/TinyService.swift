@@ -1,4 +1,5 @@
 import Foundation
+import TailWatchEngine
 import TestSupport
 
 /// A real service for chkservd to check: `Fixtures/tinysmtpd.pl` under perl, on a free loopback
@@ -31,11 +32,8 @@ final class TinyService {
 
     func start() throws {
         try? FileManager.default.removeItem(atPath: pidFile)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", startCommand]
-        try p.run()
-        p.waitUntilExit()
+        // Not Foundation's Process: it waits for a descriptor the backgrounded perl inherits.
+        _ = try BoundedCommand.shell(startCommand, timeout: 10)
         let deadline = Date().addingTimeInterval(10)
         while pid == nil && Date() < deadline { usleep(10_000) }
         guard pid != nil else { throw CocoaError(.fileReadNoSuchFile) }

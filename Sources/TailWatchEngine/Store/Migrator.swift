@@ -52,30 +52,38 @@ struct Migrator {
         }
     }
 
+    /// All of it in one `BEGIN IMMEDIATE` transaction: two processes opening a new database at the
+    /// same moment (the daemon and a report, a test and its daemon) take turns, and the second
+    /// sees the first one's work instead of creating the same tables again.
     func migrate(_ db: Database, modules: [MigrationSet]) throws {
-        var applied = try appliedVersions(db)
-        if applied == nil {
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-            guard tables.isEmpty else { throw StoreError.notATailWatchDatabase(path: path) }
-            try db.execute(sql: Self.bookkeeping)
-            applied = [:]
-        }
-        try refuseNewer(applied!, modules: modules)
-        for set in modules {
-            let current = applied![set.module] ?? 0
-            for migration in set.migrations where migration.version > current {
-                do {
-                    try db.inTransaction(.immediate) {
+        var failed: (String, any Error)?
+        try db.inTransaction(.immediate) {
+            var applied = try appliedVersions(db)
+            if applied == nil {
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                guard tables.isEmpty else { throw StoreError.notATailWatchDatabase(path: path) }
+                try db.execute(sql: Self.bookkeeping)
+                applied = [:]
+            }
+            try refuseNewer(applied!, modules: modules)
+            for set in modules {
+                let current = applied![set.module] ?? 0
+                for migration in set.migrations where migration.version > current {
+                    do {
                         try db.execute(sql: migration.sql)
                         try db.execute(
                             sql: "INSERT INTO tailwatch_migrations (module, version, name, applied_at) VALUES (?, ?, ?, ?)",
                             arguments: [set.module, migration.version, migration.name, Int(Date().timeIntervalSince1970)])
-                        return .commit
+                    } catch {
+                        failed = ("\(set.module)/\(migration.name)", error)
+                        return .rollback
                     }
-                } catch {
-                    throw StoreError.migrationFailed(path: path, migration: "\(set.module)/\(migration.name)", reason: Store.describe(error))
                 }
             }
+            return .commit
+        }
+        if let (migration, error) = failed {
+            throw StoreError.migrationFailed(path: path, migration: migration, reason: Store.describe(error))
         }
     }
 }

@@ -1,0 +1,182 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Chkservd
+import TailWatchEngine
+import TestSupport
+
+/// chkservd against real services: a perl SMTP-like daemon on a loopback port, its real process,
+/// restart commands that really start it again, a service that hangs, a broken file.
+@Suite(.serialized) struct ChkservdDriverTests {
+    final class Setup {
+        let h: DriverHarness
+        var settings = ChkservdSettings()
+        let configDir: String
+        let notified: String
+
+        init() throws {
+            h = try DriverHarness(label: "chkservd", modules: [ChkservdDriver.descriptor.migrations], userdomains: "")
+            configDir = h.folder.file("chkserv.d")
+            try FileManager.default.createDirectory(atPath: configDir, withIntermediateDirectories: true)
+            settings.configDirectory = configDir
+            settings.log = h.folder.file("chkservd.log")
+            settings.runDirectory = h.folder.file("run")
+            notified = h.folder.file("notified")
+            settings.notifyCommand = try h.folder.write("notify.sh", "#!/bin/sh\necho \"$1 $2 $3\" >> '\(notified)'\n")
+            chmod(settings.notifyCommand!, 0o755)
+            settings.limits.connectTimeout = 2
+            settings.limits.readTimeout = 2
+            settings.limits.restartGrace = 1
+        }
+
+        func services(_ monitored: [String: String], off: [String] = []) throws {
+            var conf = ""
+            for (name, line) in monitored.sorted(by: { $0.key < $1.key }) {
+                conf += "\(name):1\n"
+                try h.folder.write("chkserv.d/\(name)", line)
+            }
+            for name in off { conf += "\(name):0\n" }
+            try h.folder.write("chkserv.d/chkservd.conf", conf)
+        }
+
+        var configured: ConfiguredDriver {
+            let s = settings
+            return ConfiguredDriver(enabled: true, sources: []) { context in ChkservdDriver(settings: s, context: context) }
+        }
+
+        func round() throws { try h.runOnce("chkservd", configured) }
+
+        func rows(_ service: String) throws -> [Row] {
+            try h.database().read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM service_checks WHERE service = ? ORDER BY rowid", arguments: [service])
+            }
+        }
+
+        func runFile(_ service: String) -> String? { try? String(contentsOfFile: settings.runDirectory + "/" + service, encoding: .utf8) }
+        var logText: String { (try? String(contentsOfFile: settings.log, encoding: .utf8)) ?? "" }
+        var notifications: [String] { ((try? String(contentsOfFile: notified, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+    }
+
+    @Test func aDeadServiceIsDetectedAtTheThresholdRestartedAndBackUp() throws {
+        let t = try Setup()
+        let tiny = TinyService(folder: t.h.folder, name: "tiny")
+        try tiny.start()
+        defer { tiny.stop() }
+        try t.services(["tiny": "service[tiny]=\(tiny.address),QUIT,220,\(tiny.startCommand),tinysmtpd\nfailure_threshold=2\n"])
+
+        try t.round()
+        var rows = try t.rows("tiny")
+        #expect(rows.count == 1)
+        #expect(rows.last?["status"] as String? == "up" && rows.last?["socket"] as Int? == 1 && rows.last?["process"] as Int? == 1)
+        #expect(t.runFile("tiny") == "+")
+        #expect(t.logText.contains("Service check ....tiny [[check command:+][socket connect:+]]...Done"))
+
+        // Killed: the socket check fails once (below the threshold of 2), and the process check
+        // fails; a failed process check restarts at once.
+        tiny.stop()
+        #expect(!tiny.isRunning)
+        try t.round()
+        rows = try t.rows("tiny")
+        #expect(rows.count == 2)
+        #expect(rows.last?["socket"] as Int? == 0 && rows.last?["process"] as Int? == 0 && rows.last?["passed"] as Int? == 0)
+        #expect(rows.last?["action"] as String? == "restart")
+        #expect(rows.last?["status"] as String? == "up", "re-checked after the grace period: \(rows.last?["detail"] as String? ?? "")")
+        #expect(tiny.isRunning, "the restart command really started it")
+        #expect(t.runFile("tiny") == "+")
+        let log = t.logText
+        #expect(log.contains("[check command:-][socket connect:-][socket failure threshold:1/2][notify:failed service:tiny]]...Failed"))
+        #expect(log.contains("Restarting tiny....Done"))
+        #expect(t.notifications.count == 2)
+        #expect(t.notifications.first?.hasPrefix("tiny failed ") == true)
+        #expect(t.notifications.last?.hasPrefix("tiny recovered ") == true)
+
+        let report = try t.h.database().read { db in try ServicesReport.rows(db, service: "tiny", since: nil, until: nil) }
+        #expect(report.map(\.checks) == [2] && report.map(\.failures) == [1] && report.map(\.restarts) == [1] && report.map(\.status) == ["up"])
+        #expect(report.first?.uptime == 50)
+    }
+
+    @Test func socketFailuresRestartOnlyAtTheThresholdAcrossRestartsOfTheDaemon() throws {
+        let t = try Setup()
+        let port = FreePort.next() // nothing listens
+        let marker = t.h.folder.file("restarted")
+        try t.services(["ghost": "service[ghost]=\(port),QUIT,220,touch '\(marker)'\nfailure_threshold=3\nrestart_grace_seconds=0\n"])
+        try t.round()
+        try t.round()
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(t.logText.contains("[socket connect:-][socket failure threshold:2/3]]...Failed"))
+        #expect(t.runFile("ghost") == "-")
+        #expect(t.notifications.isEmpty, "no notification below the threshold")
+        try t.round() // a new engine each time: the count lives in the database
+        #expect(FileManager.default.fileExists(atPath: marker))
+        let rows = try t.rows("ghost")
+        #expect(rows.map { $0["action"] as String } == ["none", "none", "restart"])
+        #expect(rows.map { $0["status"] as String } == ["down", "down", "down"])
+        #expect((rows.last?["detail"] as String?)?.contains("connect: Connection refused") == true)
+        #expect(t.notifications.count == 1 && t.notifications[0].hasPrefix("ghost failed connect: Connection refused"))
+    }
+
+    @Test func aHangingServiceCostsItsTimeoutAndDelaysNoOther() throws {
+        let t = try Setup()
+        let hung = TinyService(folder: t.h.folder, name: "hung", hang: true)
+        let fine = TinyService(folder: t.h.folder, name: "fine", unix: true)
+        try hung.start()
+        try fine.start()
+        defer { hung.stop(); fine.stop() }
+        // "a-hung" is first in the list; checked one after the other, it would also finish first.
+        try t.services([
+            "a-hung": "service[a-hung]=\(hung.address),QUIT,220,,,,\nread_timeout_seconds=2\nfailure_threshold=9\n",
+            "b-fine": "service[b-fine]=\(fine.address),,,,,,220 tiny|EHLO me|250|QUIT|221\n",
+            "broken": "service[broken]=smtp,QUIT,220\n",
+        ], off: ["cpanellogd"])
+        try t.round()
+        let hungRow = try #require(try t.rows("a-hung").last)
+        #expect(hungRow["status"] as String? == "down")
+        #expect((hungRow["detail"] as String?)?.contains("no reply within the read timeout") == true)
+        let fineRow = try #require(try t.rows("b-fine").last)
+        #expect(fineRow["status"] as String? == "up", "\(fineRow["detail"] as String? ?? "")")
+        let log = t.logText
+        let fineLine = try #require(log.range(of: "Service check ....b-fine [[socket connect:+]]...Done"))
+        let hungLine = try #require(log.range(of: "Service check ....a-hung [[socket connect:-]"))
+        #expect(fineLine.lowerBound < hungLine.lowerBound, "the fine service was not held up by the hung one")
+        #expect(log.contains("chkserv.d/broken: PORT: 'smtp' is not a TCP port"))
+        #expect(try t.rows("broken").isEmpty)
+        #expect(try t.rows("cpanellogd").isEmpty)
+    }
+
+    @Test func aRoundThatOutlivesTwoIntervalsIsAbandonedAsHung() throws {
+        let t = try Setup()
+        t.settings.intervalSeconds = 1
+        let hung = TinyService(folder: t.h.folder, name: "stuck", hang: true)
+        try hung.start()
+        defer { hung.stop() }
+        try t.services(["stuck": "service[stuck]=\(hung.address),QUIT,220\nread_timeout_seconds=6\n"])
+        try t.round()
+        let row = try #require(try t.rows("stuck").last)
+        #expect(row["action"] as String? == "hung" && row["status"] as String? == "unknown" && row["passed"] as Int? == nil)
+        #expect(t.runFile("stuck") == "?")
+        #expect(t.logText.contains("Service check ....stuck [[hung:"))
+    }
+
+    /// In the daemon, rounds come from the engine's tick, one after another, and the `tailwatchd`
+    /// pseudo-service reports the engine's health.
+    @Test func theDaemonRunsRoundsAndWatchesItself() throws {
+        let t = try Setup()
+        t.settings.intervalSeconds = 1
+        let tiny = TinyService(folder: t.h.folder, name: "tiny")
+        try tiny.start()
+        defer { tiny.stop() }
+        try t.services(["tiny": "service[tiny]=\(tiny.address),QUIT,220\n"])
+        let daemon = t.h.startDaemon("chkservd", t.configured)
+        let deadline = Date().addingTimeInterval(20)
+        while (try t.rows("tiny").count) < 3 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        try daemon.stop()
+        let rows = try t.rows("tiny")
+        #expect(rows.count >= 3)
+        let times = rows.map { $0["time"] as Int64 }
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "rounds never overlap: \(times)")
+        let me = try t.rows("tailwatchd")
+        #expect(me.count >= 3 && me.allSatisfy { $0["status"] as String == "up" })
+        #expect(t.runFile("tailwatchd") == "+")
+        #expect(t.logText.contains("Service check ....tailwatchd [[chkservd") == false, "it does not watch itself")
+    }
+}
