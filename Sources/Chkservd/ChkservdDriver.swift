@@ -20,8 +20,10 @@ public final class ChkservdDriver: LogDriver {
     private let clock: @Sendable () -> Date
     private let log: ChkservdLog
     private let checker: ServiceChecker
+    private let rounds: RoundRegistry
     private var states: [String: ServiceState] = [:]
-    private var round: Round?
+    /// Results taken from rounds whose rows are not committed yet (retried after a failed tick).
+    private var unsaved: [(CheckRecord, ServiceState)] = []
     private var nextRound = Date.distantPast
     private var ranOnce = false
     private var lastPurge = Date.distantPast
@@ -51,6 +53,7 @@ public final class ChkservdDriver: LogDriver {
         checker = ServiceChecker(
             log: log, runDirectory: settings.runDirectory, notifyCommand: settings.notifyCommand,
             notifyTimeout: Double(settings.notifyTimeoutSeconds), logger: context.logger)
+        rounds = RoundRegistry.for(database: context.settings.database, configDirectory: settings.configDirectory)
     }
 
     public func open(_ db: Database) throws {
@@ -80,91 +83,139 @@ public final class ChkservdDriver: LogDriver {
     /// chkservd tails no file.
     public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome { .ignored }
 
+    /// Rows saved in the transaction that just committed are done with. (A batch commit of the
+    /// log drivers also lands here; chkservd wrote nothing in it, so nothing is dropped then.)
+    public func afterCommit() {
+        guard savedInTransaction else { return }
+        unsaved.removeFirst(savedUpTo)
+        savedUpTo = 0
+        savedInTransaction = false
+    }
+
+    /// The tick's transaction failed: everything in `unsaved` is written again at the next tick.
+    public func rollback() {
+        savedUpTo = 0
+        savedInTransaction = false
+    }
+
     public func tick(_ db: Database, now _: Date) throws {
         let now = clock()
         if settings.keepDays > 0, now.timeIntervalSince(lastPurge) >= 3600 {
             lastPurge = now
             try db.execute(sql: "DELETE FROM service_checks WHERE time < ?", arguments: [Int64(now.timeIntervalSince1970) - Int64(settings.keepDays) * 86400])
         }
-        if let round {
-            let done = round.isDone // before taking: a result arriving in between waits for the next tick
-            try store(round.take(), db)
-            if done {
-                finish(round)
-            } else if now.timeIntervalSince(round.started) > 2 * Double(settings.intervalSeconds) {
-                try abandon(round, db, now: now)
+        if once && ranOnce {
+            // --once's last tick, after the catch-up: see the round through.
+            for round in rounds.all where !round.isAbandoned {
+                _ = round.wait(seconds: max(0, 2 * Double(settings.intervalSeconds) - clock().timeIntervalSince(round.started)))
             }
         }
-        guard round == nil, now >= nextRound, !(once && ranOnce) else { return }
+        collect(now: clock())
+        try saveUnsaved(db)
+        guard !rounds.all.contains(where: { !$0.isAbandoned }), now >= nextRound, !(once && ranOnce) else { return }
         ranOnce = true
         nextRound = now.addingTimeInterval(Double(settings.intervalSeconds))
-        let started = try startRound(db, now: now)
-        if once {
-            let done = started.wait(seconds: 2 * Double(settings.intervalSeconds))
-            try store(started.take(), db)
-            if done { finish(started) } else { try abandon(started, db, now: clock()) }
-        }
+        try startRound(db, now: now)
+        try saveUnsaved(db)
     }
 
     // MARK: Rounds
 
-    private func startRound(_ db: Database, now: Date) throws -> Round {
+    /// Takes what the rounds' threads finished; ends rounds that are complete; abandons a round
+    /// that has run for two intervals.
+    private func collect(now: Date) {
+        for round in rounds.all {
+            let done = round.isDone // before taking: a result arriving in between waits for the next tick
+            let results = round.take()
+            for (record, state) in results { states[record.service] = state }
+            unsaved += results
+            if done {
+                if !round.isAbandoned {
+                    log.write(["\(log.stamp()) Service Check Finished"])
+                    logger.debug("chkservd round of \(round.services.count) service(s) took \(String(format: "%.1f", now.timeIntervalSince(round.started))) s")
+                }
+                rounds.remove(round)
+            } else if !round.isAbandoned, now.timeIntervalSince(round.started) > 2 * Double(settings.intervalSeconds) {
+                abandon(round, now: now)
+            }
+        }
+    }
+
+    private func startRound(_ db: Database, now: Date) throws {
         let catalog = ServiceCatalog.load(directory: settings.configDirectory, defaults: settings.limits)
         var lines = ["\(log.stamp(now)) Service Check Started"]
-        for problem in catalog.problems {
+        var problems = catalog.problems
+        let busy = rounds.busyServices
+        var services: [ServiceDefinition] = []
+        for service in catalog.services {
+            if busy.contains(service.name) {
+                problems.append("\(service.name): still being checked by an abandoned round; skipped this round")
+                continue
+            }
+            let worst = service.limits.worstCaseSeconds(restarts: service.restart.count)
+            if worst > 2 * Double(settings.intervalSeconds) {
+                problems.append("\(service.name): its timeouts add up to \(Int(worst)) s, more than two intervals (\(2 * settings.intervalSeconds) s); a slow round will be reported hung")
+            }
+            services.append(service)
+        }
+        for problem in problems {
             logger.warning("\(problem)")
             lines.append("\(log.stamp(now)) \(problem)")
         }
         log.write(lines)
-        if !once { try checkSelf(db, now: now) }
-        let round = Round(started: now, services: catalog.services.map(\.name))
-        self.round = round
+        try forgetUnmonitored(db, keeping: Set(catalog.services.map(\.name)).union([SelfCheck.serviceName]))
+        if !once { checkSelf(now: now) }
+        let round = Round(started: now, services: services.map(\.name))
+        rounds.add(round)
         let checker = self.checker
-        for service in catalog.services {
+        for service in services {
             let state = states[service.name] ?? ServiceState()
             let thread = Thread {
-                let (record, newState) = checker.check(service, state: state, now: now, abandoned: { round.isCancelled })
+                let (record, newState) = checker.check(service, state: state, now: now)
                 round.finish(record, newState)
             }
             thread.name = "chkservd \(service.name)"
             thread.start()
         }
-        return round
     }
 
-    private func finish(_ round: Round) {
-        log.write(["\(log.stamp()) Service Check Finished (\(round.services.count) service(s) in \(String(format: "%.1f", clock().timeIntervalSince(round.started))) s)"])
-        self.round = nil
+    /// Services no longer monitored leave the status table and the run folder (cPanel's manual
+    /// clean-up of `/var/run/chkservd/NAME`, done for the operator).
+    private func forgetUnmonitored(_ db: Database, keeping: Set<String>) throws {
+        let gone = states.keys.filter { !keeping.contains($0) && !rounds.busyServices.contains($0) }
+        for name in gone {
+            try db.execute(sql: "DELETE FROM service_state WHERE service = ?", arguments: [name])
+            states[name] = nil
+            try? FileManager.default.removeItem(atPath: settings.runDirectory + "/" + name)
+        }
     }
 
-    /// Records the services a round never finished as `hung` (their threads' late results are
-    /// dropped), so that the next round can start.
-    private func abandon(_ round: Round, _ db: Database, now: Date) throws {
-        let missing = round.cancel()
-        try store(round.take(), db) // results that arrived since the last take
+    /// Records the services a round has not finished as `hung`, so that the next round can start;
+    /// their threads carry on (every wait in a check has a timeout), their late results are
+    /// recorded when they come, and no new check of those services starts until they do.
+    private func abandon(_ round: Round, now: Date) {
+        let missing = round.abandon()
+        let seconds = Int(now.timeIntervalSince(round.started))
         var lines: [String] = []
-        var results: [(CheckRecord, ServiceState)] = []
         for name in missing {
             var state = states[name] ?? ServiceState()
             state.status = .unknown
-            let seconds = Int(now.timeIntervalSince(round.started))
-            results.append((CheckRecord(time: round.started, service: name, status: .unknown, socket: nil, process: nil, latency: nil,
+            states[name] = state
+            unsaved.append((CheckRecord(time: round.started, service: name, status: .unknown, socket: nil, process: nil, latency: nil,
                                         action: .hung, detail: "check still running after \(seconds) s; round abandoned"), state))
             lines.append("\(log.stamp(now)) Service check ....\(name) [[hung:\(seconds)s]]...Abandoned")
             RunFiles.write(.unknown, service: name, folder: settings.runDirectory, logger: logger)
         }
-        logger.error("chkservd round of \(ISO8601DateFormatter().string(from: round.started)) hung; abandoned: \(missing.joined(separator: ", "))")
+        logger.error("chkservd round of \(ISO8601DateFormatter().string(from: round.started)) hung after \(seconds) s; still running: \(missing.joined(separator: ", "))")
         log.write(lines)
-        try store(results, db)
-        self.round = nil
     }
 
     /// The `tailwatchd` pseudo-service, checked on the engine's thread from its health board.
-    private func checkSelf(_ db: Database, now: Date) throws {
+    private func checkSelf(now: Date) {
         let name = SelfCheck.serviceName
         let result = SelfCheck.check(health, maxBehind: settings.maxBehindBytes, except: Self.name, now: now)
         var state = states[name] ?? ServiceState()
-        var parts = result.parts
+        var parts = result.parts.isEmpty ? ["drivers:+"] : result.parts
         if result.ok, state.failureNotified {
             parts.append("notify:recovered service:\(name)")
             state.failureNotified = false
@@ -175,10 +226,11 @@ public final class ChkservdDriver: LogDriver {
             notifyAsync(name, "failed", result.detail)
         }
         state.status = result.ok ? .up : .down
+        states[name] = state
         log.write(["\(log.stamp(now)) Service check ....\(name) [\(parts.map { "[\($0)]" }.joined())]...\(result.ok ? "Done" : "Failed")"])
         RunFiles.write(state.status, service: name, folder: settings.runDirectory, logger: logger)
-        try store([(CheckRecord(time: now, service: name, status: state.status, socket: nil, process: nil, latency: nil,
-                                action: .none, detail: result.detail), state)], db, passed: result.ok)
+        unsaved.append((CheckRecord(time: now, service: name, status: state.status, socket: nil, process: nil, latency: nil,
+                                    action: .none, detail: result.detail, passed: result.ok), state))
     }
 
     private func notifyAsync(_ service: String, _ status: String, _ detail: String) {
@@ -186,25 +238,23 @@ public final class ChkservdDriver: LogDriver {
         Thread { checker.notify(service, status, detail) }.start()
     }
 
-    private func store(_ results: [(CheckRecord, ServiceState)], _ db: Database, passed explicit: Bool? = nil) throws {
-        guard let insert, let saveState else { return }
-        for (record, state) in results {
-            let passed: Bool? = explicit ?? {
-                switch record.action {
-                case .grace, .hung: return nil
-                default: return (record.socket ?? true) && (record.process ?? true)
-                }
-            }()
+    /// Writes the rows and states of `unsaved` not yet written in this transaction; they stay in
+    /// `unsaved` until it commits (`afterCommit`), so a failed tick writes them again next time.
+    private func saveUnsaved(_ db: Database) throws {
+        guard let insert, let saveState, savedUpTo < unsaved.count else { return }
+        for (record, _) in unsaved[savedUpTo...] {
             insert.bind(1, Int64(record.time.timeIntervalSince1970))
             insert.bind(2, record.service)
             insert.bind(3, record.status.rawValue)
-            insert.bind(4, passed.map { $0 ? 1 : 0 } as Int64?)
+            insert.bind(4, record.passed.map { $0 ? 1 : 0 } as Int64?)
             insert.bind(5, record.socket.map { $0 ? 1 : 0 } as Int64?)
             insert.bind(6, record.process.map { $0 ? 1 : 0 } as Int64?)
             insert.bind(7, record.latency.map { Int64(($0 * 1000).rounded()) })
             insert.bind(8, record.action.rawValue)
             insert.bind(9, record.detail)
             try insert.run()
+            // The state as it is now (a later result of the same service may already be in).
+            let state = states[record.service] ?? ServiceState()
             saveState.bind(1, record.service)
             saveState.bind(2, state.status.rawValue)
             saveState.bind(3, Int64(state.consecutiveFailures))
@@ -212,19 +262,24 @@ public final class ChkservdDriver: LogDriver {
             saveState.bind(5, Int64(state.failureNotified ? 1 : 0))
             saveState.bind(6, Int64(record.time.timeIntervalSince1970))
             try saveState.run()
-            states[record.service] = state
         }
+        savedUpTo = unsaved.count
+        savedInTransaction = true
     }
+
+    private var savedUpTo = 0
+    private var savedInTransaction = false
 }
 
-/// One round's services and the results their threads hand back.
+/// One round's services and the results their threads hand back. Results are accepted until the
+/// last thread reports, also after the round was abandoned as hung.
 final class Round: @unchecked Sendable {
     let started: Date
     let services: [String]
     private let lock = NSLock()
     private var results: [(CheckRecord, ServiceState)] = []
     private var finished = Set<String>()
-    private var cancelled = false
+    private var abandoned = false
     private let allFinished = DispatchSemaphore(value: 0)
 
     init(started: Date, services: [String]) {
@@ -233,13 +288,15 @@ final class Round: @unchecked Sendable {
         if services.isEmpty { allFinished.signal() }
     }
 
-    var isCancelled: Bool { lock.withLock { cancelled } }
+    var isAbandoned: Bool { lock.withLock { abandoned } }
     var isDone: Bool { lock.withLock { finished.count == services.count } }
+    var unfinished: [String] { lock.withLock { services.filter { !finished.contains($0) } } }
 
     func finish(_ record: CheckRecord, _ state: ServiceState) {
         let last: Bool = lock.withLock {
-            guard !cancelled else { return false }
-            results.append((record, state))
+            var r = record
+            if abandoned { r.detail = "(finished after its round was abandoned) " + r.detail }
+            results.append((r, state))
             finished.insert(record.service)
             return finished.count == services.count
         }
@@ -258,11 +315,37 @@ final class Round: @unchecked Sendable {
         allFinished.wait(timeout: .now() + seconds) == .success
     }
 
-    /// Stops accepting results; returns the services that never reported.
-    func cancel() -> [String] {
+    /// Marks the round abandoned; returns the services that have not reported.
+    func abandon() -> [String] {
         lock.withLock {
-            cancelled = true
+            abandoned = true
             return services.filter { !finished.contains($0) }
         }
     }
+}
+
+/// Rounds whose threads may still be running, per database and service folder, for the whole
+/// process: a reload (SIGHUP) builds a new driver while the old one's round carries on, and the new
+/// one must collect those results and not check the same services twice at once.
+final class RoundRegistry: @unchecked Sendable {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var registries: [String: RoundRegistry] = [:]
+
+    static func `for`(database: String, configDirectory: String) -> RoundRegistry {
+        lock.withLock {
+            let key = database + "\u{0}" + configDirectory
+            if let existing = registries[key] { return existing }
+            let created = RoundRegistry()
+            registries[key] = created
+            return created
+        }
+    }
+
+    private let lock = NSLock()
+    private var rounds: [Round] = []
+
+    var all: [Round] { lock.withLock { rounds } }
+    func add(_ round: Round) { lock.withLock { rounds.append(round) } }
+    func remove(_ round: Round) { lock.withLock { rounds.removeAll { $0 === round } } }
+    var busyServices: Set<String> { Set(all.flatMap(\.unfinished)) }
 }

@@ -58,6 +58,13 @@ public struct ServiceLimits: Sendable, Equatable {
 
     public init() {}
 
+    /// The longest one check can take: connect and read, the restarts, the grace period, and the
+    /// check after it.
+    func worstCaseSeconds(restarts: Int) -> Double {
+        let probe = connectTimeout + readTimeout
+        return restarts == 0 ? probe : probe + Double(restarts) * restartTimeout + restartGrace + probe
+    }
+
     /// The keys a service file may set on lines of their own (`failure_threshold=5`).
     public static let overrideKeys = ["failure_threshold", "connect_timeout_seconds", "read_timeout_seconds", "restart_timeout_seconds", "restart_grace_seconds"]
 }

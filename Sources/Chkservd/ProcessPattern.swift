@@ -82,8 +82,18 @@ public struct ProcessTable: Sendable {
         var uids = Set<UInt32>()
         for owner in owners {
             if let uid = UInt32(owner) { uids.insert(uid); continue }
-            if let entry = getpwnam(owner) { uids.insert(entry.pointee.pw_uid) }
+            if let uid = Self.uid(of: owner) { uids.insert(uid) }
         }
         return entries.filter { uids.contains($0.uid) }
+    }
+
+    /// The user's uid (`getpwnam_r`: checks run on several threads at once).
+    static func uid(of user: String) -> UInt32? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>? = nil
+        var buffer = [CChar](repeating: 0, count: 16384)
+        let code = getpwnam_r(user, &entry, &buffer, buffer.count, &result)
+        guard code == 0, result != nil else { return nil }
+        return entry.pw_uid
     }
 }

@@ -3,11 +3,14 @@ import TailWatchEngine
 
 /// The `tailwatchd` pseudo-service: TailWatch watching itself, as cPanel's chkservd watches
 /// tailwatchd. Down when a log driver has fallen further behind its logs than `max_behind_bytes`,
-/// or when the engine's commits have been failing for over a minute (a full disk, a locked
-/// database): the two ways a loaded driver silently stops accounting. Checked in the daemon only
-/// (under `--once` nothing runs beside the catch-up to watch).
+/// when one has had lines waiting and committed nothing for ten minutes (stalled), or when the
+/// engine's commits have been failing for over a minute: the ways a loaded driver silently stops
+/// accounting. Checked in the daemon only (under `--once` nothing runs beside the catch-up to
+/// watch). While commits fail, ticks (and so rounds) wait for the database; the failing commits
+/// are in the daemon log, and systemd's `Restart=` watches the process itself.
 enum SelfCheck {
     static let serviceName = "tailwatchd"
+    static let stallSeconds: Double = 600
 
     static func check(_ health: EngineHealth, maxBehind: Int64, except own: String, now: Date) -> (ok: Bool, parts: [String], detail: String) {
         let (drivers, failingSince, failure) = health.snapshot
@@ -15,8 +18,11 @@ enum SelfCheck {
         var problems: [String] = []
         for driver in drivers where driver.name != own {
             let behind = driver.bytesBehind > maxBehind
-            parts.append("\(driver.name):\(behind ? "-" : "+")")
+            let quietSince = driver.lastCommit ?? health.startedAt
+            let stalled = driver.bytesBehind > 0 && now.timeIntervalSince(quietSince) > stallSeconds
+            parts.append("\(driver.name):\(behind || stalled ? "-" : "+")")
             if behind { problems.append("\(driver.name) is \(HumanSize.format(driver.bytesBehind)) behind its logs (limit \(HumanSize.format(maxBehind)))") }
+            else if stalled { problems.append("\(driver.name) has \(HumanSize.format(driver.bytesBehind)) waiting and committed nothing for \(Int(now.timeIntervalSince(quietSince))) s") }
         }
         if let since = failingSince, now.timeIntervalSince(since) > 60 {
             parts.append("commits:-")

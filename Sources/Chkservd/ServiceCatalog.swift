@@ -17,7 +17,8 @@ public struct ServiceCatalog: Sendable {
             catalog.problems.append("\(conf): cannot be read; no service is checked")
             return catalog
         }
-        var seen = Set<String>()
+        // The last line for a name wins, as when the file is read top to bottom by a person.
+        var monitored: [(name: String, on: Bool)] = []
         for (index, raw) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -27,8 +28,10 @@ public struct ServiceCatalog: Sendable {
                 catalog.problems.append("\(conf):\(index + 1): expected 'service:1' or 'service:0', not '\(line)'")
                 continue
             }
-            guard parts[1] == "1", seen.insert(parts[0]).inserted else { continue }
-            let name = parts[0]
+            monitored.removeAll { $0.name == parts[0] }
+            monitored.append((parts[0], parts[1] == "1"))
+        }
+        for (name, on) in monitored where on {
             if name == SelfCheck.serviceName { continue } // the pseudo-service is built in
             let file = directory + "/" + name
             guard let text = FileManager.default.contents(atPath: file) else {

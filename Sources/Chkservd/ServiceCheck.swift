@@ -50,4 +50,23 @@ public struct CheckRecord: Sendable, Equatable {
     public var action: Action
     /// Why it failed ("connect: Connection refused"), what the restart said (bounded).
     public var detail: String
+    /// Whether the round's first check passed: both checks that ran passed; a hung round failed;
+    /// nil when not checked (grace).
+    public var passed: Bool?
+
+    public init(time: Date, service: String, status: ServiceStatus, socket: Bool?, process: Bool?, latency: Double?, action: Action, detail: String, passed: Bool? = nil) {
+        self.time = time
+        self.service = service
+        self.status = status
+        self.socket = socket
+        self.process = process
+        self.latency = latency
+        self.action = action
+        self.detail = detail
+        switch action {
+        case .grace: self.passed = passed
+        case .hung: self.passed = passed ?? false
+        default: self.passed = passed ?? ((socket ?? true) && (process ?? true))
+        }
+    }
 }

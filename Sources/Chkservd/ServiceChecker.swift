@@ -14,8 +14,10 @@ struct ServiceChecker: Sendable {
     let notifyTimeout: Double
     let logger: Logger
 
-    /// - Parameter abandoned: true once the round was given up as hung; side effects stop then.
-    func check(_ service: ServiceDefinition, state old: ServiceState, now: Date, abandoned: @Sendable () -> Bool) -> (CheckRecord, ServiceState) {
+    /// One round for one service. Runs to the end even when its round is abandoned as hung (the
+    /// driver starts no other check of this service meanwhile), so a restart it decided is seen
+    /// through, logged and recorded.
+    func check(_ service: ServiceDefinition, state old: ServiceState, now: Date) -> (CheckRecord, ServiceState) {
         var state = old
         let limits = service.limits
         if let restarted = old.lastRestart, now.timeIntervalSince(restarted) < limits.restartGrace {
@@ -26,53 +28,57 @@ struct ServiceChecker: Sendable {
         var parts = first.parts
         var record = CheckRecord(time: now, service: service.name, status: first.ok ? .up : .down, socket: first.socket?.ok,
                                  process: first.process, latency: first.socket?.seconds, action: .none, detail: first.detail)
-        var extraLines: [String] = []
         var notifications: [(String, String)] = []
+        // A socket that answers ends a run of socket failures, whatever the process check said.
+        if first.socket?.ok == true || first.ok { state.consecutiveFailures = 0 }
+        var restartNow = false
         if first.ok {
-            state.consecutiveFailures = 0
             if state.failureNotified {
                 notifications.append(("recovered", "\(service.name) is up again"))
                 parts.append("notify:recovered service:\(service.name)")
                 state.failureNotified = false
             }
         } else {
-            var restartNow = first.process == false
+            restartNow = first.process == false
             if first.socket?.ok == false {
                 state.consecutiveFailures += 1
                 parts.append("socket failure threshold:\(state.consecutiveFailures)/\(limits.failureThreshold)")
                 if state.consecutiveFailures >= limits.failureThreshold { restartNow = true }
             }
-            if restartNow {
-                if !state.failureNotified {
-                    notifications.append(("failed", first.detail))
-                    parts.append("notify:failed service:\(service.name)")
-                    state.failureNotified = true
+            if restartNow, !state.failureNotified {
+                notifications.append(("failed", first.detail))
+                parts.append("notify:failed service:\(service.name)")
+                state.failureNotified = true
+            }
+        }
+        log.write(["\(log.stamp()) Service check ....\(service.name) [\(parts.map { "[\($0)]" }.joined())]...\(first.ok ? "Done" : "Failed")"])
+        for (status, detail) in notifications { notify(service.name, status, detail) }
+        if restartNow {
+            if service.restart.isEmpty {
+                record.detail += "; no restart command"
+            } else {
+                record.action = .restart
+                let (ok, output) = restart(service)
+                var lines = ["\(log.stamp()) Restarting \(service.name)....\(ok ? "Done" : "Failed")"]
+                if !output.isEmpty { lines.append(output.split(whereSeparator: \.isNewline).prefix(10).map { "    " + $0 }.joined(separator: "\n")) }
+                log.write(lines)
+                state.lastRestart = Date()
+                state.consecutiveFailures = 0
+                if limits.restartGrace > 0 { Thread.sleep(forTimeInterval: limits.restartGrace) }
+                let again = probe(service)
+                record.status = again.ok ? .up : .down
+                record.detail = first.detail + "; restart: " + (output.isEmpty ? (ok ? "ok" : "failed") : output) + "; after restart: " + (again.ok ? "up" : again.detail)
+                var againParts = again.parts
+                if again.ok {
+                    againParts.append("notify:recovered service:\(service.name)")
+                    state.failureNotified = false
                 }
-                if service.restart.isEmpty {
-                    record.detail += "; no restart command"
-                } else {
-                    record.action = .restart
-                    let (ok, output) = restart(service)
-                    extraLines.append("\(log.stamp()) Restarting \(service.name)....\(ok ? "Done" : "Failed")")
-                    state.lastRestart = Date()
-                    state.consecutiveFailures = 0
-                    if limits.restartGrace > 0 { Thread.sleep(forTimeInterval: limits.restartGrace) }
-                    let again = probe(service)
-                    record.status = again.ok ? .up : .down
-                    record.detail = (first.detail + "; restart: " + (output.isEmpty ? (ok ? "ok" : "failed") : output) + "; after restart: " + (again.ok ? "up" : again.detail))
-                    extraLines.append("\(log.stamp()) Service check ....\(service.name) [\(again.parts.map { "[\($0)]" }.joined())]...\(again.ok ? "Done" : "Failed")")
-                    if again.ok {
-                        notifications.append(("recovered", "\(service.name) is up again after a restart"))
-                        state.failureNotified = false
-                    }
-                }
+                log.write(["\(log.stamp()) Service check ....\(service.name) [\(againParts.map { "[\($0)]" }.joined())]...\(again.ok ? "Done" : "Failed")"])
+                if again.ok { notify(service.name, "recovered", "\(service.name) is up again after a restart") }
             }
         }
         state.status = record.status
-        guard !abandoned() else { return (record, state) }
-        log.write(["\(log.stamp(now)) Service check ....\(service.name) [\(parts.map { "[\($0)]" }.joined())]...\(first.ok ? "Done" : "Failed")"] + extraLines)
         RunFiles.write(record.status, service: service.name, folder: runDirectory, logger: logger)
-        for (status, detail) in notifications { notify(service.name, status, detail) }
         record.detail = String(record.detail.prefix(1024))
         return (record, state)
     }

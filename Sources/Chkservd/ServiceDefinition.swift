@@ -113,20 +113,22 @@ extension ServiceDefinition {
         } else {
             return fail("PORT", "'\(port)' is not a TCP port (1-65535), a socket path or x")
         }
-        let send = fields[1].isEmpty ? nil : unescape(fields[1])
-        let expect = fields[2].isEmpty ? nil : unescape(fields[2])
+        // cPanel's process-only files say x for "none" in every field (service[ftpd]=x,x,x,…).
+        func none(_ field: String) -> Bool { field.isEmpty || field == "x" }
+        let send = none(fields[1]) ? nil : unescape(fields[1])
+        let expect = none(fields[2]) ? nil : unescape(fields[2])
         if endpoint == .none, send != nil || expect != nil {
             return fail("PORT", "SEND/EXPECT given but no port or socket to talk to")
         }
-        let restart = fields[3].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let restart = (none(fields[3]) ? "" : fields[3]).split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var process: ProcessPattern? = nil
-        if !fields[4].trimmingCharacters(in: .whitespaces).isEmpty {
+        if !none(fields[4].trimmingCharacters(in: .whitespaces)) {
             guard let p = ProcessPattern.parse(fields[4]) else { return fail("PROCESS", "'\(fields[4])' has an empty name around && or ||") }
             process = p
         }
-        let owners = fields[5].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let owners = (none(fields[5]) ? "" : fields[5]).split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var transaction: [Step] = []
-        if !fields[6].isEmpty {
+        if !none(fields[6]) {
             guard endpoint != .none else { return fail("TRANSACTION", "a transaction needs a port or socket") }
             for (i, part) in fields[6].split(separator: "|", omittingEmptySubsequences: false).enumerated() {
                 guard !part.isEmpty else { return fail("TRANSACTION", "step \(i + 1) is empty") }

@@ -47,6 +47,7 @@ public struct SocketProbe {
                 guard Self.matches(reply, expect) else {
                     return done(false, "reply '\(Self.printable(reply))' does not start with '\(Self.printable(expect))'")
                 }
+                connection.dropLine() // a TRANSACTION that follows starts at the next line
             }
         }
         for (index, step) in definition.transaction.enumerated() {
@@ -106,7 +107,13 @@ public struct SocketProbe {
             }
         }
         if result != 0 {
-            guard errno == EINPROGRESS || errno == EAGAIN else {
+            // EAGAIN on a Unix socket is not "in progress": the listener's backlog is full, it has
+            // stopped accepting (exactly the hang chkservd is for).
+            if errno == EAGAIN, case .unix = definition.endpoint {
+                close(fd)
+                return .failure(ProbeError(message: "connect: not accepting connections (listen backlog full)"))
+            }
+            guard errno == EINPROGRESS else {
                 let message = "connect: \(String(cString: strerror(errno)))"
                 close(fd)
                 return .failure(ProbeError(message: message))
@@ -196,6 +203,11 @@ public struct SocketProbe {
                 }
             }
             return .success(String(decoding: buffer, as: UTF8.self))
+        }
+
+        /// Forgets the buffered text up to and including the first line end.
+        mutating func dropLine() {
+            if let newline = buffer.firstIndex(of: 0x0A) { buffer.removeFirst(newline + 1) } else { buffer.removeAll() }
         }
 
         /// The next line (without its line end).

@@ -86,6 +86,7 @@ import TestSupport
         let log = t.logText
         #expect(log.contains("[check command:-][socket connect:-][socket failure threshold:1/2][notify:failed service:tiny]]...Failed"))
         #expect(log.contains("Restarting tiny....Done"))
+        #expect(log.contains("[check command:+][socket connect:+][notify:recovered service:tiny]]...Done"))
         #expect(t.notifications.count == 2)
         #expect(t.notifications.first?.hasPrefix("tiny failed ") == true)
         #expect(t.notifications.last?.hasPrefix("tiny recovered ") == true)
@@ -152,9 +153,28 @@ import TestSupport
         try t.services(["stuck": "service[stuck]=\(hung.address),QUIT,220\nread_timeout_seconds=6\n"])
         try t.round()
         let row = try #require(try t.rows("stuck").last)
-        #expect(row["action"] as String? == "hung" && row["status"] as String? == "unknown" && row["passed"] as Int? == nil)
-        #expect(t.runFile("stuck") == "?")
+        #expect(row["action"] as String? == "hung" && row["status"] as String? == "unknown" && row["passed"] as Int? == 0)
         #expect(t.logText.contains("Service check ....stuck [[hung:"))
+    }
+
+    /// An abandoned check runs on (every wait has a timeout); meanwhile later rounds leave that
+    /// service alone, and its late result is recorded when it comes.
+    @Test func anAbandonedCheckIsNotStartedTwiceAndItsLateResultIsKept() throws {
+        let t = try Setup()
+        t.settings.intervalSeconds = 1
+        let hung = TinyService(folder: t.h.folder, name: "stuck", hang: true)
+        try hung.start()
+        defer { hung.stop() }
+        try t.services(["stuck": "service[stuck]=\(hung.address),QUIT,220\nread_timeout_seconds=4\nfailure_threshold=9\n"])
+        let daemon = t.h.startDaemon("chkservd", t.configured)
+        let deadline = Date().addingTimeInterval(20)
+        while (try t.rows("stuck").count) < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        try daemon.stop()
+        let rows = try t.rows("stuck")
+        #expect(rows.map { $0["action"] as String }.prefix(2) == ["hung", "none"])
+        #expect((rows.dropFirst().first?["detail"] as String?)?.hasPrefix("(finished after its round was abandoned) no reply within the read timeout") == true)
+        #expect(t.logText.contains("stuck: still being checked by an abandoned round; skipped this round"))
+        #expect(t.logText.contains("its timeouts add up to 6 s, more than two intervals"))
     }
 
     /// In the daemon, rounds come from the engine's tick, one after another, and the `tailwatchd`

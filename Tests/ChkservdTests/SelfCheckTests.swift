@@ -27,5 +27,11 @@ import Testing
         #expect(!result.ok && result.detail.contains("disk I/O error"))
         health.commitSucceeded()
         #expect(SelfCheck.check(health, maxBehind: 1 << 20, except: "chkservd", now: now.addingTimeInterval(120)).ok)
+
+        // Lines waiting, nothing committed for ten minutes: stalled.
+        health.update([.init(name: "eximstats", files: 1, bytesBehind: 500, lastCommit: now)])
+        #expect(SelfCheck.check(health, maxBehind: 1 << 20, except: "chkservd", now: now.addingTimeInterval(300)).ok)
+        result = SelfCheck.check(health, maxBehind: 1 << 20, except: "chkservd", now: now.addingTimeInterval(700))
+        #expect(!result.ok && result.detail.contains("committed nothing for 700 s"))
     }
 }

@@ -20,6 +20,9 @@ import Testing
         let cron = try Self.parse("# crond has no port\nservice[crond]=x,,,/scripts/restartsrv_crond,crond&&anacron||cronie,root\nfailure_threshold=5\nrestart_grace_seconds=0\n").get()
         #expect(cron.endpoint == .none && cron.process?.alternatives == [["crond", "anacron"], ["cronie"]])
         #expect(cron.limits.failureThreshold == 5 && cron.limits.restartGrace == 0 && cron.limits.readTimeout == 60)
+        // cPanel's own process-only form: x for every unused field.
+        let ftpd = try Self.parse("service[ftpd]=x,x,x,/usr/local/cpanel/scripts/restartsrv_ftpserver,ftpd,root").get()
+        #expect(ftpd.endpoint == .none && ftpd.send == nil && ftpd.expect == nil && ftpd.process?.alternatives == [["ftpd"]] && ftpd.owners == ["root"])
         let socket = try Self.parse("service[mysql]=/var/lib/mysql/mysql.sock,,,,,,expect 220|EHLO x\\r\\n|250").get()
         #expect(socket.endpoint == .unix("/var/lib/mysql/mysql.sock"))
         #expect(socket.transaction == [.expect("expect 220"), .send("EHLO x\r\n"), .expect("250")])

@@ -38,6 +38,13 @@ import TestSupport
         // A daemon started by the command, holding the output pipe, does not make us wait for it.
         let daemonized = try BoundedCommand.shell("sleep 20 & echo started", timeout: 10)
         #expect(daemonized.succeeded && daemonized.output == "started\n" && daemonized.seconds < 10)
+        // ...and it may write to the output it inherited long after: no SIGPIPE kills it.
+        let alive = folder.file("alive")
+        let writer = try BoundedCommand.shell("(sleep 1; echo hello; echo alive > '\(alive)') &", timeout: 10)
+        #expect(writer.succeeded)
+        let until = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: alive) && Date() < until { usleep(20_000) }
+        #expect(FileManager.default.fileExists(atPath: alive))
         #expect(throws: BoundedCommand.LaunchFailure.self) { try BoundedCommand.run(executable: "/no/such/program", arguments: [], timeout: 1) }
     }
 }

@@ -411,6 +411,7 @@ public final class Engine {
                 try runtime.driver.tick(db, now: Date())
                 return .commit
             }
+            health.commitSucceeded()
             runtime.driver.afterCommit()
         }
     }

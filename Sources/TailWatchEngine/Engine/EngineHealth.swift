@@ -16,6 +16,8 @@ public final class EngineHealth: @unchecked Sendable {
         public var lastCommit: Date?
     }
 
+    /// When the engine started (a driver that never committed is judged from here).
+    public let startedAt = Date()
     private let lock = NSLock()
     private var drivers: [Driver] = []
     private var failing: (since: Date, reason: String)?

@@ -82,6 +82,10 @@ public enum BoundedCommand {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
 
         var env = ProcessInfo.processInfo.environment
+        // systemd's hand-over variables belong to the daemon, not to a service it restarts.
+        for key in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "INVOCATION_ID", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+            env[key] = nil
+        }
         for (k, v) in environment { env[k] = v }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -97,7 +101,8 @@ public enum BoundedCommand {
             close(readEnd)
             throw LaunchFailure(description: "cannot run \(executable): \(String(cString: strerror(code)))")
         }
-        defer { close(readEnd) }
+        var keepReadEndOpen = false
+        defer { if !keepReadEndOpen { close(readEnd) } }
 
         var kept: [UInt8] = []
         var truncated = false
@@ -118,10 +123,16 @@ public enum BoundedCommand {
         var exited = false
         var timedOut = false
         var pipeOpen = true
+        var lost: String? = nil
         while !exited {
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid { exited = true; break }
-            if result < 0, errno != EINTR { break }
+            if result < 0, errno != EINTR {
+                // ECHILD when SIGCHLD is ignored (children reaped behind our back): the status is
+                // unknown, which is not success.
+                lost = String(cString: strerror(errno))
+                break
+            }
             if Date() >= deadline {
                 timedOut = true
                 kill(-pid, SIGTERM)
@@ -145,13 +156,39 @@ public enum BoundedCommand {
                 usleep(20_000)
             }
         }
-        // What is left in the pipe now, without waiting for processes the command left running.
-        while pipeOpen, drain(waitMilliseconds: 0) {}
+        // What is in the pipe now (bounded), without waiting for processes the command left running.
+        var drained = 0
+        while pipeOpen, drained < 64, drain(waitMilliseconds: 0) { drained += 1 }
+        if pipeOpen {
+            // A daemon the command started still holds the pipe: keep reading (and discarding) on a
+            // thread of its own until it lets go, so that its writes never meet a closed pipe (and
+            // SIGPIPE, whose default the child was given, never kills it).
+            var fds = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            let hungUp = poll(&fds, 1, 0) > 0 && fds.revents & Int16(POLLHUP) != 0 && fds.revents & Int16(POLLIN) == 0
+            if !hungUp {
+                keepReadEndOpen = true
+                let fd = readEnd
+                let drainer = Thread {
+                    var sink = [UInt8](repeating: 0, count: 4096)
+                    while true {
+                        let n = sink.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+                        if n > 0 { continue }
+                        if n < 0, errno == EINTR { continue }
+                        break
+                    }
+                    close(fd)
+                }
+                drainer.name = "command output drain"
+                drainer.start()
+            }
+        }
         let signaled = (status & 0x7F) != 0
-        let exitStatus: Int32? = (!timedOut && !signaled) ? (status >> 8) & 0xFF : nil
+        let exitStatus: Int32? = (!timedOut && !signaled && lost == nil) ? (status >> 8) & 0xFF : nil
+        var output = String(decoding: kept, as: UTF8.self)
+        if let lost { output += "(cannot wait for the command: \(lost))" }
         return Result(
             exitStatus: exitStatus, timedOut: timedOut,
-            output: String(decoding: kept, as: UTF8.self), truncated: truncated,
+            output: output, truncated: truncated,
             seconds: Date().timeIntervalSince(started))
     }
 }
