@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "EximStatsTests", dependencies: ["EximStats", "TailWatchEngine", "TestSupport"]),
         .testTarget(name: "CpBandwdTests", dependencies: ["CpBandwd", "TailWatchEngine", "TestSupport"]),
         .testTarget(name: "AntirelaydTests", dependencies: ["Antirelayd", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ChkservdTests", dependencies: ["Chkservd", "TailWatchEngine", "TestSupport"]),
+        .testTarget(name: "ChkservdTests", dependencies: ["Chkservd", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TailWatchDaemonTests",
             dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
