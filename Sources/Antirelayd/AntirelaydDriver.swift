@@ -47,7 +47,7 @@ public final class AntirelaydDriver: LogDriver {
     private var lastExportWarning = Date.distantPast
 
     public static let descriptor = DriverDescriptor(
-        name: "antirelayd", version: "0.1.0",
+        name: "antirelayd", version: "1.0.0",
         summary: "successful POP3/IMAP logins in the maillog → relay whitelist for exim (tailwatch-report relayhosts)",
         migrations: MigrationSet(module: "Antirelayd", files: embeddedMigrationFiles)
     ) { section, engine throws(ConfigError) in

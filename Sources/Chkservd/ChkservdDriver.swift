@@ -33,7 +33,7 @@ public final class ChkservdDriver: LogDriver {
     public static let name = "chkservd"
 
     public static let descriptor = DriverDescriptor(
-        name: name, version: "0.1.0",
+        name: name, version: "1.0.0",
         summary: "checks services every few minutes (TCP/Unix send-expect, processes), restarts what is down (tailwatch-report services)",
         migrations: MigrationSet(module: "Chkservd", files: embeddedMigrationFiles)
     ) { section, engine throws(ConfigError) in

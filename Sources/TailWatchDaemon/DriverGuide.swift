@@ -57,6 +57,13 @@ enum DriverGuide {
              for database failures; the engine then rolls back, calls rollback(), and reads the same
              lines again later.
            - tick(_:now:) runs about once a second in a transaction of its own (retention, rollups).
+           - A timer driver (chkservd) has no sources and does its work from tick(); long work
+             (network checks, commands) belongs on threads of its own, its results written by a later
+             tick, so the log drivers never wait. context.once says --once (do the work once);
+             context.health is the engine's view of every driver (bytes behind, last commit).
+           - Side effects outside the database (files other programs read, notifications) belong
+             in afterCommit(), which follows only committed state; AtomicFile replaces such files
+             whole, BoundedCommand runs an operator's command with a timeout.
            - Log through the Logger in DriverContext; with --debug, log one "[debug] …" line per event
              when context.debug is true.
 
