@@ -28,6 +28,8 @@ public final class EximStatsDriver: LogDriver {
     private let remoteID: Int32
     private let unknownID: Int32
     private let noDomainID: Int32
+    private let limits: SendLimitEnforcer
+    private let clock: @Sendable () -> Date
 
     /// Lines seen by kind since start (for `--status`, tests and the corpus check).
     public private(set) var lineCounts = [Int](repeating: 0, count: EximLineKind.allCases.count)
@@ -43,13 +45,16 @@ public final class EximStatsDriver: LogDriver {
         }
     }
 
-    public init(settings: EximStatsSettings, context: DriverContext) throws {
+    /// `clock` is the wall clock (tests move it): it decides which hour the sending limits enforce.
+    public init(settings: EximStatsSettings, context: DriverContext, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
+        self.clock = clock
         self.userDomains = try UserDomains.load(path: context.settings.userdomains)
         self.parser = EximLineParser(timezone: context.settings.timezone)
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
+        limits = SendLimitEnforcer(settings: settings, logger: context.logger, clock: clock)
     }
 
     private static func internConstants(_ names: NameTable) -> (Int32, Int32, Int32) {
@@ -63,7 +68,8 @@ public final class EximStatsDriver: LogDriver {
 
     public func open(_ db: Database) throws {
         writer = try EximStatsWriter(db)
-        updateCutoff(now: Date())
+        try limits.open(db)
+        updateCutoff(now: clock())
         logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
     }
 
@@ -85,6 +91,7 @@ public final class EximStatsDriver: LogDriver {
             senders.remember(sender, for: MessageKey(a.messageID))
             try writer!.send(a, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             Self.add(&hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
+            if sender.user != remoteID, limits.isCurrent(a.time) { limits.addSent(domain: sender.domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
             return .stored(events: 1)
         case .delivery(let d, let kind):
@@ -93,7 +100,13 @@ public final class EximStatsDriver: LogDriver {
             let sender = try senderOf(d.messageID)
             let flag: StaticString = kind == .delivery ? "=>" : kind == .additionalDelivery ? "->" : ">>"
             try writer!.delivery(d, kind: flag, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
-            hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time)), default: HourCounts()].delivered += 1
+            let remote = SendLimitEnforcer.isRemoteTransport(d.transport)
+            let hourKey = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
+            hours[hourKey, default: HourCounts()].delivered += 1
+            if remote {
+                hours[hourKey, default: HourCounts()].remoteDelivered += 1
+                if sender.user != remoteID, limits.isCurrent(d.time) { limits.addRemoteDelivery(domain: sender.domain) }
+            }
             if debug { logger.debug("[debug] \(flag) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
             return .stored(events: 1)
         case .failure(let d), .deferral(let d):
@@ -105,6 +118,7 @@ public final class EximStatsDriver: LogDriver {
             try writer!.problem(d, deferred: deferred, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             let key = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
             if deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
+            if sender.user != remoteID, limits.isCurrent(d.time) { limits.addDeferFail(domain: sender.domain) }
             if debug { logger.debug("[debug] \(deferred ? "==" : "**") \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
             return .stored(events: 1)
         case .rejectedRecipient(let r):
@@ -181,6 +195,8 @@ public final class EximStatsDriver: LogDriver {
             try writer.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
         }
         hours.removeAll(keepingCapacity: true)
+        let names = self.names
+        try limits.flush(db) { names[$0] }
         if names.count > maximumNames {
             names.removeAll()
             senders.removeAll()
@@ -189,14 +205,22 @@ public final class EximStatsDriver: LogDriver {
         }
     }
 
+    public func afterCommit() {
+        limits.afterCommit()
+    }
+
     public func rollback() {
         hours.removeAll(keepingCapacity: true)
+        limits.rollback()
         // Cached senders of rolled-back arrivals are harmless: the same lines are read again and
         // attributed the same way.
     }
 
-    /// Hourly (and at start): drop rows older than `retention_days`.
-    public func tick(_ db: Database, now: Date) throws {
+    /// Every second: the sending limits' hour and file. Hourly (and at start): drop rows older
+    /// than `retention_days`.
+    public func tick(_ db: Database, now _: Date) throws {
+        let now = clock()
+        try limits.tick(db, now: now)
         updateCutoff(now: now)
         guard settings.retentionDays > 0, now.timeIntervalSince(lastPurge) >= 3600 else { return }
         lastPurge = now

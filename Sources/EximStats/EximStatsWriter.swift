@@ -38,12 +38,12 @@ final class EximStatsWriter {
             """)
         findSender = try PreparedStatement(db, sql: "SELECT user, domain FROM sends WHERE msgid = ? ORDER BY id DESC LIMIT 1")
         upsertHour = try PreparedStatement(db, sql: """
-            INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (user, domain, hour) DO UPDATE SET
                 sent = sent + excluded.sent, sent_bytes = sent_bytes + excluded.sent_bytes,
                 delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
-                deferred = deferred + excluded.deferred
+                deferred = deferred + excluded.deferred, remote_delivered = remote_delivered + excluded.remote_delivered
             """)
     }
 
@@ -137,6 +137,7 @@ final class EximStatsWriter {
         s.bind(6, c.delivered)
         s.bind(7, c.failed)
         s.bind(8, c.deferred)
+        s.bind(9, c.remoteDelivered)
         try s.run()
     }
 }
@@ -148,6 +149,8 @@ struct HourCounts {
     var delivered: Int64 = 0
     var failed: Int64 = 0
     var deferred: Int64 = 0
+    /// Deliveries to remote hosts (what sending limits count).
+    var remoteDelivered: Int64 = 0
 }
 
 struct HourKey: Hashable {

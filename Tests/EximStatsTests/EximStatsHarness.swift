@@ -10,6 +10,13 @@ final class EximStatsHarness {
     var driverSettings = EximStatsSettings()
     var maximumNames = 200_000
     let log: String
+    /// The driver's wall clock (which hour the sending limits enforce); the real one when nil.
+    var clock: Date? {
+        get { clockBox.date }
+        set { clockBox.date = newValue }
+    }
+    let clockBox = ClockBox()
+    var folder: TemporaryFolder { driverHarness.folder }
 
     var settings: EngineSettings {
         get { driverHarness.settings }
@@ -32,13 +39,23 @@ final class EximStatsHarness {
         let box = DriverBox()
         let s = driverSettings
         let limit = maximumNames
+        let box2 = clockBox
         try driverHarness.runOnce("eximstats", ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
-            let driver = try EximStatsDriver(settings: s, context: context)
+            let driver = try EximStatsDriver(settings: s, context: context, clock: { box2.date ?? Date() })
             driver.maximumNames = limit
             box.driver = driver
             return driver
         })
         return box.driver!
+    }
+
+    /// The engine in daemon mode, following the log, with the same clock box.
+    func startDaemon() -> RunningEngine {
+        let s = driverSettings
+        let box = clockBox
+        return driverHarness.startDaemon("eximstats", ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
+            try EximStatsDriver(settings: s, context: context, clock: { box.date ?? Date() })
+        })
     }
 
     func append(_ text: String) throws { try LogWriter.append(log, text) }
@@ -48,6 +65,16 @@ final class EximStatsHarness {
     }
 
     func count(_ sql: String) throws -> Int { try driverHarness.count(sql) }
+}
+
+/// A clock a test moves while a daemon runs.
+final class ClockBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Date?
+    var date: Date? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
 }
 
 final class DriverBox: @unchecked Sendable {

@@ -1,0 +1,301 @@
+import Foundation
+import GRDB
+import Logging
+import TailWatchEngine
+
+/// Enforces the sending limits for the current clock hour: counts each domain's deliveries to
+/// remote hosts, messages, and defers + failures; when a domain reaches its limit, writes
+/// `max_emails_DOMAIN` (`current/max`) or `max_deferfail_DOMAIN` (`current/threshold (pct%)`) into
+/// the limits folder that exim's ACL reads, logs it and runs the notification command once per
+/// domain, kind and hour. At the top of the hour the counts start again and the markers go.
+///
+/// Exactly once: the counts are the rollup's (`mail_hourly.remote_delivered` and friends), which
+/// commit with the lines, so a restart seeds the current hour from the database; a limit reached is
+/// recorded in `send_limit_events` in the same transaction, so its log line and notification never
+/// repeat. Markers and notifications follow the commit (`afterCommit`), never a rolled-back batch.
+/// Only the current hour (wall clock, UTC hours) is enforced: a backlog of past hours is counted
+/// in the rollup but blocks no one now.
+final class SendLimitEnforcer {
+    struct Counts: Equatable {
+        var remote: Int64 = 0
+        var sent: Int64 = 0
+        var deferFail: Int64 = 0
+
+        static func + (a: Counts, b: Counts) -> Counts {
+            Counts(remote: a.remote + b.remote, sent: a.sent + b.sent, deferFail: a.deferFail + b.deferFail)
+        }
+    }
+
+    enum Kind: String { case maxEmails = "max_emails", maxDeferFail = "max_deferfail" }
+
+    private let settings: EximStatsSettings
+    private let logger: Logger
+    private let clock: @Sendable () -> Date
+    private(set) var limits: SendLimits
+    private var limitsStamp: [Int] = []
+    /// Start of the hour being enforced (UTC).
+    private(set) var hour: Int64
+    private var committed: [String: Counts] = [:]
+    private var reached = Set<String>()
+    /// This batch, by the driver's name ids.
+    private var pending: [Int32: Counts] = [:]
+    private var staged: (totals: [String: Counts], reached: Set<String>, actions: [Action])?
+    private var insertEvent: PreparedStatement?
+    private var needsReconcile = true
+    private var lastLimitsCheck = Date.distantPast
+    private var warnedNames = Set<String>()
+    private var wasActive = false
+
+    /// Marker files this process knows are there (written, or found wanted at the last reconcile).
+    private var markersPresent = Set<String>()
+
+    private enum Action {
+        case marker(Kind, domain: String, content: String)
+        case removeMarker(Kind, domain: String)
+        case announce(Kind, domain: String, count: Int64, threshold: Int64, percent: Int)
+    }
+
+    init(settings: EximStatsSettings, logger: Logger, clock: @escaping @Sendable () -> Date) {
+        self.settings = settings
+        self.logger = logger
+        self.clock = clock
+        limits = SendLimits.load(path: settings.sendLimits, globalMaxPerHour: settings.maxEmailsPerHour)
+        hour = MailReport.floorHour(Int64(clock().timeIntervalSince1970))
+        limitsStamp = Self.stamp(settings.sendLimits)
+        for problem in limits.problems { logger.warning("\(problem)") }
+    }
+
+    var isActive: Bool { limits.isActive }
+
+    func open(_ db: Database) throws {
+        insertEvent = try PreparedStatement(db, sql: """
+            INSERT OR IGNORE INTO send_limit_events (domain, hour, kind, reached_at, count, threshold) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        try seed(db)
+    }
+
+    /// The current hour's counts and reached limits, from the database.
+    private func seed(_ db: Database) throws {
+        committed = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT lower(domain) AS domain, sum(sent) AS sent, sum(remote_delivered) AS remote, sum(deferred + failed) AS deferfail
+            FROM mail_hourly WHERE hour = ? AND user <> '-remote-' GROUP BY lower(domain)
+            """, arguments: [hour]) {
+            committed[row["domain"]] = Counts(remote: row["remote"], sent: row["sent"], deferFail: row["deferfail"])
+        }
+        reached = Set(try Row.fetchAll(db, sql: "SELECT domain, kind FROM send_limit_events WHERE hour = ?", arguments: [hour])
+            .map { "\($0["kind"] as String)\u{0}\($0["domain"] as String)" })
+    }
+
+    // MARK: Counting (hot path)
+
+    /// Whether a line of `time` counts for the hour being enforced.
+    @inline(__always) func isCurrent(_ time: Int64) -> Bool { time >= hour && time < hour + 3600 }
+
+    @inline(__always) func addRemoteDelivery(domain: Int32) { pending[domain, default: Counts()].remote += 1 }
+    @inline(__always) func addSent(domain: Int32) { pending[domain, default: Counts()].sent += 1 }
+    @inline(__always) func addDeferFail(domain: Int32) { pending[domain, default: Counts()].deferFail += 1 }
+
+    // MARK: Batches
+
+    /// Inside the batch's transaction: the new totals of the domains this batch touched, the limits
+    /// they reach, and the events to record.
+    func flush(_ db: Database, name: (Int32) -> String) throws {
+        guard !pending.isEmpty else { return }
+        var totals: [String: Counts] = staged?.totals ?? [:]
+        var newlyReached = staged?.reached ?? []
+        var actions = staged?.actions ?? []
+        for (id, counts) in pending {
+            let domain = name(id).lowercased()
+            let total = (totals[domain] ?? committed[domain] ?? Counts()) + counts
+            totals[domain] = total
+            let limit = limits.limit(for: domain)
+            let breaches = Self.breaches(total, limit)
+            // Defers and failures can fall back under their share as more mail goes out well.
+            for kind in [Kind.maxEmails, .maxDeferFail] where !breaches.contains(where: { $0.0 == kind }) && markersPresent.contains("\(kind.rawValue)_\(domain)") {
+                actions.append(.removeMarker(kind, domain: domain))
+            }
+            for (kind, count, threshold, percent) in breaches {
+                actions.append(.marker(kind, domain: domain, content: Self.markerText(kind, count: count, threshold: threshold, percent: percent)))
+                let key = "\(kind.rawValue)\u{0}\(domain)"
+                if !reached.contains(key), !newlyReached.contains(key) {
+                    newlyReached.insert(key)
+                    actions.append(.announce(kind, domain: domain, count: count, threshold: threshold, percent: percent))
+                    if let insertEvent {
+                        insertEvent.bind(1, domain)
+                        insertEvent.bind(2, hour)
+                        insertEvent.bind(3, kind.rawValue)
+                        insertEvent.bind(4, Int64(clock().timeIntervalSince1970))
+                        insertEvent.bind(5, count)
+                        insertEvent.bind(6, threshold)
+                        try insertEvent.run()
+                    }
+                }
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+        staged = (totals, newlyReached, actions)
+    }
+
+    /// The limits `counts` has reached: (kind, count, threshold, percent).
+    static func breaches(_ counts: Counts, _ limit: DomainLimit) -> [(Kind, Int64, Int64, Int)] {
+        var result: [(Kind, Int64, Int64, Int)] = []
+        if limit.maxPerHour > 0, counts.remote >= Int64(limit.maxPerHour) {
+            result.append((.maxEmails, counts.remote, Int64(limit.maxPerHour), 0))
+        }
+        if limit.maxDeferFailPercent > 0, counts.deferFail >= Int64(max(1, limit.minDeferFail)),
+           counts.deferFail * 100 > Int64(limit.maxDeferFailPercent) * counts.sent {
+            let threshold = max(Int64(limit.minDeferFail), (counts.sent * Int64(limit.maxDeferFailPercent) + 99) / 100)
+            let percent = counts.sent > 0 ? Int(counts.deferFail * 100 / counts.sent) : 100
+            result.append((.maxDeferFail, counts.deferFail, threshold, percent))
+        }
+        return result
+    }
+
+    static func markerText(_ kind: Kind, count: Int64, threshold: Int64, percent: Int) -> String {
+        switch kind {
+        case .maxEmails: "\(count)/\(threshold)\n"
+        case .maxDeferFail: "\(count)/\(threshold) (\(percent)%)\n"
+        }
+    }
+
+    func rollback() {
+        pending.removeAll(keepingCapacity: true)
+        staged = nil
+    }
+
+    /// After the commit: the counts are the committed ones now; markers, log lines, notifications.
+    func afterCommit() {
+        guard let (totals, newlyReached, actions) = staged else { return }
+        staged = nil
+        committed.merge(totals) { $1 }
+        reached.formUnion(newlyReached)
+        for action in actions {
+            switch action {
+            case .marker(let kind, let domain, let content):
+                writeMarker(kind, domain: domain, content: content)
+            case .removeMarker(let kind, let domain):
+                let name = "\(kind.rawValue)_\(domain)"
+                do {
+                    try AtomicFile.remove(settings.limitsDirectory + "/" + name)
+                    markersPresent.remove(name)
+                    logger.info("[\(domain)] back under its \(kind == .maxEmails ? "hourly limit" : "defer/fail share"); \(name) removed")
+                } catch {
+                    logger.error("send limits: \(error)")
+                }
+            case .announce(let kind, let domain, let count, let threshold, let percent):
+                switch kind {
+                case .maxEmails: logger.warning("[\(domain)] Max Email/Hour Limit reached (\(threshold))")
+                case .maxDeferFail: logger.warning("[\(domain)] Max Defer/Fail Percentage reached (\(count)/\(threshold), \(percent)%)")
+                }
+                notify(domain: domain, kind: kind, count: count, threshold: threshold)
+            }
+        }
+    }
+
+    /// Every tick: a new hour starts afresh (markers go); a changed limits file is read again; at
+    /// start and after either, the markers are made to match the counts.
+    func tick(_ db: Database, now: Date) throws {
+        let current = MailReport.floorHour(Int64(now.timeIntervalSince1970))
+        if current != hour {
+            hour = current
+            try seed(db)
+            needsReconcile = true
+        }
+        if now.timeIntervalSince(lastLimitsCheck) >= 5 {
+            lastLimitsCheck = now
+            let stamp = Self.stamp(settings.sendLimits)
+            if stamp != limitsStamp {
+                limitsStamp = stamp
+                limits = SendLimits.load(path: settings.sendLimits, globalMaxPerHour: settings.maxEmailsPerHour)
+                for problem in limits.problems { logger.warning("\(problem)") }
+                logger.info("send limits re-read from \(settings.sendLimits ?? "(none)"): \(limits.domains.count) domain line(s)")
+                needsReconcile = true
+            }
+        }
+        if needsReconcile {
+            needsReconcile = false
+            // With no limit configured (and none before) the folder is left alone entirely.
+            if limits.isActive || wasActive { reconcile() }
+            wasActive = limits.isActive
+        }
+    }
+
+    /// Markers exactly for the domains over a limit now; every other marker goes.
+    private func reconcile() {
+        var wanted: [String: String] = [:]
+        for (domain, counts) in committed {
+            for (kind, count, threshold, percent) in Self.breaches(counts, limits.limit(for: domain)) where Self.isSafeName(domain) {
+                wanted["\(kind.rawValue)_\(domain)"] = Self.markerText(kind, count: count, threshold: threshold, percent: percent)
+            }
+        }
+        let folder = settings.limitsDirectory
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+            for name in names where (name.hasPrefix("max_emails_") || name.hasPrefix("max_deferfail_")) && wanted[name] == nil {
+                do {
+                    try AtomicFile.remove(folder + "/" + name)
+                    markersPresent.remove(name)
+                } catch {
+                    logger.error("send limits: \(error)")
+                }
+            }
+        }
+        for (name, content) in wanted { write(name: name, content: content) }
+    }
+
+    private func writeMarker(_ kind: Kind, domain: String, content: String) {
+        guard Self.isSafeName(domain) else {
+            if warnedNames.insert(domain).inserted {
+                logger.warning("send limits: domain '\(domain)' cannot name a marker file; its limit is logged but exim cannot see it")
+            }
+            return
+        }
+        write(name: "\(kind.rawValue)_\(domain)", content: content)
+    }
+
+    private func write(name: String, content: String) {
+        do {
+            try FileManager.default.createDirectory(atPath: settings.limitsDirectory, withIntermediateDirectories: true)
+            try AtomicFile.write(content, to: settings.limitsDirectory + "/" + name, mode: 0o644)
+            markersPresent.insert(name)
+        } catch {
+            logger.error("send limits: marker \(name) not written: \(error)")
+        }
+    }
+
+    /// A domain as a file name: letters, digits, `.-_`, not starting with a dot (a sender address
+    /// on the command line of a local script can hold anything).
+    static func isSafeName(_ domain: String) -> Bool {
+        guard let first = domain.unicodeScalars.first, first != ".", domain.utf8.count <= 253 else { return false }
+        return domain.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" || $0 == "_" }
+    }
+
+    private func notify(domain: String, kind: Kind, count: Int64, threshold: Int64) {
+        guard let command = settings.notifyCommand else { return }
+        let timeout = Double(settings.notifyTimeoutSeconds)
+        let logger = self.logger
+        Thread {
+            do {
+                let result = try BoundedCommand.run(executable: command, arguments: [domain, kind.rawValue, String(count), String(threshold)], timeout: timeout, outputLimit: 512)
+                if !result.succeeded { logger.warning("send limits: notify_command \(command) for \(domain): \(result.timedOut ? "timed out" : "exit status \(result.exitStatus.map(String.init) ?? "signal")")") }
+            } catch {
+                logger.error("send limits: \(error)")
+            }
+        }.start()
+    }
+
+    private static func stamp(_ path: String?) -> [Int] {
+        guard let path else { return [] }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return [-1] }
+        return [Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_size), Int(info.st_ino)]
+    }
+
+    /// A remote delivery, as cPanel counts them: an SMTP transport to another host (`remote_smtp`,
+    /// `dkim_remote_smtp`…), not a local mailbox, pipe, file or LMTP.
+    static func isRemoteTransport(_ transport: ByteLine?) -> Bool {
+        guard let t = transport else { return false }
+        if t.firstIndex(of: "remote") != nil { return true }
+        return t.firstIndex(of: "smtp") != nil && t.firstIndex(of: "lmtp") == nil
+    }
+}
