@@ -194,6 +194,38 @@ import TestSupport
         #expect(badTarget.code == 1 && badTarget.stderr.contains("no/such/folder"))
     }
 
+    @Test func topSendersAndLimitsForAnOutbreak() throws {
+        let limits = "site3.example: 2\n"
+        let f = try DaemonFixture(eximExtra: "send_limits = \"send_limits\"\nlimits_dir = \"markers\"")
+        try f.folder.write("send_limits", limits)
+        // Twenty messages in the last half minute, ten senders in turn: two each, all in this
+        // clock hour (in the first 40 s of an hour, wait until they can be).
+        let intoHour = Int(Date().timeIntervalSince1970) % 3600
+        if intoHour < 40 { Thread.sleep(forTimeInterval: Double(41 - intoHour)) }
+        let now = Int(Date().timeIntervalSince1970)
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<20, start: now - 30))
+        try f.run(["--once", "--config", f.configPath])
+
+        let top = try f.run(["--config", f.configPath, "mail", "top-senders", "--limit", "3", "--format", "json"], binary: "tailwatch-report")
+        #expect(top.code == 0, "\(top.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(top.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.filter { $0["kind"] as? String == "user" }.count == 3)
+        #expect(rows.allSatisfy { $0["messages"] as? Int == 2 && $0["recipients"] as? Int == 2 })
+        #expect(rows.contains { $0["kind"] as? String == "ip" && ($0["name"] as? String)?.hasPrefix("203.0.113.") == true })
+        #expect(rows.contains { $0["kind"] as? String == "auth" && ($0["name"] as? String)?.hasSuffix(".example") == true })
+
+        let standing = try f.run(["--config", f.configPath, "mail", "limits", "--format", "json"], binary: "tailwatch-report")
+        #expect(standing.code == 0, "\(standing.stderr)")
+        let domains = try JSONSerialization.jsonObject(with: Data(standing.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(domains.count == 1)
+        #expect(domains.first?["domain"] as? String == "site3.example" && domains.first?["status"] as? String == "over")
+        #expect(domains.first?["deliveries"] as? Int == 2 && domains.first?["limit"] as? Int == 2)
+        #expect(try String(contentsOfFile: f.folder.file("markers/max_emails_site3.example"), encoding: .utf8) == "2/2\n")
+
+        let bad = try f.run(["--config", f.configPath, "mail", "top-senders", "--limit", "0"], binary: "tailwatch-report")
+        #expect(bad.code == 2)
+    }
+
     @Test func traceLogsTheFirstLinesAndDebugEachEvent() throws {
         let f = try DaemonFixture()
         try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<5))
