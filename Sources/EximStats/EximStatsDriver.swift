@@ -30,6 +30,7 @@ public final class EximStatsDriver: LogDriver {
     private let noDomainID: Int32
     private let limits: SendLimitEnforcer
     private let clock: @Sendable () -> Date
+    private let once: Bool
 
     /// Lines seen by kind since start (for `--status`, tests and the corpus check).
     public private(set) var lineCounts = [Int](repeating: 0, count: EximLineKind.allCases.count)
@@ -50,6 +51,7 @@ public final class EximStatsDriver: LogDriver {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
+        self.once = context.once
         self.clock = clock
         self.userDomains = try UserDomains.load(path: context.settings.userdomains)
         self.parser = EximLineParser(timezone: context.settings.timezone)
@@ -216,21 +218,44 @@ public final class EximStatsDriver: LogDriver {
         // attributed the same way.
     }
 
-    /// Every second: the sending limits' hour and file. Hourly (and at start): drop rows older
-    /// than `retention_days`.
+    /// Every second: the sending limits' hour and file. Retention: rows older than
+    /// `retention_days` go in slices of at most `purgeSlice` rows per table and tick, so the write
+    /// lock is held for milliseconds and the log keeps being read between slices; once nothing is
+    /// left to purge, the next look is an hour later. (The engine gives the freed pages back.)
     public func tick(_ db: Database, now _: Date) throws {
         let now = clock()
         try limits.tick(db, now: now)
         updateCutoff(now: now)
-        guard settings.retentionDays > 0, now.timeIntervalSince(lastPurge) >= 3600 else { return }
-        lastPurge = now
+        guard settings.retentionDays > 0, purging || now.timeIntervalSince(lastPurge) >= 3600 else { return }
+        // Under --once nobody waits for the lock between ticks: purge it all now.
+        repeat { try purgeOneSlice(db, now: now) } while once && purging
+    }
+
+    private func purgeOneSlice(_ db: Database, now: Date) throws {
         var removed = 0
+        var more = false
         let below = TimeKeyedIDs.range(from: retentionCutoff, to: retentionCutoff).lower
         for table in EximStatsWriter.keyedTables {
-            try db.execute(sql: "DELETE FROM \(table) WHERE id < ?", arguments: [below])
+            try db.execute(sql: "DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) WHERE id < ? ORDER BY id LIMIT ?)", arguments: [below, purgeSlice])
             removed += db.changesCount
+            if db.changesCount == purgeSlice { more = true }
         }
-        try db.execute(sql: "DELETE FROM mail_hourly WHERE hour < ?", arguments: [MailReport.floorHour(retentionCutoff)])
-        if removed > 0 { logger.info("purged \(removed) rows older than \(settings.retentionDays) days") }
+        try db.execute(
+            sql: "DELETE FROM mail_hourly WHERE (user, domain, hour) IN (SELECT user, domain, hour FROM mail_hourly WHERE hour < ? LIMIT ?)",
+            arguments: [MailReport.floorHour(retentionCutoff), purgeSlice])
+        if db.changesCount == purgeSlice { more = true }
+        purged += removed
+        if !purging, more { logger.info("purging rows older than \(settings.retentionDays) days, \(purgeSlice) per table a second") }
+        purging = more
+        if !more {
+            lastPurge = now
+            if purged > 0 { logger.info("purged \(purged) rows older than \(settings.retentionDays) days") }
+            purged = 0
+        }
     }
+
+    /// Rows per table and tick a purge deletes.
+    public var purgeSlice = 20_000
+    private var purging = false
+    private var purged = 0
 }

@@ -25,6 +25,10 @@ struct StatusReport {
             return 0
         }
         let queue = try Store.openReader(path: settings.database, modules: DriverRegistry.migrationSets)
+        let (size, wal) = Store.sizes(path: settings.database)
+        let free = try queue.read { db in try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0 }
+        let pageSize = try queue.read { db in try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0 }
+        Swift.print("  size \(HumanSize.format(size)) (\(size) bytes), WAL \(HumanSize.format(wal)), \(HumanSize.format(free * pageSize)) free inside")
         try queue.read { db in
             for (name, configured) in loaded.drivers {
                 let stats = try Row.fetchOne(db, sql: "SELECT * FROM driver_stats WHERE driver = ?", arguments: [name])

@@ -133,6 +133,40 @@ import TestSupport
         #expect(try h.count("SELECT COUNT(*) FROM sends") == 1)
     }
 
+    /// A big purge goes in slices, one per tick, while the daemon keeps reading the log.
+    @Test func aLargePurgeGoesInSlicesWhileTheLogIsRead() throws {
+        let h = try EximStatsHarness()
+        h.driverSettings.retentionDays = 10
+        h.purgeSlice = 1000
+        let old = Int64(Date().timeIntervalSince1970) - 40 * 86400
+        try h.database().write { db in
+            for i in 0..<4500 {
+                try db.execute(sql: "INSERT INTO smtp (id, time, msgid, user, domain, kind, recipient) VALUES (?, ?, 'm', 'u', 'd', '=>', 'r')",
+                               arguments: [(old << 20) + Int64(i), old])
+            }
+        }
+        try h.append("")
+        let daemon = h.startDaemon()
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        try h.append("\(f.string(from: Date())) 1vQx0b-0001Ab-7Q <= x@y.example H=(l) [203.0.113.5] P=esmtp S=2\n")
+        let deadline = Date().addingTimeInterval(30)
+        var seen: [Int] = []
+        while Date() < deadline {
+            let left = try h.count("SELECT COUNT(*) FROM smtp")
+            if seen.last != left { seen.append(left) }
+            if left == 0 { break }
+            usleep(50_000)
+        }
+        try daemon.stop()
+        #expect(seen.last == 0)
+        #expect(seen.count >= 3, "several slices, not one long delete: \(seen)")
+        #expect(seen.allSatisfy { $0 % 1000 == 500 || $0 == 0 || $0 == 4500 })
+        #expect(try h.count("SELECT COUNT(*) FROM sends") == 1)
+    }
+
     @Test func memoryForNamesStaysBoundedAndFiguresStayExact() throws {
         let h = try EximStatsHarness()
         h.maximumNames = 20

@@ -9,6 +9,7 @@ final class EximStatsHarness {
     private let driverHarness: DriverHarness
     var driverSettings = EximStatsSettings()
     var maximumNames = 200_000
+    var purgeSlice = 20_000
     let log: String
     /// The driver's wall clock (which hour the sending limits enforce); the real one when nil.
     var clock: Date? {
@@ -53,8 +54,11 @@ final class EximStatsHarness {
     func startDaemon() -> RunningEngine {
         let s = driverSettings
         let box = clockBox
+        let slice = purgeSlice
         return driverHarness.startDaemon("eximstats", ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
-            try EximStatsDriver(settings: s, context: context, clock: { box.date ?? Date() })
+            let driver = try EximStatsDriver(settings: s, context: context, clock: { box.date ?? Date() })
+            driver.purgeSlice = slice
+            return driver
         })
     }
 

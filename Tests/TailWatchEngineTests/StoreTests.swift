@@ -19,6 +19,31 @@ import TestSupport
         #expect(pageSize == 16384)
     }
 
+    /// A purge frees pages; the file gives them back to the file system without a VACUUM.
+    @Test func freePagesGoBackToTheFileSystem() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("db.sqlite3")
+        let queue = try Store.openWriter(path: path, modules: [engineMigrations, RecordingDriver.migrations])
+        try queue.write { db in
+            #expect(try Store.supportsIncrementalVacuum(db))
+            try db.execute(sql: "CREATE TABLE filler (x BLOB)")
+            for _ in 0..<2000 { try db.execute(sql: "INSERT INTO filler VALUES (zeroblob(4000))") }
+        }
+        try queue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        let full = Store.sizes(path: path).database
+        try queue.write { db in try db.execute(sql: "DELETE FROM filler") }
+        var freed = 0
+        try queue.write { db in
+            #expect(try Int.fetchOne(db, sql: "PRAGMA freelist_count")! > 400)
+            freed = try Store.reclaimFreePages(db, maxPages: 100)
+        }
+        #expect(freed == 100, "bounded: at most maxPages at a time")
+        try queue.write { db in freed = try Store.reclaimFreePages(db, maxPages: 100_000) }
+        try queue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        #expect(freed > 300)
+        #expect(Store.sizes(path: path).database < full / 4)
+    }
+
     @Test func aDatabaseFromANewerBinaryIsRefusedWithBothVersions() throws {
         let folder = TemporaryFolder()
         let path = folder.file("db.sqlite3")

@@ -38,6 +38,7 @@ public final class Engine {
     private var lastRescan = Date.distantPast
     private var lastTick = Date.distantPast
     private let health = EngineHealth()
+    private var lastReclaim = Date.distantPast
     private var lastCommitTimes: [Date?]
 
     /// Builds every enabled driver on the calling thread and opens them on `database`.
@@ -413,6 +414,15 @@ public final class Engine {
             }
             health.commitSucceeded()
             runtime.driver.afterCommit()
+        }
+        // Free pages left by purges go back to the file system, 2,048 pages (32 MiB) at a time.
+        if Date().timeIntervalSince(lastReclaim) >= 10 {
+            lastReclaim = Date()
+            try db.inTransaction(.immediate) {
+                let freed = try Store.reclaimFreePages(db, maxPages: 2048)
+                if freed > 0 { logger.debug("gave \(freed) free database pages back to the file system") }
+                return .commit
+            }
         }
     }
 }

@@ -25,6 +25,10 @@ public enum Store {
             // writes (measured: 2.37 s → 2.05 s for a million mainlog lines). Only takes effect on a
             // new file, so it comes before WAL mode.
             try db.execute(sql: "PRAGMA page_size = 16384")
+            // Pages freed by retention purges go back to the file system a few at a time
+            // (`reclaimFreePages`) instead of needing a full VACUUM; like page_size, this only
+            // takes effect on a new file.
+            try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 8 MiB of page cache for the writer (SQLite's default is 2 MiB): measured 11.7 s → 10.8 s
@@ -39,6 +43,27 @@ public enum Store {
         }
         try queue.inDatabase { db in try Migrator(path: path).migrate(db, modules: modules) }
         return queue
+    }
+
+    /// Gives up to `maxPages` free pages back to the file system (incremental vacuum), so the file
+    /// shrinks after a purge without the long exclusive lock of a VACUUM. Returns the pages freed;
+    /// 0 on a database created without incremental vacuum (see `supportsIncrementalVacuum`).
+    @discardableResult
+    public static func reclaimFreePages(_ db: Database, maxPages: Int) throws -> Int {
+        let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+        guard free > 0, try supportsIncrementalVacuum(db) else { return 0 }
+        try db.execute(sql: "PRAGMA incremental_vacuum(\(min(free, maxPages)))")
+        return free - (try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0)
+    }
+
+    public static func supportsIncrementalVacuum(_ db: Database) throws -> Bool {
+        try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2
+    }
+
+    /// The database file and its WAL, in bytes.
+    public static func sizes(path: String) -> (database: Int64, wal: Int64) {
+        func size(_ p: String) -> Int64 { (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? 0 }
+        return (size(path), size(path + "-wal"))
     }
 
     /// Opens an existing database read-only, refusing one whose schema is newer than this binary.
