@@ -232,6 +232,13 @@ public final class EximStatsDriver: LogDriver {
     }
 
     private func purgeOneSlice(_ db: Database, now: Date) throws {
+        let started = Date()
+        defer {
+            // About a tenth of a second of deleting per tick: slices grow while deleting is cheap
+            // and shrink when it is not (a cold cache, a slow disk).
+            let spent = Date().timeIntervalSince(started)
+            if spent < 0.05 { purgeSlice = min(purgeSlice * 2, 1_000_000) } else if spent > 0.2 { purgeSlice = max(purgeSlice / 2, 1000) }
+        }
         var removed = 0
         var more = false
         let below = TimeKeyedIDs.range(from: retentionCutoff, to: retentionCutoff).lower
@@ -245,7 +252,7 @@ public final class EximStatsDriver: LogDriver {
             arguments: [MailReport.floorHour(retentionCutoff), purgeSlice])
         if db.changesCount == purgeSlice { more = true }
         purged += removed
-        if !purging, more { logger.info("purging rows older than \(settings.retentionDays) days, \(purgeSlice) per table a second") }
+        if !purging, more { logger.info("purging rows older than \(settings.retentionDays) days, a slice each second") }
         purging = more
         if !more {
             lastPurge = now
@@ -254,7 +261,7 @@ public final class EximStatsDriver: LogDriver {
         }
     }
 
-    /// Rows per table and tick a purge deletes.
+    /// Rows per table and tick a purge deletes (adapted as it goes; see `purgeOneSlice`).
     public var purgeSlice = 20_000
     private var purging = false
     private var purged = 0
