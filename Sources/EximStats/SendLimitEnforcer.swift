@@ -37,8 +37,10 @@ final class SendLimitEnforcer {
     private(set) var hour: Int64
     private var committed: [String: Counts] = [:]
     private var reached = Set<String>()
-    /// This batch, by the driver's name ids.
-    private var pending: [Int32: Counts] = [:]
+    /// This batch, indexed by the driver's name ids (dense small integers: an array, no hashing on
+    /// the hot path), and the ids touched.
+    private var pending: [Counts] = []
+    private var touched: [Int32] = []
     private var staged: (totals: [String: Counts], reached: Set<String>, actions: [Action])?
     private var insertEvent: PreparedStatement?
     private var needsReconcile = true
@@ -92,20 +94,30 @@ final class SendLimitEnforcer {
     /// Whether a line of `time` counts for the hour being enforced.
     @inline(__always) func isCurrent(_ time: Int64) -> Bool { time >= hour && time < hour + 3600 }
 
-    @inline(__always) func addRemoteDelivery(domain: Int32) { pending[domain, default: Counts()].remote += 1 }
-    @inline(__always) func addSent(domain: Int32) { pending[domain, default: Counts()].sent += 1 }
-    @inline(__always) func addDeferFail(domain: Int32) { pending[domain, default: Counts()].deferFail += 1 }
+    @inline(__always) func addRemoteDelivery(domain: Int32) { pending[slot(domain)].remote += 1 }
+    @inline(__always) func addSent(domain: Int32) { pending[slot(domain)].sent += 1 }
+    @inline(__always) func addDeferFail(domain: Int32) { pending[slot(domain)].deferFail += 1 }
+
+    /// The index of `id` in `pending`, noting it as touched the first time in a batch.
+    @inline(__always) private func slot(_ id: Int32) -> Int {
+        let i = Int(id)
+        if i >= pending.count { pending += Array(repeating: Counts(), count: max(i + 1 - pending.count, pending.count)) }
+        if pending[i] == Counts() { touched.append(id) }
+        return i
+    }
 
     // MARK: Batches
 
     /// Inside the batch's transaction: the new totals of the domains this batch touched, the limits
     /// they reach, and the events to record.
     func flush(_ db: Database, name: (Int32) -> String) throws {
-        guard !pending.isEmpty else { return }
+        guard !touched.isEmpty else { return }
         var totals: [String: Counts] = staged?.totals ?? [:]
         var newlyReached = staged?.reached ?? []
         var actions = staged?.actions ?? []
-        for (id, counts) in pending {
+        for id in touched {
+            let counts = pending[Int(id)]
+            pending[Int(id)] = Counts()
             let domain = name(id).lowercased()
             let total = (totals[domain] ?? committed[domain] ?? Counts()) + counts
             totals[domain] = total
@@ -133,7 +145,7 @@ final class SendLimitEnforcer {
                 }
             }
         }
-        pending.removeAll(keepingCapacity: true)
+        touched.removeAll(keepingCapacity: true)
         staged = (totals, newlyReached, actions)
     }
 
@@ -160,7 +172,8 @@ final class SendLimitEnforcer {
     }
 
     func rollback() {
-        pending.removeAll(keepingCapacity: true)
+        for id in touched { pending[Int(id)] = Counts() }
+        touched.removeAll(keepingCapacity: true)
         staged = nil
     }
 
