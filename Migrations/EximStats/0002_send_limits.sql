@@ -13,3 +13,4 @@ CREATE TABLE send_limit_events (
     threshold   INTEGER NOT NULL,
     PRIMARY KEY (domain, hour, kind)
 ) WITHOUT ROWID;
+CREATE INDEX send_limit_events_hour ON send_limit_events (hour);

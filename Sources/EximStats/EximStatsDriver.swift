@@ -93,7 +93,7 @@ public final class EximStatsDriver: LogDriver {
             senders.remember(sender, for: MessageKey(a.messageID))
             try writer!.send(a, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             Self.add(&hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
-            if sender.user != remoteID, limits.isCurrent(a.time) { limits.addSent(domain: sender.domain) }
+            if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: sender.domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
             return .stored(events: 1)
         case .delivery(let d, let kind):
@@ -107,7 +107,7 @@ public final class EximStatsDriver: LogDriver {
             hours[hourKey, default: HourCounts()].delivered += 1
             if remote {
                 hours[hourKey, default: HourCounts()].remoteDelivered += 1
-                if sender.user != remoteID, limits.isCurrent(d.time) { limits.addRemoteDelivery(domain: sender.domain) }
+                if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(d.time) { limits.addRemoteDelivery(domain: sender.domain) }
             }
             if debug { logger.debug("[debug] \(flag) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
             return .stored(events: 1)
@@ -120,7 +120,7 @@ public final class EximStatsDriver: LogDriver {
             try writer!.problem(d, deferred: deferred, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             let key = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
             if deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
-            if sender.user != remoteID, limits.isCurrent(d.time) { limits.addDeferFail(domain: sender.domain) }
+            if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(d.time) { limits.addDeferFail(domain: sender.domain) }
             if debug { logger.debug("[debug] \(deferred ? "==" : "**") \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
             return .stored(events: 1)
         case .rejectedRecipient(let r):
@@ -150,9 +150,11 @@ public final class EximStatsDriver: LogDriver {
         return false
     }
 
-    /// Who a message is attributed to; see the type's documentation.
+    /// Who a message is attributed to; see the type's documentation. The domain of mail a system
+    /// or local user sends is the sender address's domain only when that user owns it (a script's
+    /// `-f` can name anyone's domain), else the user's first domain in `userdomains`, else none.
     private func attribute(_ a: EximArrival) -> SenderCache.Sender {
-        let senderDomain = Self.domain(of: a.sender).map { names.id(for: $0) } ?? noDomainID
+        let senderDomain = Self.domain(of: a.sender)
         if let id = a.authID {
             if let at = id.lastIndex(of: 0x40) {
                 let domain = id.slice((at + 1)..<id.count)
@@ -162,12 +164,22 @@ public final class EximStatsDriver: LogDriver {
                 }
                 return .init(user: unknownID, domain: domainID)
             }
-            return .init(user: names.id(for: id), domain: senderDomain)
+            return .init(user: names.id(for: id), domain: ownedDomain(of: id, claimed: senderDomain))
         }
         if let proto = a.proto, proto.hasPrefix("local") {
-            return .init(user: a.localUser.map { names.id(for: $0) } ?? unknownID, domain: senderDomain)
+            guard let local = a.localUser else { return .init(user: unknownID, domain: noDomainID) }
+            return .init(user: names.id(for: local), domain: ownedDomain(of: local, claimed: senderDomain))
         }
-        return .init(user: remoteID, domain: senderDomain)
+        return .init(user: remoteID, domain: senderDomain.map { names.id(for: $0) } ?? noDomainID)
+    }
+
+    /// `claimed` when `user` owns it, else the user's first domain, else no domain.
+    private func ownedDomain(of user: ByteLine, claimed: ByteLine?) -> Int32 {
+        if let claimed, let owner = userDomains.userIndex(forDomain: claimed), userDomains.users[Int(owner)] == user.string {
+            return names.id(for: claimed)
+        }
+        if let first = userDomains.domains(of: user.string).first { return names.id(for: first) }
+        return noDomainID
     }
 
     static func domain(of address: ByteLine) -> ByteLine? {
@@ -233,14 +245,15 @@ public final class EximStatsDriver: LogDriver {
 
     private func purgeOneSlice(_ db: Database, now: Date) throws {
         let started = Date()
-        defer {
-            // About a tenth of a second of deleting per tick: slices grow while deleting is cheap
-            // and shrink when it is not (a cold cache, a slow disk).
-            let spent = Date().timeIntervalSince(started)
-            if spent < 0.05 { purgeSlice = min(purgeSlice * 2, 1_000_000) } else if spent > 0.2 { purgeSlice = max(purgeSlice / 2, 1000) }
-        }
         var removed = 0
         var more = false
+        defer {
+            // About a tenth of a second of deleting per tick: a full slice that was cheap grows the
+            // next (an idle hourly look never does), a slow one shrinks it; at most 200,000 rows a
+            // table, so the commit that follows stays short too.
+            let spent = Date().timeIntervalSince(started)
+            if more, spent < 0.05 { purgeSlice = min(purgeSlice * 2, 200_000) } else if spent > 0.2 { purgeSlice = max(purgeSlice / 2, 1000) }
+        }
         let below = TimeKeyedIDs.range(from: retentionCutoff, to: retentionCutoff).lower
         for table in EximStatsWriter.keyedTables {
             try db.execute(sql: "DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) WHERE id < ? ORDER BY id LIMIT ?)", arguments: [below, purgeSlice])

@@ -24,7 +24,8 @@ public enum OutbreakReport {
         ("ip", "s.ip"),
     ]
 
-    /// The `limit` biggest senders of each kind among messages that arrived in [since, until).
+    /// The `limit` biggest senders of each kind among messages that local accounts sent in
+    /// [since, until) (mail arriving from elsewhere, `-remote-`, is not an outbreak of ours).
     public static func topSenders(_ db: Database, since: Int64, until: Int64, limit: Int, sendLimits: SendLimits, now: Int64) throws -> [Sender] {
         let (lower, upper) = TimeKeyedIDs.range(from: since, to: until)
         let usage = try hourUsage(db, hour: MailReport.floorHour(now))
@@ -35,11 +36,11 @@ public enum OutbreakReport {
                     SELECT \(column) AS name, count(*) AS messages,
                            sum(CASE WHEN s.recipients IS NULL OR s.recipients = '' THEN 0
                                     ELSE length(s.recipients) - length(replace(s.recipients, ' ', '')) + 1 END) AS recipients
-                    FROM sends s WHERE s.id >= ? AND s.id < ? GROUP BY 1
+                    FROM sends s WHERE s.id >= ? AND s.id < ? AND s.user <> '-remote-' GROUP BY 1
                 ), f AS (
                     SELECT \(column) AS name, count(*) AS failures
                     FROM failures x JOIN sends s ON s.msgid = x.msgid
-                    WHERE x.id >= ? AND x.id < ? GROUP BY 1
+                    WHERE x.id >= ? AND x.id < ? AND s.user <> '-remote-' GROUP BY 1
                 )
                 SELECT m.name, m.messages, m.recipients, coalesce(f.failures, 0) AS failures
                 FROM m LEFT JOIN f ON f.name = m.name
@@ -85,7 +86,7 @@ public enum OutbreakReport {
             let limit = sendLimits.limit(for: domain)
             let breaches = SendLimitEnforcer.breaches(counts, limit)
             let used = limit.maxPerHour > 0 ? Double(counts.remote) * 100 / Double(limit.maxPerHour) : nil
-            let share = counts.sent > 0 ? Double(counts.deferFail) * 100 / Double(counts.sent) : nil
+            let share = SendLimitEnforcer.deferFailShare(counts)
             let nearEmails = (used ?? 0) >= 80
             let nearDeferFail = limit.maxDeferFailPercent > 0 && counts.deferFail >= Int64(max(1, limit.minDeferFail)) && (share ?? 100) >= Double(limit.maxDeferFailPercent) * 0.8
             let status = !breaches.isEmpty ? "over" : (nearEmails || nearDeferFail) ? "near" : "ok"

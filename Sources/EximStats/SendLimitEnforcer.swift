@@ -46,7 +46,9 @@ final class SendLimitEnforcer {
     private var needsReconcile = true
     private var lastLimitsCheck = Date.distantPast
     private var warnedNames = Set<String>()
-    private var wasActive = false
+    /// When each marker was last written: while a domain stays over, its marker's count is
+    /// refreshed at most every 10 s (each write is two fsyncs on the engine's thread).
+    private var markerWritten: [String: Date] = [:]
 
     /// Marker files this process knows are there (written, or found wanted at the last reconcile).
     private var markersPresent = Set<String>()
@@ -73,20 +75,24 @@ final class SendLimitEnforcer {
         insertEvent = try PreparedStatement(db, sql: """
             INSERT OR IGNORE INTO send_limit_events (domain, hour, kind, reached_at, count, threshold) VALUES (?, ?, ?, ?, ?, ?)
             """)
-        try seed(db)
+        try seed(db, hour: hour)
     }
 
-    /// The current hour's counts and reached limits, from the database.
-    private func seed(_ db: Database) throws {
-        committed = [:]
+    /// The counts and reached limits of `hour`, from the database; they replace the current ones
+    /// only once both are read.
+    private func seed(_ db: Database, hour newHour: Int64) throws {
+        var counts: [String: Counts] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT lower(domain) AS domain, sum(sent) AS sent, sum(remote_delivered) AS remote, sum(deferred + failed) AS deferfail
-            FROM mail_hourly WHERE hour = ? AND user <> '-remote-' GROUP BY lower(domain)
-            """, arguments: [hour]) {
-            committed[row["domain"]] = Counts(remote: row["remote"], sent: row["sent"], deferFail: row["deferfail"])
+            FROM mail_hourly WHERE hour = ? AND user <> '-remote-' AND domain <> '' GROUP BY lower(domain)
+            """, arguments: [newHour]) {
+            counts[row["domain"]] = Counts(remote: row["remote"], sent: row["sent"], deferFail: row["deferfail"])
         }
-        reached = Set(try Row.fetchAll(db, sql: "SELECT domain, kind FROM send_limit_events WHERE hour = ?", arguments: [hour])
+        let events = Set(try Row.fetchAll(db, sql: "SELECT domain, kind FROM send_limit_events WHERE hour = ?", arguments: [newHour])
             .map { "\($0["kind"] as String)\u{0}\($0["domain"] as String)" })
+        hour = newHour
+        committed = counts
+        reached = events
     }
 
     // MARK: Counting (hot path)
@@ -115,10 +121,16 @@ final class SendLimitEnforcer {
         var totals: [String: Counts] = staged?.totals ?? [:]
         var newlyReached = staged?.reached ?? []
         var actions = staged?.actions ?? []
+        // One sum per domain first (the same domain may come in several spellings of case).
+        var batch: [String: Counts] = [:]
         for id in touched {
             let counts = pending[Int(id)]
             pending[Int(id)] = Counts()
-            let domain = name(id).lowercased()
+            let domain = Self.fold(name(id))
+            guard !domain.isEmpty else { continue } // bounces and mail of unknown origin: no domain to limit
+            batch[domain, default: Counts()] = batch[domain, default: Counts()] + counts
+        }
+        for (domain, counts) in batch {
             let total = (totals[domain] ?? committed[domain] ?? Counts()) + counts
             totals[domain] = total
             let limit = limits.limit(for: domain)
@@ -129,19 +141,8 @@ final class SendLimitEnforcer {
             }
             for (kind, count, threshold, percent) in breaches {
                 actions.append(.marker(kind, domain: domain, content: Self.markerText(kind, count: count, threshold: threshold, percent: percent)))
-                let key = "\(kind.rawValue)\u{0}\(domain)"
-                if !reached.contains(key), !newlyReached.contains(key) {
-                    newlyReached.insert(key)
+                if try record(kind, domain: domain, count: count, threshold: threshold, reachedNow: &newlyReached) {
                     actions.append(.announce(kind, domain: domain, count: count, threshold: threshold, percent: percent))
-                    if let insertEvent {
-                        insertEvent.bind(1, domain)
-                        insertEvent.bind(2, hour)
-                        insertEvent.bind(3, kind.rawValue)
-                        insertEvent.bind(4, Int64(clock().timeIntervalSince1970))
-                        insertEvent.bind(5, count)
-                        insertEvent.bind(6, threshold)
-                        try insertEvent.run()
-                    }
                 }
             }
         }
@@ -149,19 +150,50 @@ final class SendLimitEnforcer {
         staged = (totals, newlyReached, actions)
     }
 
-    /// The limits `counts` has reached: (kind, count, threshold, percent).
+    /// The limits `counts` has reached: (kind, count, threshold, percent). Defer/fail protection
+    /// compares defers + failures with the hour's delivery attempts (deliveries to remote hosts,
+    /// defers and failures: "10 sent, 9 bounced" is 90 %), at or above the configured percentage
+    /// once the minimum is reached; its threshold is that minimum and its percent the configured one.
     static func breaches(_ counts: Counts, _ limit: DomainLimit) -> [(Kind, Int64, Int64, Int)] {
         var result: [(Kind, Int64, Int64, Int)] = []
         if limit.maxPerHour > 0, counts.remote >= Int64(limit.maxPerHour) {
             result.append((.maxEmails, counts.remote, Int64(limit.maxPerHour), 0))
         }
-        if limit.maxDeferFailPercent > 0, counts.deferFail >= Int64(max(1, limit.minDeferFail)),
-           counts.deferFail * 100 > Int64(limit.maxDeferFailPercent) * counts.sent {
-            let threshold = max(Int64(limit.minDeferFail), (counts.sent * Int64(limit.maxDeferFailPercent) + 99) / 100)
-            let percent = counts.sent > 0 ? Int(counts.deferFail * 100 / counts.sent) : 100
-            result.append((.maxDeferFail, counts.deferFail, threshold, percent))
+        let attempts = counts.remote &+ counts.deferFail
+        if limit.maxDeferFailPercent > 0, counts.deferFail >= Int64(max(1, limit.minDeferFail)), attempts > 0,
+           Double(counts.deferFail) * 100 >= Double(limit.maxDeferFailPercent) * Double(attempts) {
+            result.append((.maxDeferFail, counts.deferFail, Int64(max(1, limit.minDeferFail)), limit.maxDeferFailPercent))
         }
         return result
+    }
+
+    /// The share of the hour's delivery attempts that were defers or failures, in percent.
+    static func deferFailShare(_ counts: Counts) -> Double? {
+        let attempts = counts.remote &+ counts.deferFail
+        return attempts > 0 ? Double(counts.deferFail) * 100 / Double(attempts) : nil
+    }
+
+    /// Records a limit reached in the open transaction unless it was already this hour; true when
+    /// it is new (to be announced after the commit).
+    private func record(_ kind: Kind, domain: String, count: Int64, threshold: Int64, reachedNow: inout Set<String>) throws -> Bool {
+        let key = "\(kind.rawValue)\u{0}\(domain)"
+        guard !reached.contains(key), !reachedNow.contains(key) else { return false }
+        reachedNow.insert(key)
+        if let insertEvent {
+            insertEvent.bind(1, domain)
+            insertEvent.bind(2, hour)
+            insertEvent.bind(3, kind.rawValue)
+            insertEvent.bind(4, Int64(clock().timeIntervalSince1970))
+            insertEvent.bind(5, count)
+            insertEvent.bind(6, threshold)
+            try insertEvent.run()
+        }
+        return true
+    }
+
+    /// Domains are compared in ASCII lower case, as SQLite's lower() folds them (the seed).
+    static func fold(_ domain: String) -> String {
+        String(decoding: domain.utf8.map { $0 &- 0x41 < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     static func markerText(_ kind: Kind, count: Int64, threshold: Int64, percent: Int) -> String {
@@ -211,9 +243,9 @@ final class SendLimitEnforcer {
     func tick(_ db: Database, now: Date) throws {
         let current = MailReport.floorHour(Int64(now.timeIntervalSince1970))
         if current != hour {
-            hour = current
-            try seed(db)
+            try seed(db, hour: current)
             needsReconcile = true
+            try db.execute(sql: "DELETE FROM send_limit_events WHERE hour < ?", arguments: [current - 7 * 86400])
         }
         if now.timeIntervalSince(lastLimitsCheck) >= 5 {
             lastLimitsCheck = now
@@ -228,20 +260,29 @@ final class SendLimitEnforcer {
         }
         if needsReconcile {
             needsReconcile = false
-            // With no limit configured (and none before) the folder is left alone entirely.
-            if limits.isActive || wasActive { reconcile() }
-            wasActive = limits.isActive
+            try reconcile(db)
         }
     }
 
-    /// Markers exactly for the domains over a limit now; every other marker goes.
-    private func reconcile() {
+    /// Markers exactly for the domains over a limit now; every other marker goes (also when no
+    /// limit is configured any more: a marker must never outlive its limit). A limit found reached
+    /// here (the file lowered it, or the hour's first lines reached it before the hour changed) is
+    /// recorded and announced like one reached by a delivery.
+    private func reconcile(_ db: Database) throws {
         var wanted: [String: String] = [:]
+        var newlyReached = staged?.reached ?? []
+        var actions = staged?.actions ?? []
         for (domain, counts) in committed {
-            for (kind, count, threshold, percent) in Self.breaches(counts, limits.limit(for: domain)) where Self.isSafeName(domain) {
-                wanted["\(kind.rawValue)_\(domain)"] = Self.markerText(kind, count: count, threshold: threshold, percent: percent)
+            for (kind, count, threshold, percent) in Self.breaches(counts, limits.limit(for: domain)) {
+                if Self.isSafeName(domain) {
+                    wanted["\(kind.rawValue)_\(domain)"] = Self.markerText(kind, count: count, threshold: threshold, percent: percent)
+                }
+                if try record(kind, domain: domain, count: count, threshold: threshold, reachedNow: &newlyReached) {
+                    actions.append(.announce(kind, domain: domain, count: count, threshold: threshold, percent: percent))
+                }
             }
         }
+        if !actions.isEmpty || !newlyReached.isEmpty { staged = (staged?.totals ?? [:], newlyReached, actions) }
         let folder = settings.limitsDirectory
         if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
             for name in names where (name.hasPrefix("max_emails_") || name.hasPrefix("max_deferfail_")) && wanted[name] == nil {
@@ -253,24 +294,28 @@ final class SendLimitEnforcer {
                 }
             }
         }
-        for (name, content) in wanted { write(name: name, content: content) }
+        for (name, content) in wanted { write(name: name, content: content, refreshed: false) }
     }
 
     private func writeMarker(_ kind: Kind, domain: String, content: String) {
+        let name = "\(kind.rawValue)_\(domain)"
+        if markersPresent.contains(name), let last = markerWritten[name], Date().timeIntervalSince(last) < 10 { return }
         guard Self.isSafeName(domain) else {
             if warnedNames.insert(domain).inserted {
                 logger.warning("send limits: domain '\(domain)' cannot name a marker file; its limit is logged but exim cannot see it")
             }
             return
         }
-        write(name: "\(kind.rawValue)_\(domain)", content: content)
+        write(name: "\(kind.rawValue)_\(domain)", content: content, refreshed: true)
     }
 
-    private func write(name: String, content: String) {
+    /// `refreshed`: a count update from a batch (rate-limited); a reconcile's write is not.
+    private func write(name: String, content: String, refreshed: Bool) {
         do {
             try FileManager.default.createDirectory(atPath: settings.limitsDirectory, withIntermediateDirectories: true)
             try AtomicFile.write(content, to: settings.limitsDirectory + "/" + name, mode: 0o644)
             markersPresent.insert(name)
+            if refreshed { markerWritten[name] = Date() }
         } catch {
             logger.error("send limits: marker \(name) not written: \(error)")
         }
@@ -279,15 +324,21 @@ final class SendLimitEnforcer {
     /// A domain as a file name: letters, digits, `.-_`, not starting with a dot (a sender address
     /// on the command line of a local script can hold anything).
     static func isSafeName(_ domain: String) -> Bool {
-        guard let first = domain.unicodeScalars.first, first != ".", domain.utf8.count <= 253 else { return false }
+        // max_deferfail_ + the domain must fit a 255-byte file name.
+        guard let first = domain.unicodeScalars.first, first != ".", domain.utf8.count <= 240 else { return false }
         return domain.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" || $0 == "_" }
     }
+
+    /// At most four notification commands at a time (an outbreak can reach many domains at once).
+    private static let notifySlots = DispatchSemaphore(value: 4)
 
     private func notify(domain: String, kind: Kind, count: Int64, threshold: Int64) {
         guard let command = settings.notifyCommand else { return }
         let timeout = Double(settings.notifyTimeoutSeconds)
         let logger = self.logger
         Thread {
+            Self.notifySlots.wait()
+            defer { Self.notifySlots.signal() }
             do {
                 let result = try BoundedCommand.run(executable: command, arguments: [domain, kind.rawValue, String(count), String(threshold)], timeout: timeout, outputLimit: 512)
                 if !result.succeeded { logger.warning("send limits: notify_command \(command) for \(domain): \(result.timedOut ? "timed out" : "exit status \(result.exitStatus.map(String.init) ?? "signal")")") }

@@ -5,7 +5,8 @@ import Foundation
 public struct DomainLimit: Sendable, Equatable {
     /// Deliveries to remote hosts per clock hour; 0 = unlimited.
     public var maxPerHour: Int
-    /// Defers + failures above this percentage of the hour's messages trigger protection; 0 = off.
+    /// Defers + failures at this share (percent) of the hour's delivery attempts trigger
+    /// protection; 0 = off.
     public var maxDeferFailPercent: Int
     /// ...once there are at least this many defers + failures.
     public var minDeferFail: Int
@@ -68,13 +69,15 @@ public struct SendLimits: Sendable, Equatable {
             }
             var fields: [Int?] = []
             var bad = false
-            for v in values {
+            // Per hour up to 100 million, a percentage up to 100, a minimum up to a million.
+            let ranges = [0...100_000_000, 0...100, 0...1_000_000]
+            for (i, v) in values.enumerated() {
                 if v.isEmpty { fields.append(nil); continue }
-                guard let n = Int(v), n >= 0, v.allSatisfy(\.isNumber) else { bad = true; break }
+                guard v.count <= 9, v.allSatisfy({ ("0"..."9").contains($0) }), let n = Int(v), ranges[i].contains(n) else { bad = true; break }
                 fields.append(n)
             }
             if bad {
-                problems.append("\(path):\(index + 1): '\(trimmed)': limits must be whole numbers (0 = unlimited)")
+                problems.append("\(path):\(index + 1): '\(trimmed)': limits must be whole numbers (per hour up to 100000000, a percentage up to 100, a minimum up to 1000000; 0 = off)")
                 continue
             }
             while fields.count < 3 { fields.append(nil) }
@@ -85,9 +88,6 @@ public struct SendLimits: Sendable, Equatable {
         }
         for entry in raw where entry.domain != "*" {
             domains[entry.domain] = Self.merge(entry.fields, over: fallback)
-        }
-        if let pct = ([fallback] + Array(domains.values)).first(where: { $0.maxDeferFailPercent > 100 })?.maxDeferFailPercent {
-            problems.append("\(path): a defer/fail percentage of \(pct) can never be exceeded")
         }
     }
 

@@ -84,7 +84,7 @@ struct TopSendersCommand: ParsableCommand {
         let (queue, loaded) = try openReportDatabase(configPath: mail.parent.config, requiring: ["EximStats"])
         let limits = try sendLimits(loaded)
         let rows = try queue.read { db in
-            try OutbreakReport.topSenders(db, since: since ?? now - 3600, until: until ?? now + 1, limit: limit, sendLimits: limits, now: now)
+            try OutbreakReport.topSenders(db, since: since ?? (until ?? now) - 3600, until: until ?? now + 1, limit: limit, sendLimits: limits, now: now)
         }
         let table = ReportTable(
             columns: ["kind", "name", "messages", "recipients", "failures", "limit", "used"],

@@ -161,15 +161,58 @@ import TestSupport
         try t.h.append(t.message("bobsbikes.example", at: at, remote: 0, failed: 1) + t.message("bobsbikes.example", at: at, remote: 0, deferred: 1))
         try t.h.runOnce()
         #expect(t.marker("max_deferfail_bobsbikes.example") == nil)
-        // One more failure: 3 of 2 messages' worth — past the minimum and over 50%.
+        // One more failure and one delivery: 3 of 4 attempts (75 %) — the minimum, and over 50 %.
         try t.h.append(t.message("bobsbikes.example", at: at, remote: 1, failed: 1))
         try t.h.runOnce()
-        #expect(t.marker("max_deferfail_bobsbikes.example") == "3/3 (100%)\n")
+        #expect(t.marker("max_deferfail_bobsbikes.example") == "3/3 (50%)\n")
         #expect(t.notifications == ["bobsbikes.example max_deferfail 3 3"])
         // Plenty of good mail brings the share under 50%: the marker goes.
         try t.h.append((0..<10).map { _ in t.message("bobsbikes.example", at: at) }.joined())
         try t.h.runOnce()
         #expect(t.marker("max_deferfail_bobsbikes.example") == nil)
+    }
+
+    /// A local script names any sender it likes: its mail counts for its own user's domain, never
+    /// for the domain it claims; bounces (no domain) count for nobody.
+    @Test func localMailCountsForTheSendersOwnDomainOnly() throws {
+        let t = try Setup(limits: "*: 2\n")
+        let ts = Setup.stamp(Self.now.addingTimeInterval(-60))
+        var lines = ""
+        for (i, (sender, local)) in [("spoof@carolcakes.example", "bob"), ("x@carolcakes.example", "bob"), ("<>", "mailnull"), ("<>", "mailnull"), ("<>", "mailnull")].enumerated() {
+            let id = MainlogGenerator.messageID(900 + i)
+            lines += "\(ts) \(id) <= \(sender) U=\(local) P=local S=500\n"
+            lines += "\(ts) \(id) => r@remote.example R=dkim_lookuphost T=dkim_remote_smtp H=mx [198.51.100.7]\n"
+        }
+        try t.h.append(lines)
+        try t.h.runOnce()
+        #expect(t.marker("max_emails_carolcakes.example") == nil, "carol's domain is not blocked by bob's script")
+        #expect(t.marker("max_emails_bobsbikes.example") == "2/2\n", "bob's mail counts for bob's domain")
+        #expect(try t.h.count("SELECT count(*) FROM send_limit_events WHERE domain = ''") == 0)
+    }
+
+    @Test func markersOutliveNoLimitAndALoweredLimitIsAnnounced() throws {
+        let t = try Setup(limits: "bobsbikes.example: 5\n")
+        try t.h.append(t.message("bobsbikes.example", at: Self.now.addingTimeInterval(-60), remote: 3))
+        try t.h.runOnce()
+        #expect(t.marker("max_emails_bobsbikes.example") == nil)
+        // The operator lowers the limit: the next start (or the file check) finds it reached.
+        try "bobsbikes.example: 3\n".write(toFile: t.h.driverSettings.sendLimits!, atomically: true, encoding: .utf8)
+        try t.h.runOnce()
+        #expect(t.marker("max_emails_bobsbikes.example") == "3/3\n")
+        #expect(t.notifications == ["bobsbikes.example max_emails 3 3"])
+        // All limits lifted: the marker goes, even though no limit is active any more.
+        try "# none\n".write(toFile: t.h.driverSettings.sendLimits!, atomically: true, encoding: .utf8)
+        try t.h.runOnce()
+        #expect(t.marker("max_emails_bobsbikes.example") == nil)
+    }
+
+    @Test func absurdNumbersAreRefusedNotOverflowed() throws {
+        var limits = SendLimits(globalMaxPerHour: 0)
+        limits.read("a.example: 0,9223372036854775807,1\nb.example: 10,101,1\nc.example: 1000000000,,\n", path: "f")
+        #expect(limits.problems.count == 3)
+        #expect(limits.domains.isEmpty)
+        let huge = SendLimitEnforcer.Counts(remote: .max / 2, sent: .max / 2, deferFail: .max / 2)
+        #expect(SendLimitEnforcer.breaches(huge, DomainLimit(maxPerHour: 1, maxDeferFailPercent: 50, minDeferFail: 1)).count == 2, "no overflow on huge counts")
     }
 
     @Test func unsafeDomainsNeverNameAFile() {

@@ -202,6 +202,7 @@ import TestSupport
         // clock hour (in the first 40 s of an hour, wait until they can be).
         let intoHour = Int(Date().timeIntervalSince1970) % 3600
         if intoHour < 40 { Thread.sleep(forTimeInterval: Double(41 - intoHour)) }
+        if intoHour > 3540 { Thread.sleep(forTimeInterval: Double(3641 - intoHour)) }
         let now = Int(Date().timeIntervalSince1970)
         try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<20, start: now - 30))
         try f.run(["--once", "--config", f.configPath])
