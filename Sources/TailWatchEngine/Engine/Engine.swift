@@ -95,7 +95,7 @@ public final class Engine {
             maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2
         ) { [logger = runtime.logger] notice in
             switch notice {
-            case .truncated, .positionLost, .readError: logger.warning("\(notice)")
+            case .truncated, .positionLost, .readError, .lostInCopyTruncate: logger.warning("\(notice)")
             default: logger.info("\(notice)")
             }
         }

@@ -6,6 +6,8 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
     case rotated(path: String)
     case truncated(path: String, offset: Int64, size: Int64)
     case resumedInRotated(path: String, rotated: String, offset: Int64)
+    /// copytruncate's race: bytes written after the copy and before the truncation.
+    case lostInCopyTruncate(path: String, rotated: String, bytes: Int64)
     case readingRotated(path: String, rotated: String)
     case positionLost(path: String, offset: Int64)
     case readError(path: String, errno: Int32)
@@ -19,6 +21,8 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
         case .truncated(let p, let offset, let size):
             "\(p) was truncated (size \(size) < position \(offset)) and no rotated copy holds the rest; reading from the start, up to \(max(0, offset - size)) bytes written just before the truncation may be missed"
         case .resumedInRotated(let p, let r, let offset): "\(p) was rotated; reading the rest of \(r) from byte \(offset) first"
+        case .lostInCopyTruncate(let p, let r, let bytes):
+            "\(p) was copied to \(r) and truncated: \(bytes) bytes written to it between the copy and the truncation are in neither file and are lost (copytruncate's race; rename rotation has none)"
         case .readingRotated(let p, let r): "reading \(r), rotated from \(p) while its content was unread"
         case .positionLost(let p, let offset):
             "the saved position \(offset) of \(p) matches no current or rotated file (replaced, or rotated and compressed); reading \(p) from the start"

@@ -63,6 +63,10 @@ final class TailedFile {
 
     var readOffset: Int64 { bufferFileOffset + Int64(end) }
 
+    /// The largest size the open file was seen to have: after a copytruncate, what the copy lacks
+    /// of it was written between the copy and the truncation and is in neither file.
+    private var largestSizeSeen: Int64 = 0
+
     init(path: String, source: SourceFile, maxLine: Int, chunk: Int = 1 << 20, rotationGrace: Double = 2, notify: @escaping (TailNotice) -> Void) {
         self.path = path
         self.rotationGrace = rotationGrace
@@ -180,6 +184,7 @@ final class TailedFile {
 
     private func adopt(fd newFD: Int32, path p: String, at offset: Int64) {
         closeCurrent()
+        largestSizeSeen = 0
         fd = newFD
         currentPath = p
         identity = FileIdentity.of(fd: newFD)
@@ -321,6 +326,7 @@ final class TailedFile {
             openPrimary(at: 0, announce: false)
             return true
         }
+        if now.sameFile(as: identity) { largestSizeSeen = max(largestSizeSeen, now.size) }
         if now.size < readOffset {
             handleTruncation(identity: identity, size: now.size)
             return true
@@ -347,6 +353,8 @@ final class TailedFile {
         }
         if let copy {
             notify(.resumedInRotated(path: path, rotated: copy.path, offset: consumedOffset))
+            let lost = max(largestSizeSeen, readOffset) - copy.identity.size
+            if lost > 0 { notify(.lostInCopyTruncate(path: path, rotated: copy.path, bytes: lost)) }
             chainRead = []
             let at = consumedOffset
             if let cfd = openReadOnly(copy.path) {
