@@ -78,6 +78,7 @@ public final class ChkservdDriver: LogDriver {
     public func close() {
         insert = nil
         saveState = nil
+        selfNotifications.drain(seconds: Double(settings.notifyTimeoutSeconds) + 5)
     }
 
     /// chkservd tails no file.
@@ -233,9 +234,11 @@ public final class ChkservdDriver: LogDriver {
                                     action: .none, detail: result.detail, passed: result.ok), state))
     }
 
+    private let selfNotifications = CommandQueue(workers: 1, capacity: 100)
+
     private func notifyAsync(_ service: String, _ status: String, _ detail: String) {
         let checker = self.checker
-        Thread { checker.notify(service, status, detail) }.start()
+        selfNotifications.submit { checker.notify(service, status, detail) }
     }
 
     /// Writes the rows and states of `unsaved` not yet written in this transaction; they stay in

@@ -75,7 +75,13 @@ public final class EximStatsDriver: LogDriver {
         logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
     }
 
-    public func close() { writer = nil }
+    /// Notifications still queued are seen through first (they will never be sent again).
+    public func close() {
+        writer = nil
+        if !limits.notifications.drain(seconds: Double(settings.notifyTimeoutSeconds) + 5) {
+            logger.warning("send limits: notifications still running at shutdown")
+        }
+    }
 
     private func updateCutoff(now: Date) {
         retentionCutoff = settings.retentionDays == 0 ? .min : Int64(now.timeIntervalSince1970) - Int64(settings.retentionDays) * 86400

@@ -260,7 +260,11 @@ final class SendLimitEnforcer {
         }
         if needsReconcile {
             needsReconcile = false
-            try reconcile(db)
+            // The folder is managed when limits are in use: some limit is set, or the limits file
+            // exists (emptied, it lifts every block). With neither, it is not ours to touch.
+            if limits.isActive || settings.sendLimits.map({ FileManager.default.fileExists(atPath: $0) }) == true {
+                try reconcile(db)
+            }
         }
     }
 
@@ -329,23 +333,23 @@ final class SendLimitEnforcer {
         return domain.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" || $0 == "_" }
     }
 
-    /// At most four notification commands at a time (an outbreak can reach many domains at once).
-    private static let notifySlots = DispatchSemaphore(value: 4)
+    /// At most four notification commands at a time (an outbreak can reach many domains at once);
+    /// seen through before the driver closes.
+    let notifications = CommandQueue(workers: 4)
 
     private func notify(domain: String, kind: Kind, count: Int64, threshold: Int64) {
         guard let command = settings.notifyCommand else { return }
         let timeout = Double(settings.notifyTimeoutSeconds)
         let logger = self.logger
-        Thread {
-            Self.notifySlots.wait()
-            defer { Self.notifySlots.signal() }
+        let queued = notifications.submit {
             do {
                 let result = try BoundedCommand.run(executable: command, arguments: [domain, kind.rawValue, String(count), String(threshold)], timeout: timeout, outputLimit: 512)
                 if !result.succeeded { logger.warning("send limits: notify_command \(command) for \(domain): \(result.timedOut ? "timed out" : "exit status \(result.exitStatus.map(String.init) ?? "signal")")") }
             } catch {
                 logger.error("send limits: \(error)")
             }
-        }.start()
+        }
+        if !queued { logger.error("send limits: more than 10,000 notifications waiting; the one for \(domain) was dropped") }
     }
 
     private static func stamp(_ path: String?) -> [Int] {

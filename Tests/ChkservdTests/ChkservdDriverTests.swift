@@ -62,7 +62,7 @@ import TestSupport
         let tiny = TinyService(folder: t.h.folder, name: "tiny")
         try tiny.start()
         defer { tiny.stop() }
-        try t.services(["tiny": "service[tiny]=\(tiny.address),QUIT,220,\(tiny.startCommand),tinysmtpd\nfailure_threshold=2\n"])
+        try t.services(["tiny": "service[tiny]=\(tiny.address),QUIT,220,\(tiny.startCommand),\(tiny.title)\nfailure_threshold=2\n"])
 
         try t.round()
         var rows = try t.rows("tiny")

@@ -11,6 +11,8 @@ final class TinyService {
     let address: String
     let pidFile: String
     let hang: Bool
+    /// The process title, unique to this instance (what a PROCESS field names).
+    let title = "tinysmtpd-" + UUID().uuidString.prefix(8).lowercased()
 
     init(folder: TemporaryFolder, name: String, unix: Bool = false, hang: Bool = false) {
         kind = unix ? "unix" : "tcp"
@@ -21,7 +23,7 @@ final class TinyService {
 
     /// The shell command that starts it in the background (what a restart command would say).
     var startCommand: String {
-        "perl '\(Self.script)' \(kind) '\(address)' '\(pidFile)' \(hang ? "hang" : "") >/dev/null 2>&1 &"
+        "perl '\(Self.script)' \(kind) '\(address)' '\(pidFile)' \(title) \(hang ? "hang" : "") >/dev/null 2>&1 &"
     }
 
     var pid: pid_t? {

@@ -30,6 +30,9 @@ final class EximStatsHarness {
         log = driverHarness.folder.file("exim_mainlog")
         driverSettings.log = log
         driverSettings.retentionDays = 0
+        // Never the machine's own /etc/email_send_limits or /var/cpanel folder.
+        driverSettings.sendLimits = nil
+        driverSettings.limitsDirectory = driverHarness.folder.file("send-limit-markers")
     }
 
     func database() throws -> DatabaseQueue { try driverHarness.database() }

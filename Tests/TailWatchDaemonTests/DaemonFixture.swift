@@ -27,6 +27,8 @@ final class DaemonFixture {
             enabled = true   # the driver under test
             log = "exim_mainlog"
             retention_days = 0
+            \(eximExtra.contains("send_limits") ? "" : "send_limits = \"\"")
+            \(eximExtra.contains("limits_dir") ? "" : "limits_dir = \"send-limit-markers\"")
             \(eximExtra)
             """)
     }

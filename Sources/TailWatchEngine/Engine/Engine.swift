@@ -416,12 +416,18 @@ public final class Engine {
             runtime.driver.afterCommit()
         }
         // Free pages left by purges go back to the file system, 2,048 pages (32 MiB) at a time.
+        // Housekeeping only: a failure is logged and tried again later, never taken for a failed
+        // commit (which would slow ingestion down).
         if Date().timeIntervalSince(lastReclaim) >= 10 {
             lastReclaim = Date()
-            try db.inTransaction(.immediate) {
-                let freed = try Store.reclaimFreePages(db, maxPages: 2048)
-                if freed > 0 { logger.debug("gave \(freed) free database pages back to the file system") }
-                return .commit
+            do {
+                try db.inTransaction(.immediate) {
+                    let freed = try Store.reclaimFreePages(db, maxPages: 2048)
+                    if freed > 0 { logger.debug("gave \(freed) free database pages back to the file system") }
+                    return .commit
+                }
+            } catch {
+                logger.warning("giving free database pages back failed (will retry): \(error)")
             }
         }
     }

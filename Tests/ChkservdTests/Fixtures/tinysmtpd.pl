@@ -1,16 +1,18 @@
 #!/usr/bin/perl
 # A tiny SMTP-like service for chkservd's tests (perl-base only, so it runs on a bare Debian):
-#   tinysmtpd.pl tcp PORT PIDFILE [hang]    listen on 127.0.0.1:PORT
-#   tinysmtpd.pl unix PATH PIDFILE [hang]   listen on a Unix socket
+#   tinysmtpd.pl tcp PORT PIDFILE TITLE [hang]    listen on 127.0.0.1:PORT
+#   tinysmtpd.pl unix PATH PIDFILE TITLE [hang]   listen on a Unix socket
 # Greets with "220 tiny ready", answers EHLO with "250 ok" and QUIT with "221 bye". With "hang"
-# it accepts connections and never says a word. Its process title is "tinysmtpd".
+# it accepts connections and never says a word. Its process title is TITLE (each test's own, so a
+# leftover of another run never passes a process check).
 use strict;
 use warnings;
 use IO::Socket::INET;
 use IO::Socket::UNIX;
 
-my ($kind, $where, $pidfile, $mode) = @ARGV;
+my ($kind, $where, $pidfile, $title, $mode) = @ARGV;
 $mode //= '';
+$title //= 'tinysmtpd';
 my $server;
 if ($kind eq 'unix') {
     unlink $where;
@@ -19,7 +21,7 @@ if ($kind eq 'unix') {
     $server = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $where, Proto => 'tcp', Listen => 16, ReuseAddr => 1)
         or die "listen $where: $!";
 }
-$0 = 'tinysmtpd';
+$0 = $title;
 open(my $fh, '>', "$pidfile.tmp") or die; print $fh "$$\n"; close $fh; rename "$pidfile.tmp", $pidfile;
 $SIG{PIPE} = 'IGNORE';
 my @held;
