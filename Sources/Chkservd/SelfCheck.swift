@@ -3,7 +3,7 @@ import TailWatchEngine
 
 /// The `tailwatchd` pseudo-service: TailWatch watching itself, as cPanel's chkservd watches
 /// tailwatchd. Down when a log driver has fallen further behind its logs than `max_behind_bytes`,
-/// when one has had lines waiting and committed nothing for ten minutes (stalled), or when the
+/// when one has had more than 64 KiB waiting and committed nothing for ten minutes (stalled), or when the
 /// engine's commits have been failing for over a minute: the ways a loaded driver silently stops
 /// accounting. Checked in the daemon only (under `--once` nothing runs beside the catch-up to
 /// watch). While commits fail, ticks (and so rounds) wait for the database; the failing commits
@@ -11,6 +11,7 @@ import TailWatchEngine
 enum SelfCheck {
     static let serviceName = "tailwatchd"
     static let stallSeconds: Double = 600
+    static let stallBytes: Int64 = 65536
 
     static func check(_ health: EngineHealth, maxBehind: Int64, except own: String, now: Date) -> (ok: Bool, parts: [String], detail: String) {
         let (drivers, failingSince, failure) = health.snapshot
@@ -19,7 +20,9 @@ enum SelfCheck {
         for driver in drivers where driver.name != own {
             let behind = driver.bytesBehind > maxBehind
             let quietSince = driver.lastCommit ?? health.startedAt
-            let stalled = driver.bytesBehind > 0 && now.timeIntervalSince(quietSince) > stallSeconds
+            // More than a line's worth waiting: a log that merely ends without a newline (a writer
+            // that died mid-line) leaves its last bytes unread for good, and that is no stall.
+            let stalled = driver.bytesBehind > stallBytes && now.timeIntervalSince(quietSince) > stallSeconds
             parts.append("\(driver.name):\(behind || stalled ? "-" : "+")")
             if behind { problems.append("\(driver.name) is \(HumanSize.format(driver.bytesBehind)) behind its logs (limit \(HumanSize.format(maxBehind)))") }
             else if stalled { problems.append("\(driver.name) has \(HumanSize.format(driver.bytesBehind)) waiting and committed nothing for \(Int(now.timeIntervalSince(quietSince))) s") }
