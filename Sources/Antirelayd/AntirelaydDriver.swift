@@ -41,7 +41,8 @@ public final class AntirelaydDriver: LogDriver {
     private var lastStage = Date.distantPast
     private var nextExpiry: Int64?
     private var alwaysRelay = AlwaysRelay()
-    private var alwaysRelayStamp: [Int] = []
+    /// The always-relay file as last read (a change in any part means it was edited or replaced).
+    private var alwaysRelayStamp: FileIdentity?
     private var lastPrune = Date.distantPast
     private var lastSlowCheck = Date.distantPast
     private var lastExportWarning = Date.distantPast
@@ -179,7 +180,7 @@ public final class AntirelaydDriver: LogDriver {
         if date.timeIntervalSince(lastSlowCheck) >= 5 {
             lastSlowCheck = date
             if let path = settings.alwaysRelay {
-                let stamp = Self.fileStamp(path)
+                let stamp = FileIdentity.of(path: path)
                 if stamp != alwaysRelayStamp {
                     alwaysRelayStamp = stamp
                     alwaysRelay = AlwaysRelay.load(path: path)
@@ -204,10 +205,4 @@ public final class AntirelaydDriver: LogDriver {
         exportDirty = false
     }
 
-    /// (mtime s, mtime ns, size, inode) — a change in any means the file was edited or replaced.
-    private static func fileStamp(_ path: String) -> [Int] {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return [-1] }
-        return [Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_size), Int(info.st_ino)]
-    }
 }

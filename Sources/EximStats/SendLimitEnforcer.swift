@@ -32,7 +32,8 @@ final class SendLimitEnforcer {
     private let logger: Logger
     private let clock: @Sendable () -> Date
     private(set) var limits: SendLimits
-    private var limitsStamp: [Int] = []
+    /// The limits file as last read (a change in any part means it was edited or replaced).
+    private var limitsStamp: FileIdentity?
     /// Start of the hour being enforced (UTC).
     private(set) var hour: Int64
     private var committed: [String: Counts] = [:]
@@ -65,7 +66,7 @@ final class SendLimitEnforcer {
         self.clock = clock
         limits = SendLimits.load(path: settings.sendLimits, globalMaxPerHour: settings.maxEmailsPerHour)
         hour = MailReport.floorHour(Int64(clock().timeIntervalSince1970))
-        limitsStamp = Self.stamp(settings.sendLimits)
+        limitsStamp = settings.sendLimits.flatMap { FileIdentity.of(path: $0) }
         for problem in limits.problems { logger.warning("\(problem)") }
     }
 
@@ -249,7 +250,7 @@ final class SendLimitEnforcer {
         }
         if now.timeIntervalSince(lastLimitsCheck) >= 5 {
             lastLimitsCheck = now
-            let stamp = Self.stamp(settings.sendLimits)
+            let stamp = settings.sendLimits.flatMap { FileIdentity.of(path: $0) }
             if stamp != limitsStamp {
                 limitsStamp = stamp
                 limits = SendLimits.load(path: settings.sendLimits, globalMaxPerHour: settings.maxEmailsPerHour)
@@ -352,12 +353,6 @@ final class SendLimitEnforcer {
         if !queued { logger.error("send limits: more than 10,000 notifications waiting; the one for \(domain) was dropped") }
     }
 
-    private static func stamp(_ path: String?) -> [Int] {
-        guard let path else { return [] }
-        var info = stat()
-        guard stat(path, &info) == 0 else { return [-1] }
-        return [Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_size), Int(info.st_ino)]
-    }
 
     /// A remote delivery, as cPanel counts them: an SMTP transport to another host (`remote_smtp`,
     /// `dkim_remote_smtp`…), not a local mailbox, pipe, file or LMTP.

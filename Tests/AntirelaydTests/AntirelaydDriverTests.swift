@@ -158,22 +158,14 @@ import TestSupport
         try LogWriter.append(t.maillog, "")
         let daemon = t.h.startDaemon("antirelayd", t.configured)
         defer { #expect(throws: Never.self) { try daemon.stop() } }
-        #expect(Self.eventually { t.text(t.hosts) == "" }, "the files exist from the start")
+        #expect(eventually { t.text(t.hosts) == "" }, "the files exist from the start")
         try LogWriter.append(t.maillog, t.dovecot(0, "bob", "203.0.113.7"))
-        #expect(Self.eventually { t.text(t.hosts) == "203.0.113.7\n" })
-        #expect(Self.eventually { t.text(t.users) == "203.0.113.7: bob\n" })
+        #expect(eventually { t.text(t.hosts) == "203.0.113.7\n" })
+        #expect(eventually { t.text(t.users) == "203.0.113.7: bob\n" })
         t.clock.now = t.clock.now.addingTimeInterval(Double(t.settings.windowSeconds))
-        #expect(Self.eventually { t.text(t.hosts) == "" })
+        #expect(eventually { t.text(t.hosts) == "" })
     }
 
-    static func eventually(timeout: Double = 15, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return condition()
-    }
 
     @Test func alwaysRelayIsMergedAndBadLinesAreSkipped() throws {
         let t = try Setup()

@@ -142,19 +142,11 @@ import TestSupport
         let daemon = t.h.startDaemon()
         defer { #expect(throws: Never.self) { try daemon.stop() } }
         try t.h.append(t.message("bobsbikes.example", at: Self.now.addingTimeInterval(-30), remote: 2))
-        #expect(Self.eventually { t.marker("max_emails_bobsbikes.example") == "2/2\n" })
+        #expect(eventually { t.marker("max_emails_bobsbikes.example") == "2/2\n" })
         t.h.clock = Self.now.addingTimeInterval(1800) // 11:00:00
-        #expect(Self.eventually { t.marker("max_emails_bobsbikes.example") == nil })
+        #expect(eventually { t.marker("max_emails_bobsbikes.example") == nil })
     }
 
-    static func eventually(timeout: Double = 15, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(20_000)
-        }
-        return condition()
-    }
 
     @Test func deferFailProtection() throws {
         let t = try Setup(limits: "bobsbikes.example: 0,50,3\n")
