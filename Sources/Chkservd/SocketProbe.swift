@@ -76,20 +76,16 @@ public struct SocketProbe {
         case .none:
             return .failure(ProbeError(message: "no socket to check"))
         case .tcp(let port):
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { return .failure(ProbeError(message: "socket: \(String(cString: strerror(errno)))")) }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            guard let s = Self.nonBlockingSocket(AF_INET) else { return .failure(ProbeError(message: "socket: \(String(cString: strerror(errno)))")) }
+            fd = s
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
             address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            result = Self.startConnect(fd, &address)
         case .unix(let path):
-            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { return .failure(ProbeError(message: "socket: \(String(cString: strerror(errno)))")) }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            guard let s = Self.nonBlockingSocket(AF_UNIX) else { return .failure(ProbeError(message: "socket: \(String(cString: strerror(errno)))")) }
+            fd = s
             var address = sockaddr_un()
             address.sun_family = sa_family_t(AF_UNIX)
             let bytes = Array(path.utf8)
@@ -102,9 +98,7 @@ public struct SocketProbe {
                 for (i, b) in bytes.enumerated() { raw[i] = b }
                 raw[bytes.count] = 0
             }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
+            result = Self.startConnect(fd, &address)
         }
         if result != 0 {
             // EAGAIN on a Unix socket is not "in progress": the listener's backlog is full, it has
@@ -133,6 +127,20 @@ public struct SocketProbe {
             }
         }
         return .success(fd)
+    }
+
+    private static func nonBlockingSocket(_ family: Int32) -> Int32? {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        return fd
+    }
+
+    /// `connect(2)` with any socket address type.
+    private static func startConnect<Address>(_ fd: Int32, _ address: inout Address) -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
     }
 
     /// `text` starts with `pattern`, where `.` in the pattern matches any one character (cPanel's

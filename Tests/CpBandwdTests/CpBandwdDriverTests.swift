@@ -195,7 +195,7 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: marked + "/shop.bobsbikes.example"))
         #expect(try t.h.count("SELECT COUNT(*) FROM bandwidth_overlimit WHERE user = 'bob'") == 1)
         let expected = ["bob bobsbikes.example 100 1000 1050", "bob bobsbikes.example 80 1000 850", "bob bobsbikes.example 90 1000 950"]
-        #expect(waitFor { notifications() == expected })
+        #expect(eventually { notifications() == expected })
         // The limit is raised: the account is released at the next check.
         try "bob: 2000\n".write(toFile: limitsFile, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: limitsFile)
@@ -211,15 +211,7 @@ import TestSupport
         // The raised limit re-armed the levels: 80 % of 2000 warns again.
         try LogWriter.append(log, Self.line(now, "600"))
         try t.run()
-        #expect(waitFor { notifications() == (expected + ["bob bobsbikes.example 80 2000 1650"]).sorted() })
+        #expect(eventually { notifications() == (expected + ["bob bobsbikes.example 80 2000 1650"]).sorted() })
     }
 
-    private func waitFor(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(20_000)
-        }
-        return condition()
-    }
 }

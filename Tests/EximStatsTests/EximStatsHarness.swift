@@ -37,32 +37,29 @@ final class EximStatsHarness {
 
     func database() throws -> DatabaseQueue { try driverHarness.database() }
 
+    /// The driver as this harness's settings, clock and limits make it; `made` sees each instance.
+    private func configured(_ made: @escaping @Sendable (EximStatsDriver) -> Void = { _ in }) -> ConfiguredDriver {
+        let s = driverSettings, names = maximumNames, slice = purgeSlice, clock = clockBox
+        return ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
+            let driver = try EximStatsDriver(settings: s, context: context, clock: { clock.date ?? Date() })
+            driver.maximumNames = names
+            driver.purgeSlice = slice
+            made(driver)
+            return driver
+        }
+    }
+
     /// A fresh engine catching up once, as `tailwatchd --once` does. Returns the driver it ran.
     @discardableResult
     func runOnce() throws -> EximStatsDriver {
         let box = DriverBox()
-        let s = driverSettings
-        let limit = maximumNames
-        let box2 = clockBox
-        try driverHarness.runOnce("eximstats", ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
-            let driver = try EximStatsDriver(settings: s, context: context, clock: { box2.date ?? Date() })
-            driver.maximumNames = limit
-            box.driver = driver
-            return driver
-        })
+        try driverHarness.runOnce("eximstats", configured { box.driver = $0 })
         return box.driver!
     }
 
     /// The engine in daemon mode, following the log, with the same clock box.
     func startDaemon() -> RunningEngine {
-        let s = driverSettings
-        let box = clockBox
-        let slice = purgeSlice
-        return driverHarness.startDaemon("eximstats", ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
-            let driver = try EximStatsDriver(settings: s, context: context, clock: { box.date ?? Date() })
-            driver.purgeSlice = slice
-            return driver
-        })
+        driverHarness.startDaemon("eximstats", configured())
     }
 
     func append(_ text: String) throws { try LogWriter.append(log, text) }
