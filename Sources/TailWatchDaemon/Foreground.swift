@@ -37,6 +37,12 @@ struct Foreground {
             logger.error("\(error)")
             throw CommandFailure.runtime("\(error)")
         }
+        // Close before the lock is released and the process exits: the engine's thread may still
+        // hold the queue for a moment after it hands back its result, and a connection left open at
+        // exit leaves its WAL behind uncheckpointed (and the -wal/-shm files on disk).
+        defer {
+            do { try database.close() } catch { logger.error("closing the database: \(error)") }
+        }
         pidFile.publish()
         let options = EngineOptions(
             once: command.once, traceLines: command.trace ?? 0, debug: command.debug,
