@@ -73,6 +73,18 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
+        // PCRE2 (Debian: libpcre2-dev) for custom drivers' patterns: JIT speed and a match limit.
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .target(
+            name: "CustomDrivers",
+            dependencies: [
+                "TailWatchEngine",
+                "CPCRE2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
         .target(
             name: "TailWatchDaemon",
             dependencies: [
@@ -81,6 +93,7 @@ let package = Package(
                 "CpBandwd",
                 "Antirelayd",
                 "Chkservd",
+                "CustomDrivers",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,6 +110,7 @@ let package = Package(
                 "CpBandwd",
                 "Antirelayd",
                 "Chkservd",
+                "CustomDrivers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -114,6 +128,7 @@ let package = Package(
         .testTarget(name: "CpBandwdTests", dependencies: ["CpBandwd", "TailWatchEngine", "TestSupport"]),
         .testTarget(name: "AntirelaydTests", dependencies: ["Antirelayd", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ChkservdTests", dependencies: ["Chkservd", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CustomDriversTests", dependencies: ["CustomDrivers", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TailWatchDaemonTests",
             dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]

@@ -51,6 +51,10 @@ struct DaemonActions {
 
     private func applyEnableDisable() throws {
         let loaded = try loadConfiguration()
+        let known = Set(loaded.descriptors.map(\.name))
+        for name in command.enable + command.disable where !known.contains(name) {
+            throw CommandFailure.usage("unknown driver '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
         var changes: [String: Bool] = [:]
         for name in command.disable { changes[name] = false }
         for name in command.enable { changes[name] = true }
@@ -156,8 +160,14 @@ struct DaemonActions {
     private func printVersion(long: Bool) -> Int32 {
         print("tailwatchd \(TailWatchDaemonMain.version)")
         if long {
-            for driver in DriverRegistry.stock {
+            // Custom drivers come from the configuration's drivers_dir; without a readable
+            // configuration only the stock drivers are listed.
+            let loaded = try? loadConfiguration()
+            for driver in loaded?.descriptors ?? DriverRegistry.stock {
                 print("  \(driver.name) \(driver.version): \(driver.summary)")
+            }
+            for refused in loaded?.refusedCustomDrivers ?? [] {
+                print("  refused: \(refused)")
             }
         }
         return 0

@@ -1,6 +1,7 @@
 import Antirelayd
 import Chkservd
 import CpBandwd
+import CustomDrivers
 import EximStats
 import TailWatchEngine
 
@@ -15,8 +16,9 @@ public enum DriverRegistry {
     ]
 
     /// Schemas of the engine and of every registered driver, enabled or not, so that reports on a
-    /// disabled driver's tables still work.
+    /// disabled driver's tables still work. Custom drivers' own tables are migrated by each driver
+    /// from its definition (module `custom.NAME`); their bookkeeping table is here.
     public static var migrationSets: [MigrationSet] {
-        [engineMigrations] + stock.map(\.migrations)
+        [engineMigrations] + stock.map(\.migrations) + [customDriverMigrations]
     }
 }

@@ -44,6 +44,10 @@ struct Foreground {
             do { try database.close() } catch { logger.error("closing the database: \(error)") }
         }
         pidFile.publish()
+        for refused in loaded.refusedCustomDrivers {
+            logger.error("custom driver not loaded: \(refused)")
+            if command.once { FileHandle.standardError.write(Data("tailwatchd: custom driver not loaded: \(refused)\n".utf8)) }
+        }
         let options = EngineOptions(
             once: command.once, traceLines: command.trace ?? 0, debug: command.debug,
             showProgress: command.once && onTerminal)
@@ -157,6 +161,7 @@ final class EngineRunner: Sendable {
                     logger.warning("'\(key)' changed in \(configPath); the new path takes effect at the next --restart")
                 }
                 loaded = next
+                for refused in loaded.refusedCustomDrivers { logger.error("custom driver not loaded: \(refused)") }
                 logger.info("configuration reloaded; drivers: \(loaded.enabledDriverNames.joined(separator: ", "))")
             } catch {
                 logger.error("reload failed, keeping the previous configuration: \(error)")

@@ -1,3 +1,4 @@
+import CustomDrivers
 import TailWatchEngine
 
 /// The configuration file read and checked as a whole: engine settings, and each registered
@@ -6,6 +7,11 @@ public struct LoadedConfiguration: Sendable {
     public let file: ConfigFile
     public let settings: EngineSettings
     public let drivers: [(name: String, configured: ConfiguredDriver)]
+    /// Every driver this configuration knows: the stock ones, then the custom ones in `drivers_dir`.
+    public let descriptors: [DriverDescriptor]
+    /// Custom driver files in `drivers_dir` that were refused, each with the file, line and reason;
+    /// the daemon logs them and runs the rest.
+    public let refusedCustomDrivers: [ConfigError]
 
     public static func load(path: String, registry: [DriverDescriptor] = DriverRegistry.stock) throws(ConfigError) -> LoadedConfiguration {
         let file = try ConfigFile.load(path: path)
@@ -15,6 +21,10 @@ public struct LoadedConfiguration: Sendable {
     public init(file: ConfigFile, registry: [DriverDescriptor] = DriverRegistry.stock) throws(ConfigError) {
         self.file = file
         settings = try EngineSettings(from: file)
+        let custom = CustomDriverCatalog.load(folder: settings.driversDir, reservedNames: Set(registry.map(\.name)))
+        refusedCustomDrivers = custom.refused
+        let registry = registry + custom.descriptors
+        descriptors = registry
         let known = Set(registry.map(\.name))
         for name in file.tableNames where !known.contains(name) {
             throw ConfigError(

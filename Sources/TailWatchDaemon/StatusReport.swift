@@ -16,6 +16,9 @@ struct StatusReport {
         }
         guard long else { return 0 }
         Swift.print("config \(loaded.file.path)")
+        for refused in loaded.refusedCustomDrivers {
+            Swift.print("custom driver refused: \(refused)")
+        }
         Swift.print("database \(settings.database)")
         guard FileManager.default.fileExists(atPath: settings.database) else {
             Swift.print("  (no database yet: tailwatchd has not run with this configuration)")

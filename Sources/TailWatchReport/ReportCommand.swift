@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "tailwatch-report",
         abstract: "Query what tailwatchd recorded.",
         discussion: "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. An unknown user or domain is an empty result.",
-        subcommands: [MailCommand.self, BandwidthCommand.self, RelayHostsCommand.self, ServicesCommand.self])
+        subcommands: [MailCommand.self, BandwidthCommand.self, RelayHostsCommand.self, ServicesCommand.self, CustomCommand.self])
 
     @Option(help: ArgumentHelp("Configuration file (default: $TAILWATCH_CONFIG, else /etc/tailwatch/tailwatch.toml).", valueName: "path"))
     var config: String?

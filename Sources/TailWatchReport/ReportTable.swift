@@ -18,6 +18,8 @@ struct ReportTable {
         case list([String])
         /// A percentage with two decimals, or null.
         case percent(Double?)
+        /// No value: null in JSON, empty in CSV, "-" in the table.
+        case null
     }
 
     static func percentText(_ p: Double) -> String { String(format: "%.2f", p) }
@@ -76,6 +78,7 @@ struct ReportTable {
                 case .time(let t): value = t.map { Self.jsonString(Self.iso($0)) } ?? "null"
                 case .list(let items): value = "[" + items.map(Self.jsonString).joined(separator: ",") + "]"
                 case .percent(let p): value = p.map(Self.percentText) ?? "null"
+                case .null: value = "null"
                 }
                 return Self.jsonString(name) + ":" + value
             }.joined(separator: ",") + "}"
@@ -100,6 +103,7 @@ struct ReportTable {
                 case .time(let t): t.map(Self.iso) ?? ""
                 case .list(let items): Self.csvField(items.joined(separator: ", "))
                 case .percent(let p): p.map(Self.percentText) ?? ""
+                case .null: ""
                 }
             }.joined(separator: ",") + "\n"
         }
@@ -114,6 +118,7 @@ struct ReportTable {
         case .integer(let n): String(n)
         case .bytes(let n): HumanSize.format(n)
         case .time(let t): t.map(Self.iso) ?? "-"
+        case .null: "-"
         }
     }
 

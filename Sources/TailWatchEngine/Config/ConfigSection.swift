@@ -87,6 +87,10 @@ public struct ConfigSection: Sendable {
         try stringArray(key)?.map(resolve)
     }
 
+    /// The keys as written, in file order (for tables whose keys are names the owner chose, such as
+    /// a custom driver's columns).
+    public var keysInFileOrder: [String] { entries.sorted { $0.value.line < $1.value.line }.map(\.key) }
+
     /// The line a key was written on, for messages of the section's owner.
     public func line(of key: String) -> Int? { entries[key]?.line }
 

@@ -19,10 +19,13 @@ public struct EngineSettings: Sendable {
     public var pollIntervalMilliseconds: Int
     /// Longer lines are counted as rejected and skipped without being buffered whole.
     public var maxLineBytes: Int
+    /// Folder of custom drivers (`NAME.toml`, `NAME.exec`); a missing folder means none.
+    public var driversDir: String
 
     public static let topLevelKeys: Set<String> = [
         "database", "log_file", "pid_file", "userdomains", "timezone",
         "batch_events", "catchup_batch_events", "batch_interval_ms", "poll_interval_ms", "max_line_bytes",
+        "drivers_dir",
     ]
 
     public init(
@@ -35,7 +38,8 @@ public struct EngineSettings: Sendable {
         catchUpBatchEvents: Int = 100_000,
         batchIntervalMilliseconds: Int = 300,
         pollIntervalMilliseconds: Int = 1000,
-        maxLineBytes: Int = 65536
+        maxLineBytes: Int = 65536,
+        driversDir: String = "/etc/tailwatch/drivers.d"
     ) {
         self.database = database
         self.logFile = logFile
@@ -47,6 +51,7 @@ public struct EngineSettings: Sendable {
         self.batchIntervalMilliseconds = batchIntervalMilliseconds
         self.pollIntervalMilliseconds = pollIntervalMilliseconds
         self.maxLineBytes = maxLineBytes
+        self.driversDir = driversDir
     }
 
     /// Reads and validates the top level of `file`.
@@ -58,6 +63,7 @@ public struct EngineSettings: Sendable {
         if let v = try top.path("log_file") { logFile = v }
         if let v = try top.path("pid_file") { pidFile = v }
         if let v = try top.path("userdomains") { userdomains = v }
+        if let v = try top.path("drivers_dir") { driversDir = v }
         if let name = try top.string("timezone") {
             guard let zone = TimeZone(identifier: name) else {
                 throw ConfigError(file: file.path, line: top.line(of: "timezone"), "unknown time zone '\(name)' (use a name like UTC or Europe/Berlin)")

@@ -32,6 +32,9 @@ public protocol LogDriver: AnyObject {
     func tick(_ db: Database, now: Date) throws
     /// Releases statements; called once, outside a transaction.
     func close()
+    /// False while the driver cannot take lines (an external driver's program waits to be
+    /// restarted): the engine leaves its files where they are and reads the other drivers' on.
+    var acceptsLines: Bool { get }
 }
 
 public extension LogDriver {
@@ -40,6 +43,7 @@ public extension LogDriver {
     func afterCommit() {}
     func tick(_ db: Database, now: Date) throws {}
     func close() {}
+    var acceptsLines: Bool { true }
 }
 
 /// Everything a driver is given when the engine builds it on its own thread.

@@ -187,7 +187,7 @@ public final class Engine {
         while true {
             do {
                 var moreToRead = false
-                for index in files.indices {
+                for index in files.indices where runtimes[fileDriver[index]].driver.acceptsLines {
                     if try pump(db, fileIndex: index) { moreToRead = true }
                     if inTransaction && Date().timeIntervalSince(batchStarted) * 1000 >= Double(settings.batchIntervalMilliseconds) {
                         try commit(db)

@@ -29,17 +29,6 @@ public enum BoundedCommand {
         public var succeeded: Bool { exitStatus == 0 && !timedOut }
     }
 
-    private static let spawnLock = NSLock()
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time because the
-    /// Swift module does not export GNU extensions; without it, descriptors opened with
-    /// `O_CLOEXEC` (SQLite's, our pipes) are still not inherited.
-    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    nonisolated(unsafe) private static let addCloseFrom: CloseFrom? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: CloseFrom.self)
-    }()
-
     public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
         public let description: String
     }
@@ -51,56 +40,8 @@ public enum BoundedCommand {
 
     public static func run(executable: String, arguments: [String], timeout: Double, outputLimit: Int = 4096, environment: [String: String] = [:]) throws(LaunchFailure) -> Result {
         let started = Date()
-        // One spawn at a time: a pipe made by one thread must be close-on-exec before another
-        // thread's child could inherit it.
-        spawnLock.lock()
-        var pipeEnds: [Int32] = [-1, -1]
-        guard pipe(&pipeEnds) == 0 else {
-            spawnLock.unlock()
-            throw LaunchFailure(description: "cannot create a pipe: \(String(cString: strerror(errno)))")
-        }
-        let readEnd = pipeEnds[0], writeEnd = pipeEnds[1]
-        for fd in [readEnd, writeEnd] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-
-        var env = ProcessInfo.processInfo.environment
-        // systemd's hand-over variables belong to the daemon, not to a service it restarts.
-        for key in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "INVOCATION_ID", "WATCHDOG_USEC", "WATCHDOG_PID"] {
-            env[key] = nil
-        }
-        for (k, v) in environment { env[k] = v }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        close(writeEnd)
-        spawnLock.unlock()
-        guard code == 0 else {
-            close(readEnd)
-            throw LaunchFailure(description: "cannot run \(executable): \(String(cString: strerror(code)))")
-        }
+        let child = try ChildProcess.spawn(executable: executable, arguments: arguments, environment: environment, input: .devNull, separateErrors: false)
+        let pid = child.pid, readEnd = child.output
         var keepReadEndOpen = false
         defer { if !keepReadEndOpen { close(readEnd) } }
 

@@ -48,6 +48,27 @@ public enum Store {
         return queue
     }
 
+    /// Records a schema change made at run time as the next migration of `module` (e.g. a custom
+    /// driver's tables, generated from its definition) and runs its statements. The caller holds
+    /// the write transaction, so the change and its record commit together or not at all.
+    /// Returns the version it was recorded as.
+    @discardableResult
+    public static func applyGeneratedMigration(_ db: Database, module: String, name: String, statements: [String]) throws -> Int {
+        precondition(db.isInsideTransaction, "a generated migration runs inside the caller's transaction")
+        let current = try migrationVersion(db, module: module)
+        for sql in statements { try db.execute(sql: sql) }
+        let version = current + 1
+        try db.execute(
+            sql: "INSERT INTO tailwatch_migrations (module, version, name, applied_at) VALUES (?, ?, ?, ?)",
+            arguments: [module, version, String(String(version + 10000).dropFirst()) + "_" + name, Int(Date().timeIntervalSince1970)])
+        return version
+    }
+
+    /// The version `module` reached, 0 when it has none.
+    public static func migrationVersion(_ db: Database, module: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT MAX(version) FROM tailwatch_migrations WHERE module = ?", arguments: [module]) ?? 0
+    }
+
     /// Gives up to `maxPages` free pages back to the file system (incremental vacuum), so the file
     /// shrinks after a purge without the long exclusive lock of a VACUUM. Returns the pages freed;
     /// 0 on a database created without incremental vacuum (see `supportsIncrementalVacuum`).

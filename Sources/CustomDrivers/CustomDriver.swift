@@ -1,0 +1,240 @@
+import Foundation
+import GRDB
+import Logging
+import TailWatchEngine
+
+/// A driver an operator defined in `drivers_dir` (a `NAME.toml`, perhaps with a `NAME.exec`):
+/// each line that passes the literal pre-filter is parsed by the regex, the field splitter or the
+/// external program into typed columns, stored as a row and/or counted per key and time bucket,
+/// inside the engine's batch transaction like any stock driver's effects.
+final class CustomDriver: LogDriver {
+    private let definition: CustomDefinition
+    private let logger: Logger
+    private let filter: LiteralFilter?
+    private let regex: LineRegex?
+    /// Capture group of each column (regex) or column of each field (split).
+    private let groups: [Int]
+    private let fieldColumns: [Int?]
+    private let program: ExternalProgram?
+    private var values: ColumnValues
+    private var insertLine: PreparedStatement?
+    private var upsertCount: PreparedStatement?
+    private var counts: [CounterKey: (count: Int64, sum: Int64)] = [:]
+    private var lastPurge = Date.distantPast
+    /// Bound per row: the source file's path, kept so a row binds it without building a string.
+    private var sourcePaths: [Int: String] = [:]
+
+    /// One reason per column, built once so a rejected line costs no string.
+    private let badValue: [RejectReason]
+    private static let regexLimit = RejectReason("the regex hit its match limit (it backtracks too much on this line)")
+    private static let regexFailed = RejectReason("the regex failed on this line")
+    private static let malformedAnswer = RejectReason("the program's answer is not a JSON object, array of objects or null")
+    private static let programFailed = RejectReason("the program failed on this line")
+
+    init(definition: CustomDefinition, context: DriverContext) throws {
+        self.definition = definition
+        logger = context.logger
+        filter = definition.contains.flatMap(LiteralFilter.init)
+        values = ColumnValues(columns: definition.columns, zone: context.settings.timezone)
+        badValue = definition.columns.map { RejectReason("column '\($0.name)' is not \($0.type.spelling == "ip" ? "an ip address" : "a valid \($0.type.spelling)")") }
+        switch definition.parser {
+        case .regex(let pattern, let limit):
+            let compiled = try LineRegex(pattern, matchLimit: limit)
+            regex = compiled
+            groups = definition.columns.map { compiled.groups[$0.name] ?? 0 }
+            fieldColumns = []
+            program = nil
+            if !compiled.usesJIT { logger.info("PCRE2's JIT is not available here; the regex runs interpreted") }
+        case .split(_, let fields):
+            regex = nil
+            groups = []
+            fieldColumns = fields.map { name in name.flatMap { n in definition.columns.firstIndex { $0.name == n } } }
+            program = nil
+        case .program(let path, let timeout):
+            regex = nil
+            groups = []
+            fieldColumns = []
+            program = ExternalProgram(path: path, timeout: timeout, logger: context.logger)
+        }
+    }
+
+    func open(_ db: Database) throws {
+        let plan = try SchemaEvolution.apply(db, definition: definition)
+        for change in plan.changes { logger.info("schema: \(change)") }
+        for note in plan.notes { logger.warning("schema: \(note)") }
+        let columns = definition.columns
+        if definition.storeLines {
+            let names = (["at", "source"] + columns.map(\.name)).map(quoted).joined(separator: ", ")
+            let marks = (1...(columns.count + 2)).map { "?\($0)" }.joined(separator: ", ")
+            insertLine = try PreparedStatement(db, sql: "INSERT INTO \(quoted(definition.linesTable)) (\(names)) VALUES (\(marks))")
+        }
+        if let counter = definition.counter {
+            let keys = counter.by.map { quoted(columns[$0].name) } + ["bucket"]
+            let marks = (1...(keys.count + 2)).map { "?\($0)" }.joined(separator: ", ")
+            upsertCount = try PreparedStatement(db, sql: """
+                INSERT INTO \(quoted(definition.countsTable)) (\(keys.joined(separator: ", ")), count, sum) VALUES (\(marks))
+                ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum
+                """)
+        }
+    }
+
+    /// While its program waits to be restarted, an external driver's files wait too.
+    var acceptsLines: Bool { !(program?.isRestarting ?? false) }
+
+    func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
+        if let filter, !filter.passes(line) { return .ignored }
+        if let regex {
+            switch regex.match(line) {
+            case .matched: break
+            case .noMatch: return .ignored
+            case .limitExceeded: return .rejected(Self.regexLimit)
+            case .failed: return .rejected(Self.regexFailed)
+            }
+            for i in groups.indices where !values.set(i, bytes: regex.capture(groups[i], in: line)) {
+                return .rejected(badValue[i])
+            }
+            try record(source: source)
+            return .stored(events: 1)
+        }
+        if let program { return try ask(program, line, source: source) }
+        if let bad = split(line) { return .rejected(badValue[bad]) }
+        try record(source: source)
+        return .stored(events: 1)
+    }
+
+    /// Fills the columns from the line's fields; returns the column whose value did not convert.
+    private func split(_ line: ByteLine) -> Int? {
+        guard case .split(let separator, _) = definition.parser else { return nil }
+        for i in values.columns.indices { _ = values.set(i, bytes: nil) }
+        var field = 0, i = 0
+        let n = line.count
+        while field < fieldColumns.count {
+            if separator == .blanks { while i < n, line[i] == 0x20 || line[i] == 0x09 { i += 1 } }
+            if i >= n && separator == .blanks { break }
+            var end = i
+            switch separator {
+            case .blanks: while end < n, line[end] != 0x20, line[end] != 0x09 { end += 1 }
+            case .byte(let b): end = line.firstIndex(of: b, from: i) ?? n
+            }
+            if let column = fieldColumns[field], !values.set(column, bytes: line.slice(i..<end)) { return column }
+            field += 1
+            if end >= n { break }
+            i = end + 1
+        }
+        return nil
+    }
+
+    /// An external driver's line: the program's answer is null (nothing), an object (one event) or
+    /// an array of objects (several).
+    private func ask(_ program: ExternalProgram, _ line: ByteLine, source: SourceFile) throws -> LineOutcome {
+        var answer = program.ask(line)
+        if case .failure(let failure) = answer, case .exited = failure, !program.isRestarting {
+            // Restarted at once after a first failure: the line gets a second chance.
+            answer = program.ask(line)
+        }
+        let bytes: [UInt8]
+        switch answer {
+        case .success(let b): bytes = b
+        case .failure(let failure):
+            logger.warning("\(source.path): line not processed: \(failure)")
+            return .rejected(Self.programFailed)
+        }
+        let events: [[String: JSONValue]]
+        switch try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+        case .null?: return .ignored
+        case .object(let o)?: events = [o]
+        case .array(let items)?:
+            var objects: [[String: JSONValue]] = []
+            for item in items {
+                guard case .object(let o) = item else { return .rejected(Self.malformedAnswer) }
+                objects.append(o)
+            }
+            events = objects
+        default:
+            return .rejected(Self.malformedAnswer)
+        }
+        if events.isEmpty { return .ignored }
+        // Every event is checked before any is recorded, so a line is all or nothing.
+        var checked: [ColumnValues] = []
+        for event in events {
+            for i in values.columns.indices where !values.set(i, json: event[values.columns[i].name]) {
+                return .rejected(badValue[i])
+            }
+            checked.append(values)
+        }
+        for event in checked {
+            values = event
+            try record(source: source)
+        }
+        return .stored(events: events.count)
+    }
+
+    /// Writes the current values: a row, and/or one more in the counter's bucket.
+    @inline(__always)
+    private func record(source: SourceFile) throws {
+        let at = definition.timeColumn.flatMap { values.integer(at: $0) } ?? Int64(Date().timeIntervalSince1970)
+        if let insertLine {
+            insertLine.bind(1, at)
+            let path = sourcePaths[source.id] ?? {
+                sourcePaths[source.id] = source.path
+                return source.path
+            }()
+            insertLine.bind(2, path)
+            for i in values.columns.indices { values.bind(i, to: insertLine, at: Int32(i + 3)) }
+            try insertLine.run()
+        }
+        if let counter = definition.counter {
+            let bucket = at - ((at % Int64(counter.bucketSeconds)) + Int64(counter.bucketSeconds)) % Int64(counter.bucketSeconds)
+            let key = CounterKey(parts: counter.by.map { values.keyPart($0) }, bucket: bucket)
+            let add = counter.sum.flatMap { values.integer(at: $0) } ?? 0
+            counts[key, default: (0, 0)].count += 1
+            counts[key, default: (0, 0)].sum &+= add
+        }
+    }
+
+    func flush(_ db: Database) throws {
+        guard let upsertCount, !counts.isEmpty else { return }
+        for (key, total) in counts {
+            var p: Int32 = 1
+            for part in key.parts {
+                switch part {
+                case .integer(let n): upsertCount.bind(p, n)
+                case .text(let s): upsertCount.bind(p, s)
+                }
+                p += 1
+            }
+            upsertCount.bind(p, key.bucket)
+            upsertCount.bind(p + 1, total.count)
+            upsertCount.bind(p + 2, total.sum)
+            try upsertCount.run()
+        }
+        counts.removeAll(keepingCapacity: true)
+    }
+
+    func rollback() {
+        counts.removeAll(keepingCapacity: true)
+    }
+
+    /// Retention: rows and buckets older than `keep_days`, checked every ten minutes, deleted
+    /// 50,000 rows at a time so a first purge of a large table never holds the writer for long.
+    func tick(_ db: Database, now: Date) throws {
+        guard definition.keepDays > 0, now.timeIntervalSince(lastPurge) >= 600 else { return }
+        let cutoff = Int64(now.timeIntervalSince1970) - Int64(definition.keepDays) * 86400
+        var more = false
+        if definition.storeLines, try db.tableExists(definition.linesTable) {
+            let table = quoted(definition.linesTable)
+            try db.execute(sql: "DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) WHERE at < ? ORDER BY at LIMIT 50000)", arguments: [cutoff])
+            more = db.changesCount == 50000
+        }
+        if definition.counter != nil, try db.tableExists(definition.countsTable) {
+            try db.execute(sql: "DELETE FROM \(quoted(definition.countsTable)) WHERE bucket < ?", arguments: [cutoff])
+        }
+        if !more { lastPurge = now }
+    }
+
+    func close() {
+        insertLine = nil
+        upsertCount = nil
+        program?.stop(reason: nil)
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import CustomDrivers
+import Foundation
+import GRDB
+import TailWatchDaemon
+
+/// `tailwatch-report custom NAME [--by COL,…|PERIOD] [--lines] [--limit N]`: any custom driver's
+/// counters or lines, with the columns its definition declared.
+struct CustomCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "custom",
+        abstract: "What a custom driver (drivers_dir) recorded: its counter per key, counts grouped by any columns, or its lines.",
+        discussion: """
+            Without --by: the counter per all its keys (a driver without a counter lists its lines).
+            --by takes column names and at most one period (bucket, hour, day, month), comma-separated:
+            --by ip,hour. Columns that are the counter's keys are read from the counter; others from the
+            stored lines. --lines lists the stored lines, newest first.
+            """)
+
+    @ParentCommand var parent: ReportCommand
+    @OptionGroup var common: CommonReportOptions
+
+    @Argument(help: "The custom driver's name (its file's name in drivers_dir, without .toml).")
+    var name: String
+
+    @Option(help: ArgumentHelp("Group by these columns and/or a period (bucket, hour, day, month), comma-separated.", valueName: "columns"))
+    var by: String?
+
+    @Flag(help: "List the stored lines instead of counts.")
+    var lines = false
+
+    @Option(help: "At most this many rows.")
+    var limit: Int = 1000
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be positive, not \(limit)") }
+    }
+
+    func run() throws {
+        let (since, until) = try common.range()
+        let (queue, _) = try openReportDatabase(configPath: parent.config, requiring: ["CustomDrivers"])
+        let words = (by ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let result: CustomReport.Result
+        do {
+            result = try queue.read { db in
+                try CustomReport.run(db, driver: name, by: words, lines: lines, since: since, until: until, limit: limit)
+            }
+        } catch let error as CustomReport.RequestError {
+            throw CommandFailure.usage(error.description)
+        }
+        let table = ReportTable(columns: result.columns, rows: result.rows.map { row in
+            row.map { cell -> ReportTable.Cell in
+                switch cell {
+                case .text(let s): .text(s)
+                case .integer(let n): .integer(n)
+                case .time(let t): .time(t)
+                case .null: .null
+                }
+            }
+        })
+        print(table.render(common.format), terminator: "")
+    }
+}
