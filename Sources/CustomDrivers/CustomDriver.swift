@@ -21,6 +21,8 @@ final class CustomDriver: LogDriver {
     private var upsertCount: PreparedStatement?
     private var counts: [CounterKey: (count: Int64, sum: Int64)] = [:]
     private var lastPurge = Date.distantPast
+    /// An external driver: how often each line (by hash) paused the driver (see `ask`).
+    private var pausesByLine: [UInt64: Int] = [:]
     /// Bound per row: the source file's path, kept so a row binds it without building a string.
     private var sourcePaths: [Int: String] = [:]
 
@@ -128,21 +130,43 @@ final class CustomDriver: LogDriver {
     /// an array of objects (several).
     private func ask(_ program: ExternalProgram, _ line: ByteLine, source: SourceFile) throws -> LineOutcome {
         var answer = program.ask(line)
-        if case .failure(let failure) = answer, case .exited = failure, !program.isRestarting {
-            // Restarted at once after a first failure: the line gets a second chance.
+        var retried = false
+        if case .failure(let failure) = answer, case .exited = failure, program.answeredSinceStart, !program.isRestarting {
+            // A program that was working died on this line: restarted at once, the line gets a
+            // second chance. If it kills the fresh program too, it is the line's fault.
             answer = program.ask(line)
+            retried = true
         }
         let bytes: [UInt8]
         switch answer {
-        case .success(let b): bytes = b
+        case .success(let b):
+            bytes = b
+            if !pausesByLine.isEmpty { pausesByLine[Self.hash(line)] = nil }
         case .failure(let failure):
+            if !retried && !program.answeredSinceStart {
+                // Dead before its first answer: the program is broken, or this line kills it.
+                // The line waits (the batch is redone without this driver) until the program
+                // runs again (restarts back off: 0, 1, 2, 4 … 60 s); a line that keeps a fresh
+                // program from answering five times running is rejected, so one poisonous line
+                // cannot hold the log back for ever.
+                let key = Self.hash(line)
+                let pauses = (pausesByLine[key] ?? 0) + 1
+                if pauses < 5 {
+                    if pausesByLine.count >= 1000 { pausesByLine.removeAll() }
+                    pausesByLine[key] = pauses
+                    throw DriverPaused("\(definition.name): \(failure); its lines wait until it runs again")
+                }
+                pausesByLine[key] = nil
+            }
+            // The line's fault, not the program's: the next line gets a fresh program at once.
+            if retried { program.forgiveFailures() }
             logger.warning("\(source.path): line not processed: \(failure)")
             return .rejected(Self.programFailed)
         }
         let events: [[String: JSONValue]]
         switch try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
         case .null?: return .ignored
-        case .object(let o)?: events = [o]
+        case .object(let o)?: events = o.isEmpty ? [] : [o]
         case .array(let items)?:
             var objects: [[String: JSONValue]] = []
             for item in items {
@@ -167,6 +191,10 @@ final class CustomDriver: LogDriver {
             try record(source: source)
         }
         return .stored(events: events.count)
+    }
+
+    private static func hash(_ line: ByteLine) -> UInt64 {
+        FNV1a.hash(UnsafeRawBufferPointer(start: line.base, count: line.count))
     }
 
     /// Writes the current values: a row, and/or one more in the counter's bucket.

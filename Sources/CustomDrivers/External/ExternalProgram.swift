@@ -49,6 +49,9 @@ final class ExternalProgram {
     private var consecutiveFailures = 0
     private var restartAt = Date.distantPast
     private(set) var starts = 0
+    /// Whether the program answered a line since it was last started (kept after it fails): a
+    /// program that dies before its first answer is broken, or was killed by that very line.
+    private(set) var answeredSinceStart = false
     private static let maxAnswer = 1 << 20
 
     init(path: String, timeout: Double, logger: Logger) {
@@ -80,6 +83,7 @@ final class ExternalProgram {
                 let answer = Array(pending[..<end])
                 pending.removeSubrange(...end)
                 consecutiveFailures = 0
+                answeredSinceStart = true
                 return .success(answer)
             }
             if pending.count > Self.maxAnswer {
@@ -117,6 +121,13 @@ final class ExternalProgram {
         return .failure(reap(failure: "could not be polled"))
     }
 
+    /// Clears the restart backoff: the failures were caused by a line (which the driver rejects),
+    /// not by the program, so the next line may start it at once.
+    func forgiveFailures() {
+        consecutiveFailures = 0
+        restartAt = .distantPast
+    }
+
     /// Stops the program (end of the driver, or a reload).
     func stop(reason: String?) {
         guard let child else { return }
@@ -149,6 +160,7 @@ final class ExternalProgram {
             }
             child = spawned
             errorsOpen = true
+            answeredSinceStart = false
             starts += 1
             pending = []
             logger.info("started \(path) (pid \(spawned.pid))")

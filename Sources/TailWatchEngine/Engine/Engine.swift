@@ -40,6 +40,8 @@ public final class Engine {
     private let health = EngineHealth()
     private var lastReclaim = Date.distantPast
     private var lastCommitTimes: [Date?]
+    /// `--once`: how long it waits for paused drivers (see `waitForPausedDrivers`).
+    private var onceWaitDeadline: Date?
 
     /// Builds every enabled driver on the calling thread and opens them on `database`.
     public init(
@@ -205,7 +207,7 @@ public final class Engine {
                     try commit(db)
                     return .reloadRequested
                 }
-                if options.once && !moreToRead {
+                if options.once && !moreToRead && !waitForPausedDrivers() {
                     try tickDrivers(db)
                     progress?.finish()
                     return .finished
@@ -222,6 +224,10 @@ public final class Engine {
                 if (wake == .changed && sinceRescan >= 1) || sinceRescan >= 10 {
                     rescanFolders()
                 }
+            } catch let paused as DriverPaused {
+                // One driver cannot go on for now: redo the batch without it (its files wait).
+                try abandonBatch(db, after: paused)
+                logger.debug("batch rolled back and files rewound: \(paused)")
             } catch {
                 try abandonBatch(db, after: error)
                 health.commitFailed("\(error)")
@@ -233,6 +239,22 @@ public final class Engine {
                 if control.stopRequested { return .finished }
             }
         }
+    }
+
+    /// `--once` and a paused driver (its helper program restarting) with lines left: wait for it
+    /// (polling), 30 s at most in all, so that a catch-up is not cut short by a restart. Returns
+    /// true while waiting.
+    private func waitForPausedDrivers() -> Bool {
+        let waiting = files.indices.contains { !runtimes[fileDriver[$0]].driver.acceptsLines && files[$0].bytesBehind > 0 }
+        guard waiting, !control.stopRequested else { return false }
+        let deadline = onceWaitDeadline ?? Date().addingTimeInterval(30)
+        onceWaitDeadline = deadline
+        guard Date() < deadline else {
+            logger.warning("a driver's helper program keeps failing; its remaining lines are left for the next run")
+            return false
+        }
+        _ = watcher.wait(milliseconds: 100)
+        return true
     }
 
     /// Reads one file as far as the batch allows. Returns true when it may have more right away.
