@@ -23,8 +23,11 @@ final class CustomDriver: LogDriver {
     private var lastPurge = Date.distantPast
     /// An external driver: how often each line (by hash) paused the driver (see `ask`).
     private var pausesByLine: [UInt64: Int] = [:]
-    /// Bound per row: the source file's path, kept so a row binds it without building a string.
-    private var sourcePaths: [Int: String] = [:]
+    /// `custom_sources.id` of each file this run has stored lines from (by the engine's file id);
+    /// forgotten on rollback, since a number given inside the batch is rolled back with it.
+    private var sourceNumbers: [Int: Int64] = [:]
+    private var findSource: PreparedStatement?
+    private var addSource: PreparedStatement?
 
     /// One reason per column, built once so a rejected line costs no string.
     private let badValue: [RejectReason]
@@ -69,9 +72,11 @@ final class CustomDriver: LogDriver {
             let names = (["at", "source"] + columns.map(\.name)).map(quoted).joined(separator: ", ")
             let marks = (1...(columns.count + 2)).map { "?\($0)" }.joined(separator: ", ")
             insertLine = try PreparedStatement(db, sql: "INSERT INTO \(quoted(definition.linesTable)) (\(names)) VALUES (\(marks))")
+            findSource = try PreparedStatement(db, sql: "SELECT id FROM custom_sources WHERE path = ?1")
+            addSource = try PreparedStatement(db, sql: "INSERT INTO custom_sources (path) VALUES (?1)")
         }
         if let counter = definition.counter {
-            let keys = counter.by.map { quoted(columns[$0].name) } + ["bucket"]
+            let keys = ["bucket"] + counter.by.map { quoted(columns[$0].name) }
             let marks = (1...(keys.count + 2)).map { "?\($0)" }.joined(separator: ", ")
             upsertCount = try PreparedStatement(db, sql: """
                 INSERT INTO \(quoted(definition.countsTable)) (\(keys.joined(separator: ", ")), count, sum) VALUES (\(marks))
@@ -203,11 +208,7 @@ final class CustomDriver: LogDriver {
         let at = definition.timeColumn.flatMap { values.integer(at: $0) } ?? Int64(Date().timeIntervalSince1970)
         if let insertLine {
             insertLine.bind(1, at)
-            let path = sourcePaths[source.id] ?? {
-                sourcePaths[source.id] = source.path
-                return source.path
-            }()
-            insertLine.bind(2, path)
+            insertLine.bind(2, try sourceNumber(source))
             for i in values.columns.indices { values.bind(i, to: insertLine, at: Int32(i + 3)) }
             try insertLine.run()
         }
@@ -215,15 +216,35 @@ final class CustomDriver: LogDriver {
             let bucket = at - ((at % Int64(counter.bucketSeconds)) + Int64(counter.bucketSeconds)) % Int64(counter.bucketSeconds)
             let key = CounterKey(parts: counter.by.map { values.keyPart($0) }, bucket: bucket)
             let add = counter.sum.flatMap { values.integer(at: $0) } ?? 0
-            counts[key, default: (0, 0)].count += 1
-            counts[key, default: (0, 0)].sum &+= add
+            Self.add(add, to: &counts[key, default: (0, 0)])
         }
+    }
+
+    private func sourceNumber(_ source: SourceFile) throws -> Int64 {
+        if let known = sourceNumbers[source.id] { return known }
+        guard let findSource, let addSource else { return 0 }
+        findSource.bind(1, source.path)
+        var number = try findSource.queryRow { $0.int64(0) }
+        if number == nil {
+            addSource.bind(1, source.path)
+            try addSource.run()
+            number = try findSource.queryRow { $0.int64(0) }
+        }
+        sourceNumbers[source.id] = number ?? 0
+        return number ?? 0
+    }
+
+    @inline(__always)
+    private static func add(_ value: Int64, to entry: inout (count: Int64, sum: Int64)) {
+        entry.count += 1
+        entry.sum &+= value
     }
 
     func flush(_ db: Database) throws {
         guard let upsertCount, !counts.isEmpty else { return }
         for (key, total) in counts {
-            var p: Int32 = 1
+            upsertCount.bind(1, key.bucket)
+            var p: Int32 = 2
             for part in key.parts {
                 switch part {
                 case .integer(let n): upsertCount.bind(p, n)
@@ -231,9 +252,8 @@ final class CustomDriver: LogDriver {
                 }
                 p += 1
             }
-            upsertCount.bind(p, key.bucket)
-            upsertCount.bind(p + 1, total.count)
-            upsertCount.bind(p + 2, total.sum)
+            upsertCount.bind(p, total.count)
+            upsertCount.bind(p + 1, total.sum)
             try upsertCount.run()
         }
         counts.removeAll(keepingCapacity: true)
@@ -241,6 +261,7 @@ final class CustomDriver: LogDriver {
 
     func rollback() {
         counts.removeAll(keepingCapacity: true)
+        sourceNumbers.removeAll()
     }
 
     /// Retention: rows and buckets older than `keep_days`, checked every ten minutes, deleted
@@ -263,6 +284,8 @@ final class CustomDriver: LogDriver {
     func close() {
         insertLine = nil
         upsertCount = nil
+        findSource = nil
+        addSource = nil
         program?.stop(reason: nil)
     }
 }

@@ -141,9 +141,10 @@ public enum CustomReport {
         var arguments: [DatabaseValueConvertible] = []
         if let since { conditions.append("at >= ?"); arguments.append(since) }
         if let until { conditions.append("at < ?"); arguments.append(until) }
-        let sql = "SELECT at, source, \(columns.map { quoted($0.name) }.joined(separator: ", ")) FROM \(quoted(table))"
-            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY at DESC, id DESC LIMIT \(limit)"
+        let sql = "SELECT t.at, s.path, \(columns.map { "t." + quoted($0.name) }.joined(separator: ", ")) FROM \(quoted(table)) t"
+            + " LEFT JOIN custom_sources s ON s.id = t.source"
+            + (conditions.isEmpty ? "" : " WHERE " + conditions.map { "t." + $0 }.joined(separator: " AND "))
+            + " ORDER BY t.at DESC, t.id DESC LIMIT \(limit)"
         let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row -> [Cell] in
             let at: Int64 = row[0] ?? 0
             let source: String = row[1] ?? ""

@@ -68,7 +68,6 @@ enum SchemaEvolution {
             let archived = "\(table)_v\(version)"
             plan.statements.append("ALTER TABLE \(quoted(table)) RENAME TO \(quoted(archived))")
             plan.statements.append("DROP INDEX IF EXISTS \(quoted(table + "_at"))")
-            plan.statements.append("DROP INDEX IF EXISTS \(quoted(table + "_bucket"))")
             plan.changes.append("archive \(table) as \(archived)")
             plan.notes.append("\(reason): the rows so far stay in \(archived); \(table) starts empty")
         }
@@ -93,7 +92,7 @@ enum SchemaEvolution {
                     plan.notes.append("\(linesTable) keeps its column(s) \(dropped.map(\.name).joined(separator: ", ")), no longer in the definition; new rows leave them empty")
                 }
             } else {
-                let body = (["id INTEGER PRIMARY KEY", "at INTEGER NOT NULL", "source TEXT NOT NULL"]
+                let body = (["id INTEGER PRIMARY KEY", "at INTEGER NOT NULL", "source INTEGER NOT NULL"]
                     + columns.map { "\(quoted($0.name)) \(sqlType(ofSpelling: $0.type))" }).joined(separator: ", ")
                 plan.statements.append("CREATE TABLE \(quoted(linesTable)) (\(body))")
                 plan.statements.append("CREATE INDEX \(quoted(linesTable + "_at")) ON \(quoted(linesTable)) (at)")
@@ -107,7 +106,7 @@ enum SchemaEvolution {
             var exists = try existingColumns(db, countsTable) != nil
             if let have = try existingColumns(db, countsTable) {
                 let keys = have.filter { $0.primaryKeyPosition > 0 }.sorted { $0.primaryKeyPosition < $1.primaryKeyPosition }
-                let wantedKeys = counter.by.map { ($0.name, sqlType(ofSpelling: $0.type)) } + [("bucket", "INTEGER")]
+                let wantedKeys = [("bucket", "INTEGER")] + counter.by.map { ($0.name, sqlType(ofSpelling: $0.type)) }
                 let sameKeys = keys.count == wantedKeys.count && zip(keys, wantedKeys).allSatisfy { $0.name == $1.0 && $0.type == $1.1 }
                 let sameBucket = recorded?.counter.map { $0.bucketSeconds == counter.bucketSeconds } ?? true
                 if !sameKeys {
@@ -119,11 +118,12 @@ enum SchemaEvolution {
                 }
             }
             if !exists {
+                // Bucket first in the key: new counts land at the table's end (time goes forward),
+                // and retention deletes a range at its start, with no second index to keep up.
                 let keys = counter.by.map { "\(quoted($0.name)) \(sqlType(ofSpelling: $0.type)) NOT NULL" }
                 let body = (keys + ["bucket INTEGER NOT NULL", "count INTEGER NOT NULL", "sum INTEGER NOT NULL DEFAULT 0",
-                                    "PRIMARY KEY (\((counter.by.map { quoted($0.name) } + ["bucket"]).joined(separator: ", ")))"]).joined(separator: ", ")
+                                    "PRIMARY KEY (\((["bucket"] + counter.by.map { quoted($0.name) }).joined(separator: ", ")))"]).joined(separator: ", ")
                 plan.statements.append("CREATE TABLE \(quoted(countsTable)) (\(body)) WITHOUT ROWID")
-                plan.statements.append("CREATE INDEX \(quoted(countsTable + "_bucket")) ON \(quoted(countsTable)) (bucket)")
                 plan.changes.append("create \(countsTable)")
             }
         } else if try db.tableExists(countsTable) {
