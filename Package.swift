@@ -74,7 +74,7 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         // PCRE2 (Debian: libpcre2-dev) for custom drivers' patterns: JIT speed and a match limit.
-        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .systemLibrary(name: "CPCRE2"),
         .target(
             name: "CustomDrivers",
             dependencies: [

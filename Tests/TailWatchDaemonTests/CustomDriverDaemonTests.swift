@@ -67,6 +67,23 @@ import TestSupport
         #expect(try f.run(["--enable=nosuch", "--config", f.configPath]).code == 2)
     }
 
+    /// The guide's complete example is a definition the daemon accepts as printed.
+    @Test func theDriverDocsExampleLoadsAsPrinted() throws {
+        let f = try fixture()
+        let docs = try f.run(["--driver-docs"]).stdout
+        let lines = docs.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(of: "# /etc/tailwatch/drivers.d/sshd_failed.toml"),
+              let end = lines[start...].firstIndex(of: "") else {
+            Issue.record("no example definition in --driver-docs")
+            return
+        }
+        try lines[start..<end].joined(separator: "\n").write(toFile: f.folder.file("drivers.d/docs_example.toml"), atomically: false, encoding: .utf8)
+        let version = try f.run(["--version=long", "--config", f.configPath])
+        #expect(version.stdout.contains("docs_example 1: custom (declarative"), "\(version.stdout)")
+        #expect(!version.stdout.contains("docs_example.toml:"), "\(version.stdout)")
+        #expect(docs.contains("NAME.exec") && docs.contains("tailwatch-report custom NAME"))
+    }
+
     /// SIGHUP with a changed definition: the new column is added by a migration, old rows keep
     /// theirs, and lines after the reload fill it; nothing is read twice.
     @Test func aReloadWithAChangedDefinitionMigratesAndReadsOn() throws {
