@@ -60,6 +60,24 @@ import TestSupport
         #expect(try h.rows("SELECT lines_read, events_written, lines_ignored, lines_rejected FROM driver_stats WHERE driver = 'app'") == [["8", "4", "2", "3"]])
     }
 
+    /// A program that answers one line twice is restarted before the next line, so no line is
+    /// given another line's answer. (The two answers are written at once, as one write: an extra
+    /// answer that comes later than the next line cannot be told from that line's answer.)
+    @Test func aProgramOutOfStepIsRestarted() throws {
+        let h = try CustomHarness()
+        try h.define("app", Self.definition(), program: """
+            #!/bin/sh
+            while IFS= read -r line; do
+              if [ "$line" = "twice" ]; then printf '{"word": "twice"}\\n{"word": "extra"}\\n'
+              else echo "{\\"word\\": \\"$line\\"}"; fi
+            done
+            """)
+        try LogWriter.append(h.folder.file("drivers.d/app.log"), "a\ntwice\nb\nc\n")
+        try h.runOnce("app")
+        let words = try h.rows("SELECT word FROM custom_app ORDER BY id").map { $0[0] }
+        #expect(words == ["a", "twice", "b", "c"], "\(words)")
+    }
+
     /// A program that dies on one line is restarted; that line is retried once and then rejected,
     /// and every other line is stored exactly once.
     @Test func aProgramThatCrashesOnALineIsRestartedAndTheRestIsStored() throws {

@@ -73,7 +73,19 @@ final class ExternalProgram {
             if Date() < restartAt { return .failure(.restarting) }
             if let failure = start() { return .failure(failure) }
         }
-        guard let child, let input = child.input else { return .failure(.restarting) }
+        guard var child, var input = child.input else { return .failure(.restarting) }
+        // Output before the line is sent means the program answered some line twice: its answers
+        // would be taken for the next lines'. Start it again to get back in step.
+        if !readInto(&pending, from: child.output) || !pending.isEmpty {
+            logger.warning("\(path) wrote output nobody asked for (more than one answer to a line?); restarting it to get back in step")
+            kill(-child.pid, SIGKILL)
+            _ = reap(failure: "was out of step")
+            forgiveFailures()
+            if let failure = start() { return .failure(failure) }
+            guard let fresh = self.child, let freshInput = fresh.input else { return .failure(.restarting) }
+            child = fresh
+            input = freshInput
+        }
         let deadline = Date().addingTimeInterval(timeout)
         var message = [UInt8](UnsafeBufferPointer(start: line.base, count: line.count))
         message.append(0x0A)
