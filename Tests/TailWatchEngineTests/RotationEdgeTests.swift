@@ -35,6 +35,29 @@ import TestSupport
         #expect(try h.storedLines() == LineSets.lines("a", 0..<100) + ["b-new"])
     }
 
+    /// logrotate without delaycompress while the daemon is down: the unread rest of the log is
+    /// only in `mainlog.1.gz` (beside an older `.2.gz` and a newer plain `.1`'s successor).
+    @Test func theRestOfALogCompressedWhileStoppedIsReadFromTheCompressedCopy() throws {
+        let h = EngineHarness()
+        let log = h.folder.file("mainlog")
+        let a = LineSets.lines("a", 0..<200), b = LineSets.lines("b", 0..<50), c = LineSets.lines("c", 0..<30)
+        try LogWriter.append(log, LineSets.text(Array(a.prefix(120))))
+        try h.runOnce([.file(log)])
+        try LogWriter.append(log, LineSets.text(Array(a.dropFirst(120))))
+        LogWriter.rename(log, log + ".1")
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/usr/bin/gzip") ? "/usr/bin/gzip" : "/bin/gzip")
+        gzip.arguments = [log + ".1"]
+        try gzip.run()
+        gzip.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: log + ".1.gz"))
+        try LogWriter.append(log, LineSets.text(b))
+        try h.runOnce([.file(log)])
+        try LogWriter.append(log, LineSets.text(c))
+        try h.runOnce([.file(log)])
+        #expect(try h.storedLines() == a + b + c)
+    }
+
     @Test func rotationsWhileACatchUpReadsAnOlderCopyLoseNoFile() throws {
         let h = EngineHarness()
         let log = h.folder.file("mainlog")

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Why only these shapes: after a restart the engine reads the newer rotated copies in full, so a
 /// file that merely starts with the log's name (`exim_mainlog.bak`, `exim_mainlog.offset`) must never
-/// be taken for one. Compressed copies are skipped: their rest cannot be read from an offset.
+/// be taken for one. Compressed copies are not listed here: `CompressedSiblings` reads them, only
+/// when a saved position is found nowhere else.
 enum RotatedSiblings {
     static func of(_ path: String) -> [(path: String, identity: FileIdentity)] {
         let folder = (path as NSString).deletingLastPathComponent

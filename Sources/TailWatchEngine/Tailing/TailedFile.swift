@@ -120,6 +120,12 @@ final class TailedFile {
             startInRotated(chosen.path, at: checkpoint.offset)
             return
         }
+        if let copy = CompressedSiblings.copy(holding: checkpoint, of: path) {
+            notify(.resumedInRotated(path: path, rotated: copy.path, offset: checkpoint.offset))
+            chainRead = []
+            adopt(fd: copy.fd, path: copy.path, at: checkpoint.offset)
+            return
+        }
         if FileIdentity.of(path: path) == nil {
             // Missing (or not readable yet): decide when it appears.
             pendingCheckpoint = checkpoint
