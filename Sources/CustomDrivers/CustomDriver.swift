@@ -21,8 +21,10 @@ final class CustomDriver: LogDriver {
     private var upsertCount: PreparedStatement?
     private var counts: [CounterKey: (count: Int64, sum: Int64)] = [:]
     private var lastPurge = Date.distantPast
-    /// An external driver: how often each line (by hash) paused the driver (see `ask`).
+    /// An external driver: how often each line (by hash) broke a fresh program (see `ask`).
     private var pausesByLine: [UInt64: Int] = [:]
+    /// Lines rejected in the open batch, whose counts go once the batch is committed.
+    private var rejectedKeys: [UInt64] = []
     /// `custom_sources.id` of each file this run has stored lines from (by the engine's file id);
     /// forgotten on rollback, since a number given inside the batch is rolled back with it.
     private var sourceNumbers: [Int: Int64] = [:]
@@ -134,13 +136,16 @@ final class CustomDriver: LogDriver {
     /// An external driver's line: the program's answer is null (nothing), an object (one event) or
     /// an array of objects (several).
     private func ask(_ program: ExternalProgram, _ line: ByteLine, source: SourceFile) throws -> LineOutcome {
+        // Whether the line goes to a program that has been answering (else: a fresh one).
+        let proven = program.isProven
         var answer = program.ask(line)
-        var retried = false
-        if case .failure(let failure) = answer, case .exited = failure, program.answeredSinceStart, !program.isRestarting {
-            // A program that was working died on this line: restarted at once, the line gets a
-            // second chance. If it kills the fresh program too, it is the line's fault.
+        if case .failure(let failure) = answer, proven, failure.reachedTheProgram, !program.isRestarting {
+            // A program that was working died or hung on this line: restarted at once, the line
+            // gets a second chance. If it kills the fresh program too, it is the line's fault.
             answer = program.ask(line)
-            retried = true
+            if case .failure(let again) = answer, again.reachedTheProgram {
+                return rejectForProgram(line, source: source, again)
+            }
         }
         let bytes: [UInt8]
         switch answer {
@@ -148,25 +153,18 @@ final class CustomDriver: LogDriver {
             bytes = b
             if !pausesByLine.isEmpty { pausesByLine[Self.hash(line)] = nil }
         case .failure(let failure):
-            if !retried && !program.answeredSinceStart {
-                // Dead before its first answer: the program is broken, or this line kills it.
-                // The line waits (the batch is redone without this driver) until the program
-                // runs again (restarts back off: 0, 1, 2, 4 … 60 s); a line that keeps a fresh
-                // program from answering five times running is rejected, so one poisonous line
-                // cannot hold the log back for ever.
-                let key = Self.hash(line)
+            let key = Self.hash(line)
+            if failure.reachedTheProgram {
+                // A fresh program died or hung before its first answer: the program is broken, or
+                // this line breaks it. Five times running, and it is the line's fault.
                 let pauses = (pausesByLine[key] ?? 0) + 1
-                if pauses < 5 {
-                    if pausesByLine.count >= 1000 { pausesByLine.removeAll() }
-                    pausesByLine[key] = pauses
-                    throw DriverPaused("\(definition.name): \(failure); its lines wait until it runs again")
-                }
-                pausesByLine[key] = nil
+                if pauses >= 5 { return rejectForProgram(line, source: source, failure) }
+                if pausesByLine.count >= 1000 { pausesByLine.removeAll() }
+                pausesByLine[key] = pauses
             }
-            // The line's fault, not the program's: the next line gets a fresh program at once.
-            if retried { program.forgiveFailures() }
-            logger.warning("\(source.path): line not processed: \(failure)")
-            return .rejected(Self.programFailed)
+            // The program is not running (it cannot start, or waits out its backoff: 0, 1, 2, 4 …
+            // 60 s): the line waits, and the batch is redone without this driver's files.
+            throw DriverPaused("\(definition.name): \(failure); its lines wait until it runs again")
         }
         let events: [[String: JSONValue]]
         switch try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
@@ -196,6 +194,23 @@ final class CustomDriver: LogDriver {
             try record(source: source)
         }
         return .stored(events: events.count)
+    }
+
+    /// Rejects a line that kills or hangs the program (counted, logged); the program gets a fresh
+    /// start at once for the next line. The line's pause count is forgotten only once the
+    /// rejection is committed: a rolled-back batch rejects it again straight away.
+    private func rejectForProgram(_ line: ByteLine, source: SourceFile, _ failure: ExternalProgram.Failure) -> LineOutcome {
+        program?.forgiveFailures()
+        let key = Self.hash(line)
+        pausesByLine[key] = 5
+        rejectedKeys.append(key)
+        logger.warning("\(source.path): line not processed: \(failure)")
+        return .rejected(Self.programFailed)
+    }
+
+    func afterCommit() {
+        for key in rejectedKeys { pausesByLine[key] = nil }
+        rejectedKeys.removeAll()
     }
 
     private static func hash(_ line: ByteLine) -> UInt64 {
@@ -262,6 +277,7 @@ final class CustomDriver: LogDriver {
     func rollback() {
         counts.removeAll(keepingCapacity: true)
         sourceNumbers.removeAll()
+        rejectedKeys.removeAll()
     }
 
     /// Retention: rows and buckets older than `keep_days`, checked every ten minutes, deleted

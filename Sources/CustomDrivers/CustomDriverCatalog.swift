@@ -8,21 +8,26 @@ public struct CustomDriverCatalog: Sendable {
     public let folder: String
     public let definitions: [CustomDefinition]
     public let refused: [ConfigError]
+    /// The names of the refused drivers: a `[NAME]` table in the configuration for one of them (what
+    /// `--disable` writes) is not an unknown driver, and `--enable/--disable` still take the name.
+    public let refusedNames: [String]
 
     /// Reads every `*.toml` (and notices every `*.exec`) in `folder`; a missing folder is no driver.
     /// `reservedNames`: the stock drivers' names, which a file may not take.
     public static func load(folder: String, reservedNames: Set<String>) -> CustomDriverCatalog {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
-            return CustomDriverCatalog(folder: folder, definitions: [], refused: [])
+            return CustomDriverCatalog(folder: folder, definitions: [], refused: [], refusedNames: [])
         }
         var definitions: [CustomDefinition] = []
         var refused: [ConfigError] = []
+        var refusedNames: [String] = []
         let stems = Set(names.filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) })
         for name in names.sorted() {
             let path = (folder as NSString).appendingPathComponent(name)
             if name.hasSuffix(".exec") {
                 if !stems.contains(String(name.dropLast(5))) {
                     refused.append(ConfigError(file: path, line: nil, "no \(name.dropLast(5)).toml beside it to say which files it reads and which columns it fills; not loaded"))
+                    refusedNames.append(String(name.dropLast(5)))
                 }
                 continue
             }
@@ -33,6 +38,7 @@ public struct CustomDriverCatalog: Sendable {
             if FileManager.default.fileExists(atPath: programPath) {
                 guard access(programPath, X_OK) == 0 else {
                     refused.append(ConfigError(file: programPath, line: nil, "is not executable (chmod +x it); driver \(stem) not loaded"))
+                    refusedNames.append(stem)
                     continue
                 }
                 program = programPath
@@ -41,9 +47,11 @@ public struct CustomDriverCatalog: Sendable {
                 definitions.append(try DefinitionLoader.load(path: path, program: program, reservedNames: reservedNames))
             } catch {
                 refused.append(error)
+                refusedNames.append(stem)
             }
         }
-        return CustomDriverCatalog(folder: folder, definitions: definitions, refused: refused)
+        let usable = refusedNames.filter { DefinitionLoader.isIdentifier($0) && !reservedNames.contains($0) }
+        return CustomDriverCatalog(folder: folder, definitions: definitions, refused: refused, refusedNames: usable)
     }
 
     /// Descriptors the daemon registers beside the stock drivers'. The configuration file may hold

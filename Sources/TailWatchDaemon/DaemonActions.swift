@@ -51,7 +51,7 @@ struct DaemonActions {
 
     private func applyEnableDisable() throws {
         let loaded = try loadConfiguration()
-        let known = Set(loaded.descriptors.map(\.name))
+        let known = loaded.knownDriverNames
         for name in command.enable + command.disable where !known.contains(name) {
             throw CommandFailure.usage("unknown driver '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }

@@ -62,10 +62,13 @@ struct Foreground {
             }
             defer { signals.cancel() }
             let summaries = try await runner.runOnThread(control: control)
-            for s in summaries {
+            for s in summaries where s.failure == nil {
                 print("\(s.driver): \(s.linesRead) lines read, \(s.events) events written, \(s.ignored) ignored, \(s.rejected) rejected")
             }
-            return 0
+            // The others' lines are committed; the run still failed for the driver that did not start.
+            let failures = summaries.compactMap { s in s.failure.map { "\(s.driver) not started: \($0)" } }
+            for failure in failures { FileHandle.standardError.write(Data("tailwatchd: \(failure)\n".utf8)) }
+            return failures.isEmpty ? 0 : 1
         }
 
         logger.info("tailwatchd \(TailWatchDaemonMain.version) started (pid \(getpid())), drivers: \(loaded.enabledDriverNames.joined(separator: ", ")), database \(settings.database)")

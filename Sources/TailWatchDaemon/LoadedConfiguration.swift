@@ -12,6 +12,11 @@ public struct LoadedConfiguration: Sendable {
     /// Custom driver files in `drivers_dir` that were refused, each with the file, line and reason;
     /// the daemon logs them and runs the rest.
     public let refusedCustomDrivers: [ConfigError]
+    /// Their names: their `[NAME]` tables are left alone, and `--enable`/`--disable` take them.
+    public let refusedCustomDriverNames: [String]
+
+    /// Every name `--enable`/`--disable` and the configuration's tables may use.
+    public var knownDriverNames: Set<String> { Set(descriptors.map(\.name) + refusedCustomDriverNames) }
 
     public static func load(path: String, registry: [DriverDescriptor] = DriverRegistry.stock) throws(ConfigError) -> LoadedConfiguration {
         let file = try ConfigFile.load(path: path)
@@ -23,13 +28,14 @@ public struct LoadedConfiguration: Sendable {
         settings = try EngineSettings(from: file)
         let custom = CustomDriverCatalog.load(folder: settings.driversDir, reservedNames: Set(registry.map(\.name)))
         refusedCustomDrivers = custom.refused
+        refusedCustomDriverNames = custom.refusedNames
         let registry = registry + custom.descriptors
         descriptors = registry
-        let known = Set(registry.map(\.name))
+        let known = Set(registry.map(\.name) + custom.refusedNames)
         for name in file.tableNames where !known.contains(name) {
             throw ConfigError(
                 file: file.path, line: file.section(name).headerLine,
-                "unknown driver [\(name)] (known: \(registry.map(\.name).joined(separator: ", ")))")
+                "unknown driver [\(name)] (known: \(registry.map(\.name).joined(separator: ", ")); a custom driver is known while its \(name).toml is in drivers_dir \(settings.driversDir))")
         }
         var drivers: [(name: String, configured: ConfiguredDriver)] = []
         for descriptor in registry {

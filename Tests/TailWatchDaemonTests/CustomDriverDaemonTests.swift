@@ -67,6 +67,32 @@ import TestSupport
         #expect(try f.run(["--enable=nosuch", "--config", f.configPath]).code == 2)
     }
 
+    /// A refused definition whose name has a table in tailwatch.toml (what --disable writes) does
+    /// not stop the daemon; a driver that cannot open (its table is not of its shape) is left out
+    /// and reported, and the others run and commit.
+    @Test func aBadCustomDriverNeverStopsTheOthers() throws {
+        let f = try fixture()
+        let disable = try f.run(["--disable=broken", "--config", f.configPath])
+        #expect(disable.code == 0, "\(disable.stderr)")
+        try LogWriter.append(f.folder.file("app.log"), "bob login\n")
+        let once = try f.run(["--once", "--config", f.configPath])
+        #expect(once.code == 0 && once.stdout.contains("app: 1 lines read"), "\(once.stdout) \(once.stderr)")
+
+        let queue = try DatabaseQueue(path: f.databasePath)
+        try queue.write { db in try db.execute(sql: "CREATE TABLE custom_odd (x TEXT)") }
+        try queue.close()
+        try "[input]\nfiles = [\"../odd.log\"]\nsplit = \" \"\nfields = [\"word\"]\n[columns]\nword = \"text\"\n"
+            .write(toFile: f.folder.file("drivers.d/odd.toml"), atomically: false, encoding: .utf8)
+        try LogWriter.append(f.folder.file("odd.log"), "x\n")
+        try LogWriter.append(f.folder.file("app.log"), "carol login\n")
+        let again = try f.run(["--once", "--config", f.configPath])
+        #expect(again.code == 1)
+        #expect(again.stderr.contains("odd not started: table custom_odd exists but is not this driver's"), "\(again.stderr)")
+        #expect(again.stdout.contains("app: 1 lines read, 1 events written"), "\(again.stdout)")
+        let rows: Int? = try f.query("SELECT COUNT(*) FROM custom_app")
+        #expect(rows == 2)
+    }
+
     /// The guide's complete example is a definition the daemon accepts as printed.
     @Test func theDriverDocsExampleLoadsAsPrinted() throws {
         let f = try fixture()

@@ -7,6 +7,8 @@ import TailWatchEngine
 /// wrote the file by hand and has nothing else to go on.
 enum DefinitionLoader {
     static let reservedColumns: Set<String> = ["id", "at", "bucket", "count", "sum", "source"]
+    /// `custom_sources` and `custom_driver_schemas` are the module's own tables.
+    static let reservedDriverNames: Set<String> = ["sources", "driver_schemas"]
 
     /// A lowercase identifier: safe as part of a table name even before it is quoted.
     static func isIdentifier(_ s: String) -> Bool {
@@ -19,9 +21,11 @@ enum DefinitionLoader {
         guard isIdentifier(name) else {
             throw ConfigError(file: path, line: nil, "driver name '\(name)' (the file's name) must be lowercase letters, digits and '_', starting with a letter, at most 48 characters")
         }
-        // custom_NAME_counts and the archives custom_NAME_vN must never be another driver's table.
-        guard !name.hasSuffix("_counts"), name.range(of: "_v[0-9]+$", options: .regularExpression) == nil else {
-            throw ConfigError(file: path, line: nil, "driver name '\(name)' may not end in '_counts' or '_v' and digits (those names are taken by its tables)")
+        // custom_NAME_counts and the archives custom_NAME_vN must never be another driver's table,
+        // nor custom_NAME one of the module's own.
+        guard !name.hasSuffix("_counts"), name.range(of: "_v[0-9]+$", options: .regularExpression) == nil,
+              !reservedDriverNames.contains(name) else {
+            throw ConfigError(file: path, line: nil, "driver name '\(name)' is taken by TailWatch's tables (names may not be \(reservedDriverNames.sorted().joined(separator: " or ")), or end in '_counts' or '_v' and digits)")
         }
         guard !reservedNames.contains(name) else {
             throw ConfigError(file: path, line: nil, "'\(name)' is the name of a stock driver; name the file differently")

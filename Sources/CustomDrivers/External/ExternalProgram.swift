@@ -35,6 +35,15 @@ final class ExternalProgram {
             case .answerTooLong: "the program's answer was longer than 1 MiB"
             }
         }
+
+        /// The line was given to a running program, which failed on it (rather than the program
+        /// not running at all).
+        var reachedTheProgram: Bool {
+            switch self {
+            case .exited, .timedOut, .answerTooLong: true
+            case .cannotStart, .restarting: false
+            }
+        }
     }
 
     private let path: String
@@ -67,6 +76,9 @@ final class ExternalProgram {
     /// True while a failed program waits out its backoff.
     var isRestarting: Bool { child == nil && Date() < restartAt }
 
+    /// Running, and it has answered since it was started.
+    var isProven: Bool { child != nil && answeredSinceStart }
+
     /// Sends `line` and returns the program's answer (without its newline).
     func ask(_ line: ByteLine) -> Result<[UInt8], Failure> {
         if child == nil {
@@ -74,13 +86,19 @@ final class ExternalProgram {
             if let failure = start() { return .failure(failure) }
         }
         guard var child, var input = child.input else { return .failure(.restarting) }
-        // Output before the line is sent means the program answered some line twice: its answers
-        // would be taken for the next lines'. Start it again to get back in step.
-        if !readInto(&pending, from: child.output) || !pending.isEmpty {
-            logger.warning("\(path) wrote output nobody asked for (more than one answer to a line?); restarting it to get back in step")
-            kill(-child.pid, SIGKILL)
-            _ = reap(failure: "was out of step")
-            forgiveFailures()
+        // Before the line is sent: a program that exited while idle is restarted (with its
+        // backoff); output waiting means it answered some line twice, and its answers would be
+        // taken for the next lines': it is started again to get back in step.
+        let open = readInto(&pending, from: child.output)
+        if !open || !pending.isEmpty {
+            if open {
+                logger.warning("\(path) wrote output nobody asked for (more than one answer to a line?); restarting it to get back in step")
+                _ = reap(failure: "was out of step")
+                forgiveFailures()
+            } else {
+                _ = reap(failure: "exited")
+                if Date() < restartAt { return .failure(.restarting) }
+            }
             if let failure = start() { return .failure(failure) }
             guard let fresh = self.child, let freshInput = fresh.input else { return .failure(.restarting) }
             child = fresh
@@ -144,17 +162,13 @@ final class ExternalProgram {
     func stop(reason: String?) {
         guard let child else { return }
         if let input = child.input { close(input) }
-        // Give it a moment to finish on end of input, then stop its group.
+        // Give it a moment to finish on end of input, then stop its group (helpers it started
+        // included).
         var status: Int32 = 0
         let until = Date().addingTimeInterval(1)
-        while waitpid(child.pid, &status, WNOHANG) == 0 {
-            if Date() >= until {
-                kill(-child.pid, SIGKILL)
-                waitpid(child.pid, &status, 0)
-                break
-            }
-            usleep(10_000)
-        }
+        while waitpid(child.pid, &status, WNOHANG) == 0 && Date() < until { usleep(10_000) }
+        kill(-child.pid, SIGKILL)
+        while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
         close(child.output)
         if let errors = child.errors { close(errors) }
         self.child = nil
@@ -165,6 +179,7 @@ final class ExternalProgram {
     // MARK: Private
 
     private func start() -> Failure? {
+        answeredSinceStart = false
         do {
             let spawned = try ChildProcess.spawn(executable: path, arguments: [], environment: [:], input: .pipe, separateErrors: true)
             for fd in [spawned.input, spawned.output, spawned.errors].compactMap({ $0 }) {

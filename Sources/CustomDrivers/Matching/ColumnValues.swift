@@ -41,11 +41,14 @@ struct ColumnValues {
             guard let address = IPAddress(raw) else { return false }
             slots[index] = .text(address.text)
         case .timestamp(let format):
-            guard let t = timestamps.parse(raw, as: format) else { return false }
+            guard let t = timestamps.parse(raw, as: format), Self.times.contains(t) else { return false }
             slots[index] = .integer(t)
         }
         return true
     }
+
+    /// Years 1 to 9999: a time outside is no time (and bucket arithmetic never overflows).
+    static let times: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
 
     /// Stores a value from an external program's JSON event; false when it does not fit the column.
     mutating func set(_ index: Int, json value: JSONValue?) -> Bool {
@@ -54,17 +57,22 @@ struct ColumnValues {
             slots[index] = .null
             return true
         case .string(let text)?:
+            // A NUL would cut the text short where SQLite reads it; no log line holds one either.
+            guard !text.utf8.contains(0) else { return false }
             return withByteLine(text) { set(index, bytes: $0) } && Self.keepCopy(&slots[index], of: text)
         case .integer(let n)?:
             switch columns[index].type {
             case .text: slots[index] = .text(String(n))
-            case .integer, .timestamp: slots[index] = .integer(n)
+            case .integer: slots[index] = .integer(n)
+            case .timestamp:
+                guard Self.times.contains(n) else { return false }
+                slots[index] = .integer(n)
             case .ip: return false
             }
             return true
         case .number(let d)?:
             // A fraction is only tolerated for a time (sub-second precision is dropped).
-            guard case .timestamp = columns[index].type, abs(d) < 9.0e18 else {
+            guard case .timestamp = columns[index].type, d.isFinite, Self.times.contains(Int64(max(-9.0e18, min(9.0e18, d.rounded(.towardZero))))) else {
                 if case .text = columns[index].type { slots[index] = .text(String(d)); return true }
                 return false
             }

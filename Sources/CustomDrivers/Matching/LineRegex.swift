@@ -6,8 +6,9 @@ import TailWatchEngine
 /// Why PCRE2 and not Swift's `Regex` or `NSRegularExpression`: an operator's pattern runs on every
 /// line of a log, so it needs PCRE2's JIT to be fast, and it must not be able to stall the daemon,
 /// so it needs PCRE2's match limit: `(a+)+$` against a long run of `a`s ends with `.limitExceeded`
-/// after a bounded number of steps instead of backtracking for hours. Patterns are compiled without
-/// UTF mode: lines are bytes, and invalid UTF-8 is matched as bytes rather than refused.
+/// after a bounded number of steps instead of backtracking for hours. Patterns are compiled with
+/// UTF mode forbidden (a `(*UTF)` in the pattern is a compile error): lines are bytes, and invalid
+/// UTF-8 is matched as bytes rather than refused.
 ///
 /// Not thread-safe: one instance belongs to one driver on the engine's thread.
 final class LineRegex {
@@ -39,7 +40,7 @@ final class LineRegex {
         var errorOffset: Int = 0
         let compiled: OpaquePointer? = pattern.withCString { p in
             p.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) { bytes in
-                pcre2_compile_8(bytes, pattern.utf8.count, 0, &errorCode, &errorOffset, nil)
+                pcre2_compile_8(bytes, pattern.utf8.count, PCRE2_NEVER_UTF, &errorCode, &errorOffset, nil)
             }
         }
         guard let compiled else {

@@ -30,6 +30,11 @@ public struct CustomSchema: Codable, Equatable, Sendable {
         }
     }
 
+    init(lines: [Column]?, counter: Counter?) {
+        self.lines = lines
+        self.counter = counter
+    }
+
     public init(json: String) throws {
         self = try JSONDecoder().decode(CustomSchema.self, from: Data(json.utf8))
     }

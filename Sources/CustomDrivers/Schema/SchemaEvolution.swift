@@ -28,16 +28,21 @@ enum SchemaEvolution {
                 .flatMap { try? CustomSchema(json: $0) }
             let wanted = CustomSchema(definition)
             plan = try Self.plan(db, definition: definition, wanted: wanted, recorded: recorded, version: version)
+            // A table the definition no longer fills keeps its recorded shape, for reports on its
+            // rows and for the day the definition asks for it again.
+            let linesKept = try db.tableExists(definition.linesTable) ? recorded?.lines : nil
+            let counterKept = try db.tableExists(definition.countsTable) ? recorded?.counter : nil
+            let kept = CustomSchema(lines: wanted.lines ?? linesKept, counter: wanted.counter ?? counterKept)
             if !plan.statements.isEmpty {
                 let name = plan.changes.joined(separator: "; ").map { $0.isLetter || $0.isNumber ? $0 : "_" }
                 try Store.applyGeneratedMigration(db, module: module, name: String(String(name).prefix(120)), statements: plan.statements)
             }
-            if recorded != wanted || !plan.statements.isEmpty {
+            if recorded != kept || !plan.statements.isEmpty {
                 try db.execute(sql: """
                     INSERT INTO custom_driver_schemas (driver, definition, description, schema, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (driver) DO UPDATE SET definition = excluded.definition, description = excluded.description,
                         schema = excluded.schema, updated_at = excluded.updated_at
-                    """, arguments: [definition.name, definition.file, definition.description, wanted.json, Int(Date().timeIntervalSince1970)])
+                    """, arguments: [definition.name, definition.file, definition.description, kept.json, Int(Date().timeIntervalSince1970)])
             } else {
                 try db.execute(sql: "UPDATE custom_driver_schemas SET definition = ?, description = ? WHERE driver = ?",
                                arguments: [definition.file, definition.description, definition.name])
@@ -45,6 +50,19 @@ enum SchemaEvolution {
             return .commit
         }
         return plan
+    }
+
+    /// The index on a lines table's `at`. The `:` cannot occur in a driver's name, so no table of
+    /// another driver can have this name (tables and indexes share SQLite's namespace).
+    static func indexName(_ table: String) -> String { "\(table):at" }
+
+    /// A table with a custom driver's name that it did not create.
+    struct ForeignTable: Error, CustomStringConvertible {
+        let table: String
+        let missing: [String]
+        var description: String {
+            "table \(table) exists but is not this driver's (no column \(missing.joined(separator: ", "))); rename that table or this driver"
+        }
     }
 
     private struct ExistingColumn {
@@ -67,10 +85,19 @@ enum SchemaEvolution {
         func archive(_ table: String, because reason: String) {
             let archived = "\(table)_v\(version)"
             plan.statements.append("ALTER TABLE \(quoted(table)) RENAME TO \(quoted(archived))")
-            plan.statements.append("DROP INDEX IF EXISTS \(quoted(table + "_at"))")
+            plan.statements.append("DROP INDEX IF EXISTS \(quoted(indexName(table)))")
             plan.changes.append("archive \(table) as \(archived)")
             plan.notes.append("\(reason): the rows so far stay in \(archived); \(table) starts empty")
         }
+
+        // A table of the name but not of the shape is someone else's: never altered.
+        func requireOurs(_ table: String, _ have: [ExistingColumn]?, _ needed: [String]) throws {
+            guard let have else { return }
+            let missing = needed.filter { n in !have.contains { $0.name == n } }
+            if !missing.isEmpty { throw ForeignTable(table: table, missing: missing) }
+        }
+        try requireOurs(linesTable, try existingColumns(db, linesTable), ["id", "at", "source"])
+        try requireOurs(countsTable, try existingColumns(db, countsTable), ["bucket", "count", "sum"])
 
         if let columns = wanted.lines {
             var existing = try existingColumns(db, linesTable)
@@ -95,7 +122,7 @@ enum SchemaEvolution {
                 let body = (["id INTEGER PRIMARY KEY", "at INTEGER NOT NULL", "source INTEGER NOT NULL"]
                     + columns.map { "\(quoted($0.name)) \(sqlType(ofSpelling: $0.type))" }).joined(separator: ", ")
                 plan.statements.append("CREATE TABLE \(quoted(linesTable)) (\(body))")
-                plan.statements.append("CREATE INDEX \(quoted(linesTable + "_at")) ON \(quoted(linesTable)) (at)")
+                plan.statements.append("CREATE INDEX \(quoted(indexName(linesTable))) ON \(quoted(linesTable)) (at)")
                 plan.changes.append("create \(linesTable)")
             }
         } else if try db.tableExists(linesTable) {
@@ -109,11 +136,15 @@ enum SchemaEvolution {
                 let wantedKeys = [("bucket", "INTEGER")] + counter.by.map { ($0.name, sqlType(ofSpelling: $0.type)) }
                 let sameKeys = keys.count == wantedKeys.count && zip(keys, wantedKeys).allSatisfy { $0.name == $1.0 && $0.type == $1.1 }
                 let sameBucket = recorded?.counter.map { $0.bucketSeconds == counter.bucketSeconds } ?? true
+                let sameSum = recorded?.counter.map { $0.sum == counter.sum } ?? true
                 if !sameKeys {
                     archive(countsTable, because: "the counter's keys changed to [\(counter.by.map(\.name).joined(separator: ", "))]")
                     exists = false
                 } else if !sameBucket {
                     archive(countsTable, because: "the counter's bucket changed to \(counter.bucketSeconds / 60) minutes")
+                    exists = false
+                } else if !sameSum {
+                    archive(countsTable, because: "the counter now sums \(counter.sum ?? "nothing")")
                     exists = false
                 }
             }

@@ -40,6 +40,8 @@ public final class Engine {
     private let health = EngineHealth()
     private var lastReclaim = Date.distantPast
     private var lastCommitTimes: [Date?]
+    /// Enabled drivers that could not start, with the reason.
+    private let failedDrivers: [(name: String, reason: String)]
     /// `--once`: how long it waits for paused drivers (see `waitForPausedDrivers`).
     private var onceWaitDeadline: Date?
 
@@ -55,18 +57,27 @@ public final class Engine {
         self.control = control
         self.traceRemaining = options.traceLines
         self.watcher = FileWatcher(wake: control.wakeHandle)
+        // A driver that cannot be built or opened (a custom driver whose table is not what it
+        // expects, say) is left out, logged and reported, and the others run; only when none can
+        // start is that an error of the engine.
         var runtimes: [DriverRuntime] = []
+        var failed: [(name: String, error: any Error)] = []
         for (name, configured) in drivers where configured.enabled {
             let driverLog = driverLogger(name)
             let context = DriverContext(settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health)
-            let driver = try configured.make(context)
-            runtimes.append(DriverRuntime(name: name, driver: driver, configured: configured, logger: driverLog))
+            do {
+                let driver = try configured.make(context)
+                try queue.inDatabase { db in try driver.open(db) }
+                runtimes.append(DriverRuntime(name: name, driver: driver, configured: configured, logger: driverLog))
+            } catch {
+                driverLog.error("not started: \(error); its files are left where they are until it can start")
+                failed.append((name, error))
+            }
         }
+        if runtimes.isEmpty, let first = failed.first { throw first.error }
+        self.failedDrivers = failed.map { ($0.name, "\($0.error)") }
         self.runtimes = runtimes
         lastCommitTimes = Array(repeating: nil, count: runtimes.count)
-        try queue.inDatabase { db in
-            for runtime in runtimes { try runtime.driver.open(db) }
-        }
         try queue.inDatabase { db in try loadFiles(db) }
     }
 
@@ -179,6 +190,7 @@ public final class Engine {
     /// What each driver did since this engine started.
     public var summaries: [DriverSummary] {
         runtimes.map { DriverSummary(driver: $0.name, linesRead: $0.total.linesRead, events: $0.total.events, ignored: $0.total.ignored, rejected: $0.total.rejected) }
+            + failedDrivers.map { DriverSummary(driver: $0.name, linesRead: 0, events: 0, ignored: 0, rejected: 0, failure: $0.reason) }
     }
 
     private func runLoop(_ db: Database) throws -> EngineExit {

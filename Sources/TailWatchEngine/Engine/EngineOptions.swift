@@ -32,4 +32,6 @@ public struct DriverSummary: Sendable, Equatable {
     public let events: Int
     public let ignored: Int
     public let rejected: Int
+    /// Why the driver did not start (it then read nothing); nil when it ran.
+    public var failure: String? = nil
 }
