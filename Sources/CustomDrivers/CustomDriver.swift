@@ -280,8 +280,9 @@ final class CustomDriver: LogDriver {
         rejectedKeys.removeAll()
     }
 
-    /// Retention: rows and buckets older than `keep_days`, checked every ten minutes, deleted
-    /// 50,000 rows at a time so a first purge of a large table never holds the writer for long.
+    /// Retention: rows and buckets older than `keep_days`, checked every ten minutes. Lines go
+    /// 50,000 at a time (oldest first) so a first purge of a large table never holds the writer for
+    /// long; counter buckets are a range at the start of their table's key, deleted at once.
     func tick(_ db: Database, now: Date) throws {
         guard definition.keepDays > 0, now.timeIntervalSince(lastPurge) >= 600 else { return }
         let cutoff = Int64(now.timeIntervalSince1970) - Int64(definition.keepDays) * 86400

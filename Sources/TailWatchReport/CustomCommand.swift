@@ -13,7 +13,7 @@ struct CustomCommand: ParsableCommand {
         discussion: """
             Without --by: the counter per all its keys (a driver without a counter lists its lines).
             --by takes column names and at most one period (bucket, hour, day, month), comma-separated:
-            --by ip,hour. Columns that are the counter's keys are read from the counter; others from the
+            --by ip,hour (a column named like a period is the column). Columns that are the counter's keys are read from the counter; others from the
             stored lines. --lines lists the stored lines, newest first.
             """)
 
