@@ -22,7 +22,7 @@ public struct AlwaysRelay: Sendable, Equatable {
 
     /// Reads `path`; a missing file is an empty list (the file is optional).
     public static func load(path: String) -> AlwaysRelay {
-        guard let data = FileManager.default.contents(atPath: path) else { return AlwaysRelay() }
+        guard let data = FileBytes.read(path) else { return AlwaysRelay() }
         return AlwaysRelay(text: String(decoding: data, as: UTF8.self), path: path)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TailWatchEngine
 
 /// cPanel's PROCESS field: names joined with `&&` (all must run) and `||` (any one will do), `&&`
 /// binding tighter (`a&&b||c` = both a and b, or c).
@@ -67,7 +68,7 @@ public struct ProcessTable: Sendable {
                 if line.hasPrefix("Uid:") { uid = line.dropFirst(4).split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { UInt32($0) } }
             }
             guard let uid else { continue }
-            let raw = FileManager.default.contents(atPath: base + "/cmdline") ?? Data()
+            let raw = FileBytes.read(base + "/cmdline", limit: 65536) ?? []
             let args = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             let program = args.first.map { ($0 as NSString).lastPathComponent } ?? ""
             entries.append(Entry(pid: pid, uid: uid, name: comm, program: program, commandLine: args.joined(separator: " ")))

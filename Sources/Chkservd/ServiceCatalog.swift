@@ -1,4 +1,5 @@
 import Foundation
+import TailWatchEngine
 
 /// The services to check this round, read from the config folder in cPanel's layout:
 /// `chkservd.conf` (`name:1` monitored, `name:0` not) and one file per service.
@@ -13,7 +14,7 @@ public struct ServiceCatalog: Sendable {
     public static func load(directory: String, defaults: ServiceLimits) -> ServiceCatalog {
         var catalog = ServiceCatalog()
         let conf = directory + "/chkservd.conf"
-        guard let data = FileManager.default.contents(atPath: conf) else {
+        guard let data = FileBytes.read(conf) else {
             catalog.problems.append("\(conf): cannot be read; no service is checked")
             return catalog
         }
@@ -34,7 +35,7 @@ public struct ServiceCatalog: Sendable {
         for (name, on) in monitored where on {
             if name == SelfCheck.serviceName { continue } // the pseudo-service is built in
             let file = directory + "/" + name
-            guard let text = FileManager.default.contents(atPath: file) else {
+            guard let text = FileBytes.read(file) else {
                 catalog.problems.append("\(file): missing; '\(name)' is monitored in chkservd.conf but has no service file")
                 continue
             }

@@ -1,4 +1,5 @@
 import Foundation
+import TailWatchEngine
 
 /// One domain's sending limits, as cPanel's `/etc/email_send_limits` states them:
 /// `domain: MAX_EMAIL_PER_HOUR,MAX_DEFER_FAIL_PERCENTAGE,MIN_DEFER_FAIL_TO_TRIGGER_PROTECTION`.
@@ -46,7 +47,7 @@ public struct SendLimits: Sendable, Equatable {
     /// Reads `path`; a missing file leaves the global default alone.
     public static func load(path: String?, globalMaxPerHour: Int) -> SendLimits {
         var limits = SendLimits(globalMaxPerHour: globalMaxPerHour)
-        guard let path, let data = FileManager.default.contents(atPath: path) else { return limits }
+        guard let path, let data = FileBytes.read(path) else { return limits }
         limits.read(String(decoding: data, as: UTF8.self), path: path)
         return limits
     }
