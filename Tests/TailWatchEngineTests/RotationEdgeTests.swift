@@ -35,6 +35,28 @@ import TestSupport
         #expect(try h.storedLines() == LineSets.lines("a", 0..<100) + ["b-new"])
     }
 
+    /// Found by the soak run: a folder's log let go of between logrotate's rename and create (it
+    /// was read to its end and its path was gone) came back as a "new" log, and its saved position
+    /// was inserted a second time — every commit failed from then on. It now resumes from the saved
+    /// position (in the rotated copy) and goes on with the new file.
+    @Test func aFolderLogLetGoOfBetweenRenameAndCreateResumesFromItsSavedPosition() throws {
+        let h = EngineHarness()
+        let logs = h.folder.file("domlogs")
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let source = LogSource.folder(logs, pattern: "*")
+        let a = LineSets.lines("a", 0..<50), b = LineSets.lines("b", 0..<20)
+        try LogWriter.append(logs + "/site.example", LineSets.text(a))
+        try h.runOnce([source])
+        let engine = try h.makeEngine([source])
+        _ = try engine.run()
+        LogWriter.rename(logs + "/site.example", logs + "/site.example.1")
+        _ = try engine.run()                                   // read to its end, path gone: let go of
+        try LogWriter.append(logs + "/site.example", LineSets.text(b))
+        _ = try engine.run()                                   // back at the same path
+        _ = try engine.run()
+        #expect(try h.storedLines() == a + b)
+    }
+
     /// logrotate without delaycompress while the daemon is down: the unread rest of the log is
     /// only in `mainlog.1.gz` (beside an older `.2.gz` and a newer plain `.1`'s successor).
     @Test func theRestOfALogCompressedWhileStoppedIsReadFromTheCompressedCopy() throws {

@@ -141,7 +141,11 @@ public final class Engine {
 
     /// Picks up files that appeared in watched folders since the last scan, and lets go of
     /// folder logs that were deleted after being read to their end.
-    private func rescanFolders() {
+    ///
+    /// A file that appears at a path that has a saved position resumes from it: a log let go of
+    /// between logrotate's rename and create is the same log, and its saved position (which may
+    /// now be in the rotated copy) must be both honoured and updated, never inserted a second time.
+    private func rescanFolders(_ db: Database) throws {
         lastRescan = Date()
         watcher.forgetReplacedFolders()
         for file in files { watcher.watch(folder: (file.path as NSString).deletingLastPathComponent) }
@@ -153,11 +157,14 @@ public final class Engine {
             fileDriver.remove(at: index)
         }
         for (index, runtime) in runtimes.enumerated() {
+            var saved: [String: Checkpoint]?
             for (sourceIndex, source) in runtime.configured.sources.enumerated() {
                 guard case .folder = source else { continue }
                 for path in expand(source) where !files.indices.contains(where: { fileDriver[$0] == index && files[$0].path == path }) {
-                    runtime.logger.info("new log \(path); reading it from the start")
-                    addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: nil)
+                    if saved == nil { saved = try loadCheckpoints(db, driver: runtime.name) }
+                    let checkpoint = saved?[path]
+                    if checkpoint == nil { runtime.logger.info("new log \(path); reading it from the start") }
+                    addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: checkpoint)
                 }
             }
         }
@@ -194,7 +201,7 @@ public final class Engine {
     }
 
     private func runLoop(_ db: Database) throws -> EngineExit {
-        rescanFolders()
+        try rescanFolders(db)
         try tickDrivers(db)
         let progress = options.showProgress ? CatchUpProgress(total: files.reduce(0) { $0 + $1.bytesBehind }) : nil
         var failures = 0
@@ -234,7 +241,7 @@ public final class Engine {
                 // (a busy domlogs folder changes with every request), and every 10 s regardless.
                 let sinceRescan = Date().timeIntervalSince(lastRescan)
                 if (wake == .changed && sinceRescan >= 1) || sinceRescan >= 10 {
-                    rescanFolders()
+                    try rescanFolders(db)
                 }
             } catch let paused as DriverPaused {
                 // One driver cannot go on for now: redo the batch without it (its files wait).
@@ -427,6 +434,15 @@ public final class Engine {
         for runtime in runtimes {
             runtime.driver.rollback()
             runtime.pending = DriverCounters()
+        }
+        // A position saved differently from what this engine believes (which only a bug or a
+        // second writer makes): take the saved one, so that the retry does not fail the same way
+        // for ever.
+        if case StoreError.checkpointMoved(let driver, let path)? = error as? StoreError,
+           let index = files.indices.first(where: { runtimes[fileDriver[$0]].name == driver && files[$0].path == path }) {
+            let saved = (try? loadCheckpoints(db, driver: driver))?[path]
+            logger.warning("\(path): taking the position saved in the database (\(saved.map { "byte \($0.offset)" } ?? "none")) for \(driver)")
+            files[index].resume(from: saved)
         }
         for file in files { file.rewind() }
     }
