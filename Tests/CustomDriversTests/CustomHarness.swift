@@ -61,6 +61,17 @@ final class CustomHarness {
     }
 
     static var examples: String { Corpus.projectFolder + "/Examples" }
+
+    /// An external driver's program that answers `{"word": LINE}` and exits (status 3) on `word`.
+    static func echoProgram(dyingOn word: String) -> String {
+        """
+        #!/bin/sh
+        while IFS= read -r line; do
+          [ "$line" = "\(word)" ] && exit 3
+          echo "{\\"word\\": \\"$line\\"}"
+        done
+        """
+    }
 }
 
 extension DatabaseValue.Storage {

@@ -82,13 +82,7 @@ import TestSupport
     /// and every other line is stored exactly once.
     @Test func aProgramThatCrashesOnALineIsRestartedAndTheRestIsStored() throws {
         let h = try CustomHarness()
-        try h.define("app", Self.definition(), program: """
-            #!/bin/sh
-            while IFS= read -r line; do
-              [ "$line" = "CRASH" ] && exit 3
-              echo "{\\"word\\": \\"$line\\"}"
-            done
-            """)
+        try h.define("app", Self.definition(), program: CustomHarness.echoProgram(dyingOn: "CRASH"))
         try LogWriter.append(h.folder.file("drivers.d/app.log"), "a\nb\nCRASH\nc\nd\n")
         try h.runOnce("app")
         #expect(try h.rows("SELECT word FROM custom_app ORDER BY id") == [["a"], ["b"], ["c"], ["d"]])

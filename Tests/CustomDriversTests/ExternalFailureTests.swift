@@ -18,13 +18,7 @@ import TestSupport
     /// rejected as the line's fault, and the lines after it are stored (not held for ever).
     @Test func aLineThatKillsEveryFreshProgramIsRejectedAndTheRestIsStored() throws {
         let h = try CustomHarness()
-        try h.define("app", Self.definition, program: """
-            #!/bin/sh
-            while IFS= read -r line; do
-              [ "$line" = "POISON" ] && exit 3
-              echo "{\\"word\\": \\"$line\\"}"
-            done
-            """)
+        try h.define("app", Self.definition, program: CustomHarness.echoProgram(dyingOn: "POISON"))
         try LogWriter.append(h.folder.file("drivers.d/app.log"), "POISON\nb\nc\n")
         try h.runOnce("app")
         #expect(try h.rows("SELECT word FROM custom_app ORDER BY id") == [["b"], ["c"]])
