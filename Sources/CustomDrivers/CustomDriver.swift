@@ -23,6 +23,8 @@ final class CustomDriver: LogDriver {
     private var lastPurge = Date.distantPast
     /// An external driver: how often each line (by hash) broke a fresh program (see `ask`).
     private var pausesByLine: [UInt64: Int] = [:]
+    /// Whether the program answered a line since the last line it was blamed for (see `ask`).
+    private var answeredSinceRejection = false
     /// Lines rejected in the open batch, whose counts go once the batch is committed.
     private var rejectedKeys: [UInt64] = []
     /// `custom_sources.id` of each file this run has stored lines from (by the engine's file id);
@@ -151,14 +153,17 @@ final class CustomDriver: LogDriver {
         switch answer {
         case .success(let b):
             bytes = b
+            answeredSinceRejection = true
             if !pausesByLine.isEmpty { pausesByLine[Self.hash(line)] = nil }
         case .failure(let failure):
             let key = Self.hash(line)
             if failure.reachedTheProgram {
                 // A fresh program died or hung before its first answer: the program is broken, or
-                // this line breaks it. Five times running, and it is the line's fault.
-                let pauses = (pausesByLine[key] ?? 0) + 1
-                if pauses >= 5 { return rejectForProgram(line, source: source, failure) }
+                // this line breaks it. Five times running, and it is the line's fault — provided
+                // the program has answered some line since the last line it was blamed for; a
+                // program that answers nothing at all is broken, and its lines wait for a fix.
+                let pauses = min(5, (pausesByLine[key] ?? 0) + 1)
+                if pauses >= 5 && answeredSinceRejection { return rejectForProgram(line, source: source, failure) }
                 if pausesByLine.count >= 1000 { pausesByLine.removeAll() }
                 pausesByLine[key] = pauses
             }
@@ -201,6 +206,7 @@ final class CustomDriver: LogDriver {
     /// rejection is committed: a rolled-back batch rejects it again straight away.
     private func rejectForProgram(_ line: ByteLine, source: SourceFile, _ failure: ExternalProgram.Failure) -> LineOutcome {
         program?.forgiveFailures()
+        answeredSinceRejection = false
         let key = Self.hash(line)
         pausesByLine[key] = 5
         rejectedKeys.append(key)

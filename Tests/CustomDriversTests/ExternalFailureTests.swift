@@ -14,15 +14,26 @@ import TestSupport
         word = "text"
         """
 
-    /// The first line kills every fresh program before it answers: after five tries it is
-    /// rejected as the line's fault, and the lines after it are stored (not held for ever).
-    @Test func aLineThatKillsEveryFreshProgramIsRejectedAndTheRestIsStored() throws {
+    /// The first line kills every fresh program before it answers anything: nothing tells a
+    /// poisonous line from a broken program, so nothing is rejected — its lines wait — and once the
+    /// program is fixed every line is stored, once.
+    @Test func aProgramThatNeverAnswersHoldsItsLinesUntilItIsFixed() throws {
         let h = try CustomHarness()
         try h.define("app", Self.definition, program: CustomHarness.echoProgram(dyingOn: "POISON"))
         try LogWriter.append(h.folder.file("drivers.d/app.log"), "POISON\nb\nc\n")
-        try h.runOnce("app")
-        #expect(try h.rows("SELECT word FROM custom_app ORDER BY id") == [["b"], ["c"]])
-        #expect(try h.rows("SELECT reason, count FROM rejected_lines") == [["the program failed on this line", "1"]])
+        let daemon = h.harness.startDaemon("app", try h.configured("app"))
+        usleep(2_500_000)
+        #expect(try h.count("SELECT COUNT(*) FROM custom_app") == 0)
+        #expect(try h.count("SELECT COUNT(*) FROM rejected_lines") == 0)
+        let fixed = CustomHarness.echoProgram(dyingOn: "never")
+        try fixed.write(toFile: h.driversDir + "/app.exec.new", atomically: false, encoding: .utf8)
+        chmod(h.driversDir + "/app.exec.new", 0o755)
+        LogWriter.rename(h.driversDir + "/app.exec.new", h.driversDir + "/app.exec")
+        let all = eventually(timeout: 90) { (try? h.count("SELECT COUNT(*) FROM custom_app")) == 3 }
+        try daemon.stop()
+        #expect(all)
+        #expect(try h.rows("SELECT word FROM custom_app ORDER BY id") == [["POISON"], ["b"], ["c"]])
+        #expect(try h.count("SELECT COUNT(*) FROM rejected_lines") == 0)
     }
 
     /// A program that worked and then cannot be started (its file is gone, once): its lines wait —

@@ -92,8 +92,11 @@ public final class Engine {
         fileDriver = []
         for (index, runtime) in runtimes.enumerated() {
             let saved = try loadCheckpoints(db, driver: runtime.name)
+            // One file per path and driver: a path named twice (a file also matched by a folder's
+            // pattern) would be read twice and its one saved position written twice.
+            var seen = Set<String>()
             for (sourceIndex, source) in runtime.configured.sources.enumerated() {
-                for path in expand(source) {
+                for path in expand(source) where seen.insert(path).inserted {
                     addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: saved[path])
                 }
             }

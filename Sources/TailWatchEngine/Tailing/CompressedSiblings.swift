@@ -20,7 +20,7 @@ enum CompressedSiblings {
         (".gz", ["/usr/bin/gzip", "/bin/gzip"]),
         (".xz", ["/usr/bin/xz", "/bin/xz"]),
         (".bz2", ["/usr/bin/bzip2", "/bin/bzip2"]),
-        (".zst", ["/usr/bin/zstd"]),
+        (".zst", ["/usr/bin/zstd", "/bin/zstd", "/usr/local/bin/zstd"]),
     ]
 
     /// Decompressed copies larger than this are not tried (the temporary file is on local disk).
@@ -43,28 +43,46 @@ enum CompressedSiblings {
     }
 
     /// An open descriptor on the decompressed content of the newest compressed copy that holds
-    /// `checkpoint`, with the copy's modification time (so that the newer rotated copies follow it).
-    static func copy(holding checkpoint: Checkpoint, of path: String) -> (path: String, fd: Int32)? {
+    /// `checkpoint`, with the copy's modification time (so that the newer rotated copies follow it),
+    /// and the compressed copy's own identity (for the chain of copies read).
+    static func copy(holding checkpoint: Checkpoint, of path: String) -> (path: String, fd: Int32, identity: FileIdentity)? {
         for candidate in of(path).prefix(3) {
-            guard let fd = decompress(candidate.path, tool: candidate.tool, modified: candidate.identity.modified) else { continue }
+            guard let fd = decompress(candidate.path, tool: candidate.tool, modified: candidate.identity.modified, head: checkpoint.head) else { continue }
             if let size = FileIdentity.of(fd: fd)?.size, fileMatches(fd, size: size, checkpoint: checkpoint) {
-                return (candidate.path, fd)
+                return (candidate.path, fd, candidate.identity)
             }
             close(fd)
         }
         return nil
     }
 
-    private static func decompress(_ path: String, tool: String, modified: Double) -> Int32? {
+    /// The oldest compressed copy modified at or after `modified` that is not in `read`, whole:
+    /// the next file of a chain that started in an older copy (two rotations with `compress` while
+    /// the daemon was stopped).
+    static func next(of path: String, after modified: Double, excluding read: Set<[UInt64]>) -> (path: String, identity: FileIdentity, tool: String)? {
+        of(path).reversed().first { $0.identity.modified >= modified && !read.contains([$0.identity.device, $0.identity.inode]) }
+    }
+
+    static func open(_ candidate: (path: String, identity: FileIdentity, tool: String)) -> Int32? {
+        decompress(candidate.path, tool: candidate.tool, modified: candidate.identity.modified, head: nil)
+    }
+
+    /// Decompresses `path` into an unlinked temporary file. With `head`, gives up as soon as the
+    /// first bytes show it is not the file sought (no need to decompress gigabytes to learn that).
+    private static func decompress(_ path: String, tool: String, modified: Double, head: ContentHash?) -> Int32? {
         var template = Array(((NSTemporaryDirectory() as NSString).appendingPathComponent("tailwatch-rotated-XXXXXX")).utf8CString)
         let out = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard out >= 0 else { return nil }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         _ = fcntl(out, F_SETFD, FD_CLOEXEC)
-        guard let child = try? ChildProcess.spawn(executable: tool, arguments: ["-dc", "--", path], environment: [:], input: .devNull, separateErrors: true) else {
+        // Through sh, so that the tool's warnings go to /dev/null instead of a pipe nobody drains.
+        guard let child = try? ChildProcess.spawn(
+            executable: "/bin/sh", arguments: ["-c", "exec \"$0\" -dc -- \"$1\" 2>/dev/null", tool, path],
+            environment: [:], input: .devNull, separateErrors: false) else {
             close(out)
             return nil
         }
+        var headChecked = head == nil || head!.length == 0
         var ok = true
         var total: Int64 = 0
         let chunk = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -82,13 +100,19 @@ enum CompressedSiblings {
                 written += w
             }
             if !ok { break }
+            if !headChecked, let head, total >= Int64(head.length) {
+                headChecked = true
+                if ContentHash(preadFully(out, count: head.length, at: 0)) != head { ok = false; break }
+            }
         }
         if !ok { kill(-child.pid, SIGKILL) }
         close(child.output)
         if let errors = child.errors { close(errors) }
         var status: Int32 = 0
         while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
-        guard ok, status == 0 else {
+        // gzip exits 2 after a warning (trailing garbage): the content is whole.
+        let exit = (status >> 8) & 0xFF
+        guard ok, status & 0x7F == 0, exit == 0 || (exit == 2 && tool.hasSuffix("gzip")) else {
             close(out)
             return nil
         }

@@ -122,7 +122,7 @@ final class TailedFile {
         }
         if let copy = CompressedSiblings.copy(holding: checkpoint, of: path) {
             notify(.resumedInRotated(path: path, rotated: copy.path, offset: checkpoint.offset))
-            chainRead = []
+            chainRead = [[copy.identity.device, copy.identity.inode]]
             adopt(fd: copy.fd, path: copy.path, at: checkpoint.offset)
             return
         }
@@ -299,7 +299,18 @@ final class TailedFile {
             try deliverRest(onLine: onLine, onOverlong: onOverlong)
             if let finished = FileIdentity.of(fd: fd) {
                 chainRead.insert([finished.device, finished.inode])
-                if let next = nextInChain(after: finished), let nfd = openReadOnly(next) {
+                let plain = nextInChain(after: finished)
+                // A newer copy that was compressed too comes in its turn, oldest first.
+                if let compressed = CompressedSiblings.next(of: path, after: finished.modified, excluding: chainRead),
+                   plain.flatMap({ FileIdentity.of(path: $0) }).map({ compressed.identity.modified < $0.modified }) ?? true {
+                    chainRead.insert([compressed.identity.device, compressed.identity.inode])
+                    if let cfd = CompressedSiblings.open(compressed) {
+                        notify(.readingRotated(path: path, rotated: compressed.path))
+                        adopt(fd: cfd, path: compressed.path, at: 0)
+                        return true
+                    }
+                }
+                if let next = plain, let nfd = openReadOnly(next) {
                     notify(.readingRotated(path: path, rotated: next))
                     adopt(fd: nfd, path: next, at: 0)
                     return true
@@ -430,9 +441,12 @@ final class TailedFile {
 
     /// Whether the file has been read to its end and committed there, and its path is gone: a
     /// folder's log that was deleted, whose descriptor can be let go.
+    /// Only a file that was deleted (no name left) counts: a log that was merely renamed may still
+    /// be written by a writer that has not reopened it, and is followed until it comes back.
     var isFinishedAndGone: Bool {
-        currentPath == path && FileIdentity.of(path: path) == nil && bytesBehind == 0
-            && checkpointHere() == committed
+        var st = stat()
+        return currentPath == path && FileIdentity.of(path: path) == nil && bytesBehind == 0
+            && checkpointHere() == committed && fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0
     }
 
     // MARK: Checkpoints
