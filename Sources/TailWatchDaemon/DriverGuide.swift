@@ -81,9 +81,10 @@ enum DriverGuide {
         back (the tailer waits; nothing is dropped). An answer that is not JSON, or a value that
         does not fit, rejects that line (counted, logged). A program that exits or hangs past the
         timeout is stopped (its process group) and restarted: a line that kills a working program
-        is retried once, then rejected; a program that dies before it answers anything pauses its
-        driver — its lines wait, the other drivers read on — and is restarted after 0, 1, 2, 4 …
-        60 s; a line that keeps a fresh program from answering five times is rejected.
+        is retried once, then rejected; a program that cannot start, or dies before it answers
+        anything, pauses its driver — its lines wait, the other drivers read on — and is restarted
+        after 0, 1, 2, 4 … 60 s; once it has answered some line, a line that keeps a fresh program
+        from answering five times is rejected.
 
         Examples of both, ready to copy: Examples/drivers.d/ (sshd failures, HTTP 5xx per vhost,
         sudo commands through a Python program).

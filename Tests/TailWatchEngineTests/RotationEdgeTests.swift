@@ -58,7 +58,7 @@ import TestSupport
     }
 
     /// logrotate without delaycompress while the daemon is down: the unread rest of the log is
-    /// only in `mainlog.1.gz` (beside an older `.2.gz` and a newer plain `.1`'s successor).
+    /// only in `mainlog.1.gz` when it starts again.
     @Test func theRestOfALogCompressedWhileStoppedIsReadFromTheCompressedCopy() throws {
         let h = EngineHarness()
         let log = h.folder.file("mainlog")
