@@ -21,6 +21,9 @@ public enum Store {
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
+            // First, so that the pragmas below wait for a writer that holds the lock (a report
+            // opening while the daemon commits) instead of failing with "database is locked".
+            try db.execute(sql: "PRAGMA busy_timeout = 10000")
             // 16 KiB pages: the tables grow at their end, and larger pages mean fewer splits and
             // writes (measured: 2.37 s → 2.05 s for a million mainlog lines). Only takes effect on a
             // new file, so it comes before WAL mode.
