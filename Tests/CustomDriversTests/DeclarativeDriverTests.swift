@@ -207,6 +207,40 @@ import TestSupport
         #expect(try h.count("SELECT COUNT(*) FROM tailwatch_migrations WHERE module = 'custom.app'") == 2)
     }
 
+    /// A counter that sums another column (or none) cannot keep adding to the old sums: the old
+    /// table is archived. A file named twice (in `files` and by the folder's pattern) is read once.
+    @Test func aChangedSumArchivesAndAPathNamedTwiceIsReadOnce() throws {
+        let h = try CustomHarness()
+        let log = h.folder.file("drivers.d/app.log")
+        func define(sum: String) throws {
+            try h.define("app", """
+                [input]
+                files = ["app.log"]
+                folder = "."
+                pattern = "app.log"
+                split = " "
+                fields = ["user", "a", "b"]
+                [columns]
+                user = "text"
+                a = "integer"
+                b = "integer"
+                [counter]
+                by = ["user"]
+                sum = "\(sum)"
+                """)
+        }
+        try define(sum: "a")
+        try LogWriter.append(log, "bob 1 100\n")
+        try h.runOnce("app")
+        #expect(try h.rows("SELECT user, count, sum FROM custom_app_counts") == [["bob", "1", "1"]])
+        try define(sum: "b")
+        try LogWriter.append(log, "bob 2 200\n")
+        try h.runOnce("app")
+        #expect(try h.rows("SELECT user, count, sum FROM custom_app_counts_v2") == [["bob", "1", "1"]])
+        #expect(try h.rows("SELECT user, count, sum FROM custom_app_counts") == [["bob", "1", "200"]])
+        #expect(try h.count("SELECT COUNT(*) FROM checkpoints WHERE driver = 'app'") == 1)
+    }
+
     @Test func reportsGroupByAnyColumnAndPeriod() throws {
         let h = try CustomHarness()
         try LogWriter.copy(Self.fixture("auth.log"), h.folder.file("drivers.d/auth.log"))
