@@ -309,6 +309,6 @@ final class CustomDriver: LogDriver {
         upsertCount = nil
         findSource = nil
         addSource = nil
-        program?.stop(reason: nil)
+        program?.stop()
     }
 }

@@ -103,12 +103,8 @@ public enum CustomReport {
         }
         columns.append("count")
         if sumColumn != nil { columns.append("sum") }
-        var conditions: [String] = []
-        var arguments: [DatabaseValueConvertible] = []
-        if let since { conditions.append("\(timeColumn) >= ?"); arguments.append(since) }
-        if let until { conditions.append("\(timeColumn) < ?"); arguments.append(until) }
-        var sql = "SELECT \(select.joined(separator: ", ")) FROM \(quoted(table))"
-        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        let (condition, arguments) = range(timeColumn, since: since, until: until)
+        var sql = "SELECT \(select.joined(separator: ", ")) FROM \(quoted(table))" + condition
         if !groups.isEmpty { sql += " GROUP BY " + groups.joined(separator: ", ") }
         // Periods in order; within one, the largest counts first.
         var order: [String] = period != nil ? [String(keys.count + 1)] : []
@@ -117,7 +113,7 @@ public enum CustomReport {
         sql += " ORDER BY " + order.joined(separator: ", ") + " LIMIT \(limit)"
         var rows: [[Cell]] = []
         let base = keys.count + (period != nil ? 1 : 0)
-        for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) {
+        for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
             var cells: [Cell] = keys.indices.map { cell(row[$0] as DatabaseValue, type: keys[$0].type) }
             if period != nil {
                 let start: Int64 = row[keys.count] ?? 0
@@ -137,20 +133,25 @@ public enum CustomReport {
     }
 
     private static func listLines(_ db: Database, table: String, columns: [CustomSchema.Column], since: Int64?, until: Int64?, limit: Int) throws -> Result {
-        var conditions: [String] = []
-        var arguments: [DatabaseValueConvertible] = []
-        if let since { conditions.append("at >= ?"); arguments.append(since) }
-        if let until { conditions.append("at < ?"); arguments.append(until) }
+        let (condition, arguments) = range("t.at", since: since, until: until)
         let sql = "SELECT t.at, s.path, \(columns.map { "t." + quoted($0.name) }.joined(separator: ", ")) FROM \(quoted(table)) t"
-            + " LEFT JOIN custom_sources s ON s.id = t.source"
-            + (conditions.isEmpty ? "" : " WHERE " + conditions.map { "t." + $0 }.joined(separator: " AND "))
+            + " LEFT JOIN custom_sources s ON s.id = t.source" + condition
             + " ORDER BY t.at DESC, t.id DESC LIMIT \(limit)"
-        let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row -> [Cell] in
+        let rows = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row -> [Cell] in
             let at: Int64 = row[0] ?? 0
             let source: String = row[1] ?? ""
             return [Cell.time(at), Cell.text(source)] + columns.indices.map { cell(row[$0 + 2] as DatabaseValue, type: columns[$0].type) }
         }
         return Result(columns: ["at", "source"] + columns.map(\.name), rows: rows)
+    }
+
+    /// ` WHERE column >= ? AND column < ?` for the bounds given (or nothing), and its arguments.
+    private static func range(_ column: String, since: Int64?, until: Int64?) -> (String, StatementArguments) {
+        var conditions: [String] = []
+        var arguments: [DatabaseValueConvertible] = []
+        if let since { conditions.append("\(column) >= ?"); arguments.append(since) }
+        if let until { conditions.append("\(column) < ?"); arguments.append(until) }
+        return (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "), StatementArguments(arguments))
     }
 
     private static func cell(_ value: DatabaseValue, type: String) -> Cell {

@@ -57,7 +57,9 @@ final class ExternalProgram {
     private var lastErrorLog = Date.distantPast
     private var consecutiveFailures = 0
     private var restartAt = Date.distantPast
-    private(set) var starts = 0
+    /// Read buffer, allocated once: `readInto` runs before and while every line is answered.
+    private let chunk = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
+    private static let chunkSize = 65536
     /// Whether the program answered a line since it was last started (kept after it fails): a
     /// program that dies before its first answer is broken, or was killed by that very line.
     private(set) var answeredSinceStart = false
@@ -71,7 +73,10 @@ final class ExternalProgram {
         signal(SIGPIPE, SIG_IGN)
     }
 
-    deinit { stop(reason: nil) }
+    deinit {
+        stop()
+        chunk.deallocate()
+    }
 
     /// True while a failed program waits out its backoff.
     var isRestarting: Bool { child == nil && Date() < restartAt }
@@ -117,12 +122,12 @@ final class ExternalProgram {
                 return .success(answer)
             }
             if pending.count > Self.maxAnswer {
-                fail(.answerTooLong)
+                _ = reap(failure: Failure.answerTooLong.description)
                 return .failure(.answerTooLong)
             }
             let left = deadline.timeIntervalSinceNow
             if left <= 0 {
-                fail(.timedOut(timeout))
+                _ = reap(failure: Failure.timedOut(timeout).description)
                 return .failure(.timedOut(timeout))
             }
             var fds = [pollfd(fd: child.output, events: Int16(POLLIN), revents: 0)]
@@ -159,7 +164,7 @@ final class ExternalProgram {
     }
 
     /// Stops the program (end of the driver, or a reload).
-    func stop(reason: String?) {
+    func stop() {
         guard let child else { return }
         if let input = child.input { close(input) }
         // Give it a moment to finish on end of input, then stop its group (helpers it started
@@ -173,7 +178,6 @@ final class ExternalProgram {
         if let errors = child.errors { close(errors) }
         self.child = nil
         pending = []
-        if let reason { logger.info("\(path) stopped: \(reason)") }
     }
 
     // MARK: Private
@@ -188,7 +192,6 @@ final class ExternalProgram {
             child = spawned
             errorsOpen = true
             answeredSinceStart = false
-            starts += 1
             pending = []
             logger.info("started \(path) (pid \(spawned.pid))")
             return nil
@@ -197,12 +200,6 @@ final class ExternalProgram {
             logger.error("cannot start \(path): \(error.description); next try in \(Int(restartAt.timeIntervalSinceNow.rounded(.up))) s")
             return .cannotStart(error.description)
         }
-    }
-
-    private func fail(_ failure: Failure) {
-        guard let child else { return }
-        kill(-child.pid, SIGKILL)
-        _ = reap(failure: failure.description)
     }
 
     /// Collects the exited (or killed) program and schedules its restart.
@@ -239,11 +236,10 @@ final class ExternalProgram {
 
     /// Appends what can be read now; false at end of file.
     private func readInto(_ buffer: inout [UInt8], from fd: Int32) -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            let n = read(fd, chunk, Self.chunkSize)
             if n > 0 {
-                buffer.append(contentsOf: chunk[0..<n])
+                buffer.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: n))
                 if buffer.count > Self.maxAnswer * 2 { return true }
                 continue
             }
