@@ -28,74 +28,129 @@ public struct AccessLogParser {
         case rejected(RejectReason)
     }
 
+    /// The last timestamp's bytes without its seconds (`dd/Mon/yyyy:HH:MM` and ` ±zzzz`), and the
+    /// Unix time of that minute: consecutive lines share it, so a line usually costs a comparison
+    /// of three words instead of a calendar computation.
+    private var minuteKey: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private var minuteStart: Int64 = 0
+    private var haveMinute = false
+
     public init() {}
 
-    public func parse(_ line: ByteLine, from start: Int = 0) -> Outcome {
+    public mutating func parse(_ line: ByteLine, from start: Int = 0) -> Outcome {
         // Candidates for the timestamp: a "[" that starts the fourth or a later word and closes 27
         // bytes on. The first that is followed by a quoted request, a status and a size wins; an
         // authenticated user name (client-controlled, with its quotes escaped by Apache) that
         // imitates a timestamp fails that test and the search goes on.
-        var words = 0
-        var inWord = false
-        var i = start
+        var from = start
         var firstFailure = RejectReason.noAccessTimestamp
-        while i < line.count {
-            let b = line[i]
-            if b == 0x20 {
-                inWord = false
-            } else {
-                if !inWord { words += 1; inWord = true }
-                if b == 0x5B, words >= 4, line[i - 1] == 0x20, i + 28 <= line.count, line[i + 27] == 0x5D {
-                    switch parse(line, timestampAt: i) {
-                    case .request(let record): return .request(record)
-                    case .rejected(let reason):
-                        if firstFailure == .noAccessTimestamp { firstFailure = reason }
-                    }
-                }
+        while let open = line.firstIndex(of: 0x5B, from: from) {
+            from = open + 1
+            guard open > start, line[open - 1] == 0x20, open + 28 <= line.count, line[open + 27] == 0x5D,
+                  Self.threeWords(line, from: start, before: open) else { continue }
+            switch parse(line, timestampAt: open) {
+            case .request(let record): return .request(record)
+            case .rejected(let reason):
+                if firstFailure == .noAccessTimestamp { firstFailure = reason }
             }
-            i += 1
         }
         return .rejected(firstFailure)
     }
 
+    /// Whether at least three words (client, ident, user) lie between `start` and `end`; counted
+    /// backwards from `end`, so that a long client field (an X-Forwarded-For list) is not walked.
+    @inline(__always) private static func threeWords(_ line: ByteLine, from start: Int, before end: Int) -> Bool {
+        var words = 0
+        var inWord = false
+        var i = end - 1
+        while i >= start {
+            if line[i] == 0x20 {
+                inWord = false
+            } else if !inWord {
+                words += 1
+                if words == 3 { return true }
+                inWord = true
+            }
+            i -= 1
+        }
+        return false
+    }
+
     /// The rest of the line after a timestamp candidate at `open`.
-    private func parse(_ line: ByteLine, timestampAt open: Int) -> Outcome {
-        guard let time = Self.time(line, at: open + 1) else { return .rejected(.noAccessTimestamp) }
+    @inline(__always) private mutating func parse(_ line: ByteLine, timestampAt open: Int) -> Outcome {
+        guard let time = cachedTime(line, at: open + 1) else { return .rejected(.noAccessTimestamp) }
         // ` "request" status bytes`
         var k = open + 28
         guard k + 2 <= line.count, line[k] == 0x20, line[k + 1] == 0x22 else { return .rejected(.noRequest) }
         k += 2
-        while k < line.count {
-            let b = line[k]
-            if b == 0x5C { k += 2; continue }
-            if b == 0x22 { break }
+        // The closing quote: the first one not escaped by an odd run of backslashes.
+        let requestStart = k
+        while true {
+            guard let quote = line.firstIndex(of: 0x22, from: k) else { return .rejected(.noRequest) }
+            var run = quote
+            while run > requestStart && line[run - 1] == 0x5C { run -= 1 }
+            k = quote
+            if (quote - run) & 1 == 0 { break }
             k += 1
         }
         guard k + 1 < line.count, line[k + 1] == 0x20 else { return .rejected(.noRequest) }
         k += 2
-        let statusEnd = line.firstIndex(of: 0x20, from: k) ?? line.count
-        let statusField = line.slice(k..<statusEnd)
         let status: Int
-        if statusField.count == 1, statusField[0] == 0x2D {
-            status = 0
-        } else if statusField.count == 3, let n = statusField.decimalValue {
-            status = Int(n)
+        var statusEnd: Int
+        if k + 3 <= line.count, let a = Self.digit(line[k]), let b = Self.digit(line[k + 1]), let c = Self.digit(line[k + 2]),
+           k + 3 == line.count || line[k + 3] == 0x20 {
+            status = a * 100 + b * 10 + c
+            statusEnd = k + 3
         } else {
-            return .rejected(.badStatus)
+            statusEnd = line.firstIndex(of: 0x20, from: k) ?? line.count
+            guard statusEnd == k + 1, line[k] == 0x2D else { return .rejected(.badStatus) }
+            status = 0
         }
         guard statusEnd < line.count else { return .rejected(.noBytes) }
-        let bytesStart = statusEnd + 1
-        let bytesEnd = line.firstIndex(of: 0x20, from: bytesStart) ?? line.count
-        let bytesField = line.slice(bytesStart..<bytesEnd)
-        let bytes: Int64
-        if bytesField.count == 1, bytesField[0] == 0x2D {
-            bytes = 0
-        } else if bytesField.count <= 15, let n = bytesField.decimalValue {
-            bytes = n
-        } else {
+        // Bytes: up to 15 digits, or "-", up to a space or the end of the line.
+        statusEnd += 1
+        var bytes: Int64 = 0
+        var j = statusEnd
+        while j < line.count, let d = Self.digit(line[j]) {
+            bytes = bytes &* 10 &+ Int64(d)
+            j += 1
+        }
+        let digits = j - statusEnd
+        if digits == 0 {
+            guard j < line.count, line[j] == 0x2D else { return .rejected(.noBytes) }
+            j += 1
+        } else if digits > 15 {
             return .rejected(.noBytes)
         }
+        guard j == line.count || line[j] == 0x20 else { return .rejected(.noBytes) }
         return .request(AccessLogRecord(time: time, status: status, bytes: bytes))
+    }
+
+    @inline(__always) private static func digit(_ b: UInt8) -> Int? {
+        let v = b &- 0x30
+        return v < 10 ? Int(v) : nil
+    }
+
+    /// `time(_:at:)` through the one-minute cache.
+    @inline(__always) private mutating func cachedTime(_ line: ByteLine, at i: Int) -> Int64? {
+        // 26 bytes from `i` are inside the line (the caller saw the "]" after them).
+        let raw = UnsafeRawPointer(line.base + i)
+        let key = (
+            raw.loadUnaligned(as: UInt64.self),
+            raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            // Bytes 16-23 without 18 and 19 (the seconds; little-endian), then 24-25 in the low bits.
+            raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self) & 0xFFFF_FFFF_0000_FFFF
+                ^ UInt64(raw.loadUnaligned(fromByteOffset: 24, as: UInt16.self)) << 16
+        )
+        if haveMinute, key == minuteKey, let s0 = Self.digit(line[i + 18]), let s1 = Self.digit(line[i + 19]) {
+            let second = s0 * 10 + s1
+            if second < 61 { return minuteStart + Int64(second) }
+        }
+        guard let time = Self.time(line, at: i) else { return nil }
+        minuteKey = key
+        haveMinute = true
+        minuteStart = time - Int64((Int(line[i + 18]) - 0x30) * 10 + Int(line[i + 19]) - 0x30)
+        return time
     }
 
     /// `dd/Mon/yyyy:HH:MM:SS ±zzzz` at `i` as Unix seconds.

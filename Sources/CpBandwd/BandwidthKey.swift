@@ -10,6 +10,13 @@ struct BandwidthKey: Hashable {
 public enum BandwidthProtocol: String, CaseIterable, Sendable {
     case http, ftp, imap, pop3
 
-    var index: UInt8 { UInt8(Self.allCases.firstIndex(of: self)!) }
+    var index: UInt8 {
+        switch self {
+        case .http: 0
+        case .ftp: 1
+        case .imap: 2
+        case .pop3: 3
+        }
+    }
     static func from(index: UInt8) -> BandwidthProtocol { allCases[Int(index)] }
 }

@@ -27,14 +27,14 @@ struct BandwidthSums {
         return Int(truncatingIfNeeded: h ^ (h >> 31))
     }
 
-    @inline(__always) mutating func add(_ key: BandwidthKey, bytes amount: Int64) {
+    @inline(__always) mutating func add(_ key: BandwidthKey, bytes amount: Int64, hits count: Int64 = 1) {
         var slot = Self.hash(key) & mask
         while true {
             let index = slots[slot]
             if index < 0 { break }
             if keys[Int(index)] == key {
                 bytes[Int(index)] &+= amount
-                hits[Int(index)] &+= 1
+                hits[Int(index)] &+= count
                 return
             }
             slot = (slot + 1) & mask
@@ -42,7 +42,7 @@ struct BandwidthSums {
         slots[slot] = Int32(keys.count)
         keys.append(key)
         bytes.append(amount)
-        hits.append(1)
+        hits.append(count)
         if keys.count * 2 > slots.count { grow() }
     }
 
@@ -55,6 +55,26 @@ struct BandwidthSums {
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(index)
         }
+    }
+
+    /// Adds every key of `other` with its sums.
+    mutating func add(_ other: BandwidthSums) {
+        for i in other.keys.indices { add(other.keys[i], bytes: other.bytes[i], hits: other.hits[i]) }
+    }
+
+    /// Takes out the keys `moving` selects, with their sums, and returns them; the rest stay.
+    mutating func remove(where moving: (BandwidthKey) -> Bool) -> BandwidthSums {
+        var kept = BandwidthSums(capacity: keys.count)
+        var removed = BandwidthSums(capacity: keys.count)
+        for i in keys.indices {
+            if moving(keys[i]) {
+                removed.add(keys[i], bytes: bytes[i], hits: hits[i])
+            } else {
+                kept.add(keys[i], bytes: bytes[i], hits: hits[i])
+            }
+        }
+        self = kept
+        return removed
     }
 
     mutating func removeAll() {
@@ -71,4 +91,6 @@ struct BandwidthSums {
     }
 
     var allKeys: [BandwidthKey] { keys }
+    func bytes(at index: Int) -> Int64 { bytes[index] }
+    func hits(at index: Int) -> Int64 { hits[index] }
 }

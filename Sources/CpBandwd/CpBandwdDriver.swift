@@ -35,10 +35,22 @@ public final class CpBandwdDriver: LogDriver {
     private var ftpParser: XferlogParser
     private let noDomainID: Int32
     private let names = NameTable()
-    private var kinds: [FileKind?] = []
-    private var owners: [Int32] = []
-    private var sums = BandwidthSums()
-    private let accessParser = AccessLogParser()
+    // Touched for every line, only ever from the engine's thread and never re-entrantly: the
+    // dynamic exclusivity checks Swift makes on class properties would cost more than the access.
+    @exclusivity(unchecked) private var kinds: [FileKind?] = []
+    @exclusivity(unchecked) private var owners: [Int32] = []
+    @exclusivity(unchecked) private var sums = BandwidthSums()
+    /// The batch's sums already written to the 5-minute table (`writeSettledBuckets`), for the rollups.
+    private var written = BandwidthSums()
+    /// The newest 5-minute bucket of the batch's access-log lines.
+    private var newestBucket = Int64.min
+    @exclusivity(unchecked) private var accessParser = AccessLogParser()
+    /// One per core used for a large block of access-log lines.
+    private let passes = [AccessPass(), AccessPass()]
+    /// Blocks at least this large are split between the passes (a catch-up reads 1 MiB at a time;
+    /// a live log's few new lines are not worth a thread hand-off).
+    static let parallelBlockBytes = 256 << 10
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
     private let bytesParser = BytesLogParser()
     private var writer: BandwidthWriter?
     private let limits: LimitEnforcer?
@@ -114,30 +126,85 @@ public final class CpBandwdDriver: LogDriver {
             if debug { logger.debug("[debug] \(session.protocol.rawValue) \(session.user) \(session.bytes) bytes") }
             return .stored(events: 1)
         case .access(let fixed):
-            var domain: Int32
-            var start = 0
-            if let fixed {
-                domain = fixed
-            } else {
-                guard let space = line.firstIndex(of: 0x20), space > 0 else { return .rejected(.noVhost) }
-                let vhost = line.slice(0..<space)
-                let host = vhost.lastIndex(of: 0x3A).map { vhost.slice(0..<$0) } ?? vhost
-                guard host.count > 0 else { return .rejected(.noVhost) }
-                domain = names.id(for: host)
-                start = space + 1
-            }
-            switch accessParser.parse(line, from: start) {
-            case .request(let r):
-                add(domain: domain, protocol: .http, time: r.time, bytes: r.bytes)
-                if debug { logger.debug("[debug] \(names[domain]) \(r.bytes) bytes at \(r.time)") }
-                return .stored(events: 1)
-            case .rejected(let reason):
-                return .rejected(reason)
-            }
+            return access(line, domain: fixed).map { .rejected($0) } ?? .stored(events: 1)
         case .bytes(let domain):
             guard let r = bytesParser.parse(line) else { return .rejected(.notBytesLog) }
             add(domain: domain, protocol: .http, time: r.time, bytes: r.bytes)
             return .stored(events: 1)
+        }
+    }
+
+    /// Access logs, the bulk of what this driver reads, are walked here without a call per line;
+    /// a large block (a catch-up) is parsed in two halves on two cores.
+    public func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
+        guard case .access(let fixed) = kind(of: source), !debug else {
+            while let line = block.next() { block.record(try ingest(line, from: source)) }
+            return
+        }
+        guard block.remainingBytes >= Self.parallelBlockBytes, Self.cores > 1 else {
+            var parts = block.split(into: 1)
+            passes[0].run(&parts[0], hasFixedDomain: fixed != nil)
+            block.merge(parts)
+            fold(passes[0], fixed: fixed)
+            return
+        }
+        // A catch-up: the halves of the block are parsed on two cores while this thread writes
+        // the buckets the batch has already settled.
+        var parts = block.split(into: passes.count)
+        let passes = self.passes
+        let group = DispatchGroup()
+        try parts.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedParts(parts: buffer)
+            for i in buffer.indices {
+                DispatchQueue.global().async(group: group) {
+                    passes[i].run(&shared.parts[i], hasFixedDomain: fixed != nil)
+                }
+            }
+            // The passes read the block's buffer: never leave before they are done.
+            defer { group.wait() }
+            try writeSettledBuckets()
+        }
+        block.merge(parts)
+        for pass in passes.prefix(parts.count) { fold(pass, fixed: fixed) }
+    }
+
+    /// A pass's sums into the batch's, its vhost ids turned into the driver's and given their owner.
+    private func fold(_ pass: AccessPass, fixed: Int32?) {
+        pass.sums.forEach { key, bytes, hits in
+            let domain: Int32
+            if key.domain == AccessPass.fixedDomain, let fixed {
+                domain = fixed
+            } else {
+                while pass.driverIDs.count <= Int(key.domain) {
+                    pass.driverIDs.append(names.id(for: pass.vhosts[bytes: Int32(pass.driverIDs.count)]))
+                }
+                domain = pass.driverIDs[Int(key.domain)]
+            }
+            sums.add(BandwidthKey(user: owner(of: domain), domain: domain, protocolIndex: key.protocolIndex, bucket: key.bucket), bytes: bytes, hits: hits)
+            newestBucket = max(newestBucket, key.bucket)
+        }
+        pass.clearSums()
+    }
+
+    /// One access-log line (outside blocks: `--trace`, `--debug`) into the batch's sums; the reason
+    /// when it is not a request.
+    private func access(_ line: ByteLine, domain fixed: Int32?) -> RejectReason? {
+        var domain: Int32
+        var start = 0
+        if let fixed {
+            domain = fixed
+        } else {
+            guard let (host, rest) = AccessPass.vhost(of: line) else { return .noVhost }
+            domain = names.id(for: host)
+            start = rest
+        }
+        switch accessParser.parse(line, from: start) {
+        case .request(let r):
+            add(domain: domain, protocol: .http, time: r.time, bytes: r.bytes)
+            if debug { logger.debug("[debug] \(names[domain]) \(r.bytes) bytes at \(r.time)") }
+            return nil
+        case .rejected(let reason):
+            return reason
         }
     }
 
@@ -201,21 +268,41 @@ public final class CpBandwdDriver: LogDriver {
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
-        guard let writer, !sums.isEmpty else { return }
-        try writer.add(sums, name: { names[bytes: $0] }, protocolName: { names[bytes: protocolNames[Int($0)]] })
+        guard let writer, !sums.isEmpty || !written.isEmpty else { return }
+        try writer.addFiveMinutes(sums, name: { names[bytes: $0] }, protocolName: { names[bytes: protocolNames[Int($0)]] })
+        written.add(sums)
+        sums.removeAll()
+        try writer.addRollups(written, name: { names[bytes: $0] }, protocolName: { names[bytes: protocolNames[Int($0)]] })
         if let limits {
             var touched: [String: (user: String, domain: String, month: Int64)] = [:]
-            for key in sums.allKeys where key.user != unknownID {
+            for key in written.allKeys where key.user != unknownID {
                 let month = CivilTime.monthStart(ofUTC: key.bucket)
                 touched["\(key.user)/\(month)"] = (names[key.user], names[key.domain], month)
             }
             try limits.check(db, touched: Array(touched.values), now: Int64(Date().timeIntervalSince1970))
         }
-        sums.removeAll()
+        written.removeAll()
+        newestBucket = .min
+    }
+
+    /// During a catch-up, while the passes parse a block: the batch's 5-minute sums of buckets
+    /// well behind the newest one go to the 5-minute table now (a log's lines come roughly in time
+    /// order, so these are complete), on this thread, while the cores parse. They are kept in
+    /// `written` for the hourly, daily and monthly rollups at `flush`. A line that arrives later
+    /// for such a bucket only costs one more upsert.
+    private func writeSettledBuckets() throws {
+        guard let writer, newestBucket != .min else { return }
+        let settled = newestBucket - 600
+        let early = sums.remove { $0.bucket < settled }
+        guard !early.isEmpty else { return }
+        try writer.addFiveMinutes(early, name: { names[bytes: $0] }, protocolName: { names[bytes: protocolNames[Int($0)]] })
+        written.add(early)
     }
 
     public func rollback() {
         sums.removeAll()
+        written.removeAll()
+        newestBucket = .min
         limits?.rollback()
     }
 
@@ -237,6 +324,11 @@ public final class CpBandwdDriver: LogDriver {
         limits.reloadIfChanged()
         try limits.reconcile(db, month: CivilTime.monthStart(ofUTC: Int64(now.timeIntervalSince1970)))
     }
+}
+
+/// The parts of a block the passes walk at once, each part by one thread only.
+private struct SharedParts: @unchecked Sendable {
+    let parts: UnsafeMutableBufferPointer<LineBlock>
 }
 
 extension RejectReason {

@@ -6,10 +6,9 @@ import TestSupport
 
 /// The access-log parser on every shape a hosting server writes, and on hostile requests.
 @Suite struct AccessLogParserTests {
-    let parser = AccessLogParser()
-
     private func parse(_ text: String, from: Int = 0) -> AccessLogParser.Outcome {
-        withByteLine(text) { parser.parse($0, from: from) }
+        var parser = AccessLogParser()
+        return withByteLine(text) { parser.parse($0, from: from) }
     }
 
     @Test func combinedCommonIPv6HostnamesAndForwardedLists() {

@@ -115,6 +115,69 @@ import TestSupport
         #expect(totals == ["bobsbikes.example": 111, "carolcakes.example": 5])
     }
 
+    /// A catch-up large enough for the two-core path (blocks of 1 MiB split between two passes, the
+    /// batch's settled buckets written while they parse) over many small batches, with lines out of
+    /// time order, garbage, NUL bytes, `:port` and upper-case vhosts: every byte lands exactly once,
+    /// in the right 5-minute bucket, and the rollups agree with the 5-minute rows.
+    @Test func aLargeCatchUpParsedOnTwoCoresIsExactToTheBucket() throws {
+        let t = try Setup()
+        t.settings.domlogs = nil
+        t.settings.keepFiveMinuteDays = 0
+        t.h.settings.catchUpBatchEvents = 5_000
+        let log = t.h.folder.file("access_log")
+        t.settings.accessLogs = [log]
+        let start: Int64 = 1_796_083_200  // 01/Dec/2026:00:00:00 UTC
+        var text = ""
+        var perDomain: [String: Int64] = [:], perBucket: [Int64: Int64] = [:], perHour: [Int64: Int64] = [:]
+        var hits = 0, rejected = 0, nuls = 0
+        let agent = String(repeating: "Mozilla/5.0 (X11; Linux x86_64) ", count: 4)
+        let lines = 30_000
+        for i in 0..<lines {
+            if i % 997 == 500 { text += "garbage \(i) that is not an access log line\n"; rejected += 1; continue }
+            if i % 1499 == 700 { text += "site1.example 1.2.3.4 - - [01/Dec/2026:00:00:00 +0000] \"GET /\u{0}\" 200 999999\n"; rejected += 1; nuls += 1; continue }
+            // Roughly in order, one line in 1,000 forty minutes late (its bucket was written already).
+            let time = start + Int64(i / 2) - (i % 1000 == 999 ? 2400 : 0)
+            let site = i % 40
+            let vhost = (i % 7 == 0 ? "SITE\(site).example" : "site\(site).example") + (i % 2 == 1 ? ":443" : "")
+            let bytes = i % 13 == 0 ? 0 : Int64(i * 7919 % 100_000)
+            text += "\(vhost) 198.51.100.\(i % 250) - - [\(Self.clf(time))] \"GET /p/\(i) HTTP/1.1\" 200 \(bytes == 0 ? "-" : String(bytes)) \"-\" \"\(agent)\"\n"
+            perDomain["site\(site).example", default: 0] += bytes
+            perBucket[time - time % 300, default: 0] += bytes
+            perHour[time - time % 3600, default: 0] += bytes
+            hits += 1
+        }
+        #expect(text.utf8.count > 3 << 20)  // several 1 MiB blocks
+        try LogWriter.append(log, text)
+        try t.run()
+        let totals = Dictionary(try t.rows().map { ($0.domain.lowercased(), $0.bytes) }, uniquingKeysWith: +)
+        #expect(totals == perDomain)
+        #expect(try t.rows().reduce(0) { $0 + $1.hits } == Int64(hits))
+        let db = try t.h.database()
+        let buckets = try db.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT period, SUM(bytes) FROM bandwidth_5min GROUP BY period").map { (($0[0] as Int64), ($0[1] as Int64)) })
+        }
+        #expect(buckets == perBucket)
+        let hours = try db.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT period, SUM(bytes) FROM bandwidth_hourly GROUP BY period").map { (($0[0] as Int64), ($0[1] as Int64)) })
+        }
+        #expect(hours == perHour)
+        let total = Int(perDomain.values.reduce(0, +))
+        #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_daily") == total)
+        #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_monthly") == total)
+        #expect(try t.h.count("SELECT lines_read FROM driver_stats") == lines)
+        #expect(try t.h.count("SELECT lines_rejected FROM driver_stats") == rejected)
+        #expect(try t.h.count("SELECT count FROM rejected_lines WHERE reason = 'NUL byte in line'") == nuls)
+    }
+
+    /// `dd/Mon/yyyy:HH:MM:SS +0000` for a Unix time.
+    static func clf(_ time: Int64) -> String {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: Double(time)))
+        return String(format: "%02d/%@/%04d:%02d:%02d:%02d +0000", c.day!, months[c.month! - 1], c.year!, c.hour!, c.minute!, c.second!)
+    }
+
     @Test(.enabled(if: Corpus.file("access/semicomplete.com-2015-05.log") != nil, "the shared corpus is not beside the project"))
     func theSemicompleteLogServedAsOneDomainGivesTheReferenceDays() throws {
         let t = try Setup()

@@ -4,7 +4,10 @@
 /// Why: the drivers look up a domain or user for almost every line; a `Dictionary<String, _>`
 /// lookup would first allocate a `String` from the line's bytes.
 public struct ByteKeyMap<Value> {
-    private var keys: [[UInt8]] = []
+    /// Every key's bytes, one after the other; `starts[i]..<starts[i + 1]` is key `i`.
+    private var arena: [UInt8] = []
+    private var starts: [Int] = [0]
+    private var hashes: [Int] = []
     private var values: [Value] = []
     private var slots: [Int32]
     private var mask: Int
@@ -16,7 +19,7 @@ public struct ByteKeyMap<Value> {
         mask = size - 1
     }
 
-    public var count: Int { keys.count }
+    public var count: Int { values.count }
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
 
@@ -49,21 +52,47 @@ public struct ByteKeyMap<Value> {
         return Int(truncatingIfNeeded: h)
     }
 
-    @inline(__always) private func equal(_ key: [UInt8], _ line: ByteLine) -> Bool {
-        guard key.count == line.count else { return false }
-        for i in 0..<line.count where Self.lower(key[i]) != Self.lower(line[i]) { return false }
+    /// Key `index` equals `line`: the exact bytes first, else folding ASCII case.
+    @inline(__always) private func equal(_ index: Int, _ line: ByteLine) -> Bool {
+        let from = starts[index]
+        guard starts[index + 1] - from == line.count else { return false }
+        return arena.withUnsafeBufferPointer { buffer in
+            let key = buffer.baseAddress! + from
+            if Self.same(key, line.base, line.count) { return true }
+            for i in 0..<line.count where Self.lower(key[i]) != Self.lower(line[i]) { return false }
+            return true
+        }
+    }
+
+    /// Exact equality, eight bytes at a time (names are short: a call to `memcmp` costs more).
+    @inline(__always) private static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var i = 0
+        while i + 8 <= count {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
         return true
+    }
+
+    /// The slot holding `line`'s key, or the empty slot where it would go.
+    @inline(__always) private func slot(of line: ByteLine, hash: Int) -> (slot: Int, index: Int32) {
+        var slot = hash & mask
+        while true {
+            let index = slots[slot]
+            if index < 0 || (hashes[Int(index)] == hash && equal(Int(index), line)) { return (slot, index) }
+            slot = (slot + 1) & mask
+        }
     }
 
     /// The value stored for these bytes.
     @inline(__always) public func value(for line: ByteLine) -> Value? {
-        var slot = Self.hash(line) & mask
-        while true {
-            let index = slots[slot]
-            if index < 0 { return nil }
-            if equal(keys[Int(index)], line) { return values[Int(index)] }
-            slot = (slot + 1) & mask
-        }
+        let found = slot(of: line, hash: Self.hash(line)).index
+        return found < 0 ? nil : values[Int(found)]
     }
 
     public func value(for key: String) -> Value? {
@@ -77,33 +106,28 @@ public struct ByteKeyMap<Value> {
 
     /// Sets the value for these exact bytes (copied), also when they are not valid UTF-8.
     public mutating func set(_ value: Value, for line: ByteLine) {
-        var slot = Self.hash(line) & mask
-        while true {
-            let index = slots[slot]
-            if index < 0 { break }
-            if equal(keys[Int(index)], line) {
-                values[Int(index)] = value
-                return
-            }
-            slot = (slot + 1) & mask
+        let hash = Self.hash(line)
+        let (slot, index) = slot(of: line, hash: hash)
+        if index >= 0 {
+            values[Int(index)] = value
+            return
         }
-        slots[slot] = Int32(keys.count)
-        keys.append(Array(UnsafeBufferPointer(start: line.base, count: line.count)))
+        slots[slot] = Int32(values.count)
+        arena.append(contentsOf: UnsafeBufferPointer(start: line.base, count: line.count))
+        starts.append(arena.count)
+        hashes.append(hash)
         values.append(value)
-        if keys.count * 2 > slots.count { grow() }
+        if values.count * 2 > slots.count { grow() }
     }
 
     private mutating func grow() {
         let size = slots.count * 2
         slots = Array(repeating: -1, count: size)
         mask = size - 1
-        for (index, key) in keys.enumerated() {
-            key.withUnsafeBufferPointer { buffer in
-                let line = ByteLine(base: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: buffer.count)
-                var slot = Self.hash(line) & mask
-                while slots[slot] >= 0 { slot = (slot + 1) & mask }
-                slots[slot] = Int32(index)
-            }
+        for (index, hash) in hashes.enumerated() {
+            var slot = hash & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(index)
         }
     }
 }

@@ -5,7 +5,8 @@
 /// Why: the same few thousand names recur on millions of lines; building a `String` per line for
 /// each would dominate the parser's cost.
 public final class NameTable {
-    private var ids = ByteKeyMap<Int32>(capacity: 1024)
+    // Read on every line; only `insert` writes it, never during a read (no dynamic exclusivity check needed).
+    @exclusivity(unchecked) private var ids = ByteKeyMap<Int32>(capacity: 1024)
     public private(set) var names: [String] = []
     private var bytes: [ByteLine] = []
 

@@ -21,6 +21,9 @@ public protocol LogDriver: AnyObject {
     func open(_ db: Database) throws
     /// One complete line (without its newline) from `source`, inside the open transaction.
     func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome
+    /// The complete lines of one read of `source`, inside the open transaction. The default hands
+    /// each to `ingest(_:from:)`; a driver whose lines are many and cheap walks the block itself.
+    func ingest(_ block: inout LineBlock, from source: SourceFile) throws
     /// Writes what the batch aggregated in memory; called inside the commit's transaction.
     func flush(_ db: Database) throws
     /// Forgets what was ingested since the last successful commit.
@@ -38,6 +41,9 @@ public protocol LogDriver: AnyObject {
 }
 
 public extension LogDriver {
+    func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
+        while let line = block.next() { block.record(try ingest(line, from: source)) }
+    }
     func flush(_ db: Database) throws {}
     func rollback() {}
     func afterCommit() {}

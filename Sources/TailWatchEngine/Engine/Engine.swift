@@ -290,8 +290,12 @@ public final class Engine {
             runtime.pending.linesRead += 1
             self.reject(.overlong, runtime: runtime, path: file.path, offset: offset, line: nil)
         }
+        let onBlock: (inout LineBlock) throws -> Bool = { block in
+            try self.handle(&block, of: file, runtime: runtime, db: db)
+        }
         batchLimit = file.bytesBehind > 1 << 20 ? settings.catchUpBatchEvents : settings.batchEvents
-        switch try file.pump(budget: 4 << 20, onLine: onLine, onOverlong: onOverlong) {
+        // `--trace` shows lines one by one, so it takes them one by one.
+        switch try file.pump(budget: 4 << 20, onBlock: traceRemaining > 0 ? nil : onBlock, onLine: onLine, onOverlong: onOverlong) {
         case .paused:
             return true
         case .endOfFile:
@@ -319,6 +323,28 @@ public final class Engine {
         case .ignored:
             runtime.pending.ignored += 1
         case .rejected(let reason):
+            reject(reason, runtime: runtime, path: file.path, offset: offset, line: line)
+        }
+        if batchEvents >= batchLimit {
+            try commit(db)
+            return false
+        }
+        return true
+    }
+
+    /// The hot path of a catch-up: a block of lines through the driver, tallied once. Returns false
+    /// when the batch is full (commit before reading on); a batch may end up to one block over its limit.
+    private func handle(_ block: inout LineBlock, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
+        if !inTransaction { try begin(db) }
+        try runtime.driver.ingest(&block, from: file.source)
+        runtime.pending.linesRead += block.linesRead
+        runtime.pending.events += block.events
+        runtime.pending.ignored += block.ignoredLines
+        batchEvents += block.events
+        for offset in block.overlong {
+            reject(.overlong, runtime: runtime, path: file.path, offset: offset, line: nil)
+        }
+        for (reason, offset, line) in block.rejections {
             reject(reason, runtime: runtime, path: file.path, offset: offset, line: line)
         }
         if batchEvents >= batchLimit {

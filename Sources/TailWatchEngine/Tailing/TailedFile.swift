@@ -224,7 +224,12 @@ final class TailedFile {
 
     /// Hands out complete lines until end of file, or until `onLine` returns false. `onOverlong`
     /// is told of each line longer than `maxLine` (whose bytes are skipped, not buffered).
-    func pump(budget: Int, onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) rethrows -> PumpResult {
+    /// With `onBlock`, the complete lines of each read go to it at once instead (it returns false
+    /// to stop, like `onLine`); `onLine` still ends a too-long line being skipped.
+    func pump(
+        budget: Int, onBlock: ((inout LineBlock) throws -> Bool)? = nil,
+        onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void
+    ) throws -> PumpResult {
         guard fd >= 0 else { return .endOfFile }
         if wasAtEnd {
             wasAtEnd = false
@@ -240,6 +245,17 @@ final class TailedFile {
             // Complete lines already in the buffer.
             while start < end {
                 let from = buffer + start
+                if let onBlock, !skipping {
+                    // The last newline in the buffer (usually within a line's length of its end).
+                    var blockEnd = end
+                    while blockEnd > start && buffer[blockEnd - 1] != 0x0A { blockEnd -= 1 }
+                    guard blockEnd > start else { break }
+                    var block = LineBlock(bytes: from, count: blockEnd - start, fileOffset: bufferFileOffset + Int64(start), maxLine: maxLine)
+                    start = blockEnd
+                    consumedOffset = bufferFileOffset + Int64(start)
+                    if try !onBlock(&block) { return .paused }
+                    continue
+                }
                 guard let hit = memchr(from, 0x0A, end - start) else { break }
                 let newline = UnsafeMutablePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self))
                 let length = newline - from
@@ -293,7 +309,7 @@ final class TailedFile {
 
     /// Called when `pump` reached the end of the open file. Decides whether the file was rotated,
     /// truncated or replaced and switches accordingly. Returns true when there may be more to read.
-    func checkAtEndOfFile(onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) rethrows -> Bool {
+    func checkAtEndOfFile(onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) throws -> Bool {
         if currentPath != path {
             // A rotated copy is finished: go on with the next one, then `path`.
             try deliverRest(onLine: onLine, onOverlong: onOverlong)
@@ -384,7 +400,7 @@ final class TailedFile {
     }
 
     /// Hands out the unterminated rest of a file that will never grow again (it was rotated away).
-    private func deliverRest(onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) rethrows {
+    private func deliverRest(onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) throws {
         if skipping {
             skipping = false
             start = end

@@ -1,0 +1,142 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The complete lines of one read of one file, handed to a driver at once, with the tally of what
+/// became of them.
+///
+/// Why: during a catch-up the engine hands out millions of lines, and a call through the driver
+/// protocol plus the engine's bookkeeping per line cost about as much as parsing the line. A
+/// driver walks a block in a loop of its own (`next()`), says what each line gave (`stored`,
+/// `ignored`, `reject`), and the engine adds the tally up once per block. The rules stay the
+/// engine's: a line holding a NUL byte or longer than `max_line_bytes` is never handed out (it is
+/// counted and rejected here), and a trailing CR is not part of the line.
+///
+/// The lines borrow the tailer's buffer: like a `ByteLine`, nothing of them outlives the call. A
+/// driver may `split` a large block and walk the parts on other threads while its `ingest` waits for
+/// them (the buffer is neither written nor freed meanwhile), then `merge` their tallies back.
+public struct LineBlock: @unchecked Sendable {
+    private let base: UnsafePointer<UInt8>
+    private let end: UnsafePointer<UInt8>
+    private var cursor: UnsafePointer<UInt8>
+    /// Start of the line `next()` handed out last.
+    private var current: UnsafePointer<UInt8>
+    private let fileOffset: Int64
+    private let maxLine: Int
+    /// Whether a NUL byte occurs anywhere in the block (one `memchr` for the block; lines are only
+    /// checked one by one when it does).
+    private let holdsNUL: Bool
+
+    /// Every line of the block taken so far, including those `next()` rejected itself.
+    public private(set) var linesRead = 0
+    public private(set) var events = 0
+    public private(set) var ignoredLines = 0
+    /// Lines `next()` skipped as longer than `max_line_bytes`: their offsets.
+    private(set) var overlong: [Int64] = []
+    /// Rejected lines: why, where, and the line (for the warning; valid while the block is).
+    private(set) var rejections: [(reason: RejectReason, offset: Int64, line: ByteLine)] = []
+
+    /// `bytes` must end with a newline (every line in it is complete).
+    init(bytes: UnsafePointer<UInt8>, count: Int, fileOffset: Int64, maxLine: Int) {
+        self.init(bytes: bytes, count: count, fileOffset: fileOffset, maxLine: maxLine, holdsNUL: memchr(bytes, 0, count) != nil)
+    }
+
+    private init(bytes: UnsafePointer<UInt8>, count: Int, fileOffset: Int64, maxLine: Int, holdsNUL: Bool) {
+        base = bytes
+        end = bytes + count
+        cursor = bytes
+        current = bytes
+        self.fileOffset = fileOffset
+        self.maxLine = maxLine
+        self.holdsNUL = holdsNUL
+    }
+
+    /// The bytes not yet taken.
+    public var remainingBytes: Int { end - cursor }
+
+    /// Hands the lines not yet taken to at most `parts` blocks of about equal size (cut at line
+    /// ends), to be walked separately; this block then has none left. Give the parts back to
+    /// `merge` once they are walked.
+    public mutating func split(into parts: Int) -> [LineBlock] {
+        var result: [LineBlock] = []
+        var from = cursor
+        for part in 0..<parts where from < end {
+            var cut = end
+            if part < parts - 1 {
+                let target = from + (end - from) / (parts - part)
+                // The end of the line holding `target` (there is always a newline at `end - 1`).
+                cut = UnsafePointer<UInt8>(memchr(target, 0x0A, end - target)!.assumingMemoryBound(to: UInt8.self)) + 1
+            }
+            result.append(LineBlock(bytes: from, count: cut - from, fileOffset: offset(of: from), maxLine: maxLine, holdsNUL: holdsNUL))
+            from = cut
+        }
+        cursor = end
+        return result
+    }
+
+    /// Adds the tallies of the parts `split` made, in their order.
+    public mutating func merge(_ parts: [LineBlock]) {
+        for part in parts {
+            linesRead += part.linesRead
+            events += part.events
+            ignoredLines += part.ignoredLines
+            overlong += part.overlong
+            rejections += part.rejections
+        }
+    }
+
+    /// The next line to interpret, or nil at the end of the block.
+    @inline(__always) public mutating func next() -> ByteLine? {
+        while cursor < end {
+            let from = cursor
+            // Every block ends with a newline, so there is always one ahead.
+            let newline = UnsafePointer<UInt8>(memchr(from, 0x0A, end - from)!.assumingMemoryBound(to: UInt8.self))
+            cursor = newline + 1
+            current = from
+            linesRead += 1
+            var n = newline - from
+            if n > 0 && from[n - 1] == 0x0D { n -= 1 }
+            if n > maxLine {
+                overlong.append(offset(of: from))
+                continue
+            }
+            let line = ByteLine(base: from, count: n)
+            if holdsNUL && line.containsNUL {
+                rejections.append((.nulByte, offset(of: from), line))
+                continue
+            }
+            return line
+        }
+        return nil
+    }
+
+    /// The line last handed out produced `count` events in the open batch.
+    @inline(__always) public mutating func stored(events count: Int = 1) { events += count }
+
+    /// The line last handed out carries nothing for this driver.
+    @inline(__always) public mutating func ignored() { ignoredLines += 1 }
+
+    /// The line last handed out could not be read.
+    public mutating func reject(_ reason: RejectReason) {
+        rejections.append((reason, offset(of: current), ByteLine(base: current, count: lineLength(at: current))))
+    }
+
+    /// Tallies a per-line outcome for the line last handed out.
+    @inline(__always) public mutating func record(_ outcome: LineOutcome) {
+        switch outcome {
+        case .stored(let count): events += count
+        case .ignored: ignoredLines += 1
+        case .rejected(let reason): reject(reason)
+        }
+    }
+
+    private func offset(of line: UnsafePointer<UInt8>) -> Int64 { fileOffset + Int64(line - base) }
+
+    private func lineLength(at line: UnsafePointer<UInt8>) -> Int {
+        var n = cursor - 1 - line
+        if n > 0 && line[n - 1] == 0x0D { n -= 1 }
+        return n
+    }
+}
