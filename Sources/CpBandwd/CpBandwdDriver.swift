@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 import TailWatchEngine
 
 /// The cpbandwd driver: web access logs (cPanel's per-domain `domlogs` and vhost-first logs),
@@ -45,8 +46,10 @@ public final class CpBandwdDriver: LogDriver {
     /// The newest 5-minute bucket of the batch's access-log lines.
     private var newestBucket = Int64.min
     @exclusivity(unchecked) private var accessParser = AccessLogParser()
-    /// One per core used for a large block of access-log lines.
+    /// This thread's and the helper's, for a large block of access-log lines.
     private let passes = [AccessPass(), AccessPass()]
+    /// A large block is cut into this many pieces, taken by whichever thread is free.
+    static let piecesPerBlock = 8
     /// Blocks at least this large are split between the passes (a catch-up reads 1 MiB at a time;
     /// a live log's few new lines are not worth a thread hand-off).
     static let parallelBlockBytes = 256 << 10
@@ -103,7 +106,7 @@ public final class CpBandwdDriver: LogDriver {
     }
 
     public func open(_ db: Database) throws {
-        writer = try BandwidthWriter(db)
+        writer = try BandwidthWriter(db, names: names, protocolNames: protocolNames)
     }
 
     public func close() { writer = nil }
@@ -148,24 +151,25 @@ public final class CpBandwdDriver: LogDriver {
             fold(passes[0], fixed: fixed)
             return
         }
-        // A catch-up: the halves of the block are parsed on two cores while this thread writes
-        // the buckets the batch has already settled.
-        var parts = block.split(into: passes.count)
+        // A catch-up: a helper thread parses pieces of the block while this one writes the buckets
+        // the batch has already settled, then joins in; whoever is free takes the next piece, so
+        // two cores stay busy however long the writing takes.
+        var parts = block.split(into: Self.piecesPerBlock)
         let passes = self.passes
         let group = DispatchGroup()
+        let pieces = PieceCounter()
         try parts.withUnsafeMutableBufferPointer { buffer in
             let shared = SharedParts(parts: buffer)
-            for i in buffer.indices {
-                DispatchQueue.global().async(group: group) {
-                    passes[i].run(&shared.parts[i], hasFixedDomain: fixed != nil)
-                }
+            DispatchQueue.global().async(group: group) {
+                while let i = pieces.take(below: shared.parts.count) { passes[1].run(&shared.parts[i], hasFixedDomain: fixed != nil) }
             }
-            // The passes read the block's buffer: never leave before they are done.
+            // The helper reads the block's buffer: never leave before it is done.
             defer { group.wait() }
             try writeSettledBuckets()
+            while let i = pieces.take(below: shared.parts.count) { passes[0].run(&shared.parts[i], hasFixedDomain: fixed != nil) }
         }
         block.merge(parts)
-        for pass in passes.prefix(parts.count) { fold(pass, fixed: fixed) }
+        for pass in passes { fold(pass, fixed: fixed) }
     }
 
     /// A pass's sums into the batch's, its vhost ids turned into the driver's and given their owner.
@@ -269,10 +273,10 @@ public final class CpBandwdDriver: LogDriver {
 
     public func flush(_ db: Database) throws {
         guard let writer, !sums.isEmpty || !written.isEmpty else { return }
-        try writer.addFiveMinutes(sums, name: { names[bytes: $0] }, protocolName: { names[bytes: protocolNames[Int($0)]] })
+        try writer.addFiveMinutes(sums)
         written.add(sums)
         sums.removeAll()
-        try writer.addRollups(written, name: { names[bytes: $0] }, protocolName: { names[bytes: protocolNames[Int($0)]] })
+        try writer.addRollups(written)
         if let limits {
             var touched: [String: (user: String, domain: String, month: Int64)] = [:]
             for key in written.allKeys where key.user != unknownID {
@@ -295,7 +299,7 @@ public final class CpBandwdDriver: LogDriver {
         let settled = newestBucket - 600
         let early = sums.remove { $0.bucket < settled }
         guard !early.isEmpty else { return }
-        try writer.addFiveMinutes(early, name: { names[bytes: $0] }, protocolName: { names[bytes: protocolNames[Int($0)]] })
+        try writer.addFiveMinutes(early)
         written.add(early)
     }
 
@@ -326,9 +330,20 @@ public final class CpBandwdDriver: LogDriver {
     }
 }
 
-/// The parts of a block the passes walk at once, each part by one thread only.
+/// The pieces of a block the passes walk at once, each piece by one thread only (`PieceCounter`
+/// hands each index out once).
 private struct SharedParts: @unchecked Sendable {
     let parts: UnsafeMutableBufferPointer<LineBlock>
+}
+
+/// Hands out the indices of a block's pieces, each exactly once, to whichever thread asks first.
+private final class PieceCounter: Sendable {
+    private let next = Atomic<Int>(0)
+
+    func take(below count: Int) -> Int? {
+        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        return i < count ? i : nil
+    }
 }
 
 extension RejectReason {

@@ -35,7 +35,7 @@ public struct EngineSettings: Sendable {
         userdomains: String = "/etc/userdomains",
         timezone: TimeZone = TimeZone(identifier: "UTC")!,
         batchEvents: Int = 1000,
-        catchUpBatchEvents: Int = 100_000,
+        catchUpBatchEvents: Int = 1_000_000,
         batchIntervalMilliseconds: Int = 300,
         pollIntervalMilliseconds: Int = 1000,
         maxLineBytes: Int = 65536,
