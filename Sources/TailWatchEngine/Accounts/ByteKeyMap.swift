@@ -35,14 +35,22 @@ public struct ByteKeyMap<Value> {
             h ^= h >> 29
             i += 8
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < line.count {
-            tail |= UInt64(line[i] | 0x20) << shift
-            shift += 8
-            i += 1
+        if i < line.count {
+            // The last bytes: as the final eight (overlapping words already hashed) when the key
+            // is that long, else byte by byte.
+            var tail: UInt64 = 0
+            if line.count >= 8 {
+                tail = raw.loadUnaligned(fromByteOffset: line.count - 8, as: UInt64.self) | 0x2020_2020_2020_2020
+            } else {
+                var shift: UInt64 = 0
+                while i < line.count {
+                    tail |= UInt64(line[i] | 0x20) << shift
+                    shift += 8
+                    i += 1
+                }
+            }
+            h ^= tail
         }
-        h ^= tail
         // MurmurHash3's finaliser: every input bit reaches the low bits the table uses.
         h ^= h >> 33
         h = h &* 0xFF51_AFD7_ED55_8CCD

@@ -25,9 +25,11 @@ public struct LineBlock: @unchecked Sendable {
     private var current: UnsafePointer<UInt8>
     private let fileOffset: Int64
     private let maxLine: Int
-    /// Whether a NUL byte occurs anywhere in the block (one `memchr` for the block; lines are only
-    /// checked one by one when it does).
-    private let holdsNUL: Bool
+    /// Whether a NUL byte occurs anywhere in the block: one `memchr` over the block, made by the
+    /// thread that walks it (the parts of a split block each check their own bytes); lines are
+    /// only checked one by one when it does.
+    private var holdsNUL = false
+    private var checkedForNUL = false
 
     /// Every line of the block taken so far, including those `next()` rejected itself.
     public private(set) var linesRead = 0
@@ -40,17 +42,12 @@ public struct LineBlock: @unchecked Sendable {
 
     /// `bytes` must end with a newline (every line in it is complete).
     init(bytes: UnsafePointer<UInt8>, count: Int, fileOffset: Int64, maxLine: Int) {
-        self.init(bytes: bytes, count: count, fileOffset: fileOffset, maxLine: maxLine, holdsNUL: memchr(bytes, 0, count) != nil)
-    }
-
-    private init(bytes: UnsafePointer<UInt8>, count: Int, fileOffset: Int64, maxLine: Int, holdsNUL: Bool) {
         base = bytes
         end = bytes + count
         cursor = bytes
         current = bytes
         self.fileOffset = fileOffset
         self.maxLine = maxLine
-        self.holdsNUL = holdsNUL
     }
 
     /// The bytes not yet taken.
@@ -69,7 +66,7 @@ public struct LineBlock: @unchecked Sendable {
                 // The end of the line holding `target` (there is always a newline at `end - 1`).
                 cut = UnsafePointer<UInt8>(memchr(target, 0x0A, end - target)!.assumingMemoryBound(to: UInt8.self)) + 1
             }
-            result.append(LineBlock(bytes: from, count: cut - from, fileOffset: offset(of: from), maxLine: maxLine, holdsNUL: holdsNUL))
+            result.append(LineBlock(bytes: from, count: cut - from, fileOffset: offset(of: from), maxLine: maxLine))
             from = cut
         }
         cursor = end
@@ -89,6 +86,10 @@ public struct LineBlock: @unchecked Sendable {
 
     /// The next line to interpret, or nil at the end of the block.
     @inline(__always) public mutating func next() -> ByteLine? {
+        if !checkedForNUL {
+            holdsNUL = memchr(cursor, 0, end - cursor) != nil
+            checkedForNUL = true
+        }
         while cursor < end {
             let from = cursor
             // Every block ends with a newline, so there is always one ahead.
