@@ -17,6 +17,32 @@ import TestSupport
         #expect(try h.storedLines() == ["one", "two", "three", "four"])
     }
 
+    /// A backlog of several read chunks, each read ahead while the one before it is handed out:
+    /// lines of uneven length straddle every chunk boundary, commits fail twice while a read is in
+    /// flight, and a restart after more lines were appended resumes exactly where the last commit
+    /// stood (its checkpoint hashes the bytes before the position, which crossed buffers).
+    @Test func aBacklogReadAheadChunkByChunkIsExactAcrossFailedCommitsAndARestart() throws {
+        let h = EngineHarness()
+        h.settings.catchUpBatchEvents = 7_000
+        let log = h.folder.file("app.log")
+        let padding = String(repeating: "x", count: 400)
+        func lines(_ range: Range<Int>) -> [String] { range.map { "line \($0) " + padding.prefix($0 * 37 % 390) } }
+        let first = lines(0..<30_000)
+        try LogWriter.append(log, first.joined(separator: "\n") + "\n")
+        #expect(try FileManager.default.attributesOfItem(atPath: log)[.size] as! Int > 5 << 20)
+        let failures = FailureCounter(0)
+        let engine = try h.makeEngine([.file(log)], failingCommits: failures)
+        failures.set(2)
+        #expect(throws: StoreError.self) { _ = try engine.run() }
+        #expect(throws: StoreError.self) { _ = try engine.run() }
+        _ = try engine.run()
+        #expect(try h.storedLines() == first)
+        let more = lines(30_000..<40_000)
+        try LogWriter.append(log, more.joined(separator: "\n") + "\n")
+        try h.runOnce([.file(log)])
+        #expect(try h.storedLines() == first + more)
+    }
+
     @Test func runningOnceTwiceChangesNothingTheSecondTime() throws {
         let h = EngineHarness()
         let log = h.folder.file("app.log")

@@ -37,7 +37,10 @@ final class TailedFile {
     private(set) var identity: FileIdentity?
 
     private let capacity: Int
-    private let buffer: UnsafeMutablePointer<UInt8>
+    private var buffer: UnsafeMutablePointer<UInt8>
+    /// The buffer the next chunk is read ahead into during a catch-up (allocated on first use);
+    /// it and `buffer` trade places once the chunk before it has been handed out.
+    private var spare: UnsafeMutablePointer<UInt8>?
     private var start = 0
     private var end = 0
     /// File offset of `buffer[0]`.
@@ -81,6 +84,7 @@ final class TailedFile {
     deinit {
         if fd >= 0 { close(fd) }
         buffer.deallocate()
+        spare?.deallocate()
     }
 
     // MARK: Opening
@@ -251,9 +255,22 @@ final class TailedFile {
                     while blockEnd > start && buffer[blockEnd - 1] != 0x0A { blockEnd -= 1 }
                     guard blockEnd > start else { break }
                     var block = LineBlock(bytes: from, count: blockEnd - start, fileOffset: bufferFileOffset + Int64(start), maxLine: maxLine)
+                    // A large block means a catch-up: read the next chunk meanwhile, when this
+                    // call would read on anyway.
+                    let ahead = blockEnd - start >= capacity / 4 && readBytes < budget ? readAhead(after: blockEnd) : nil
                     start = blockEnd
                     consumedOffset = bufferFileOffset + Int64(start)
-                    if try !onBlock(&block) { return .paused }
+                    let goOn: Bool
+                    do {
+                        goOn = try onBlock(&block)
+                    } catch {
+                        // The read must finish before the descriptor is rewound; its bytes are
+                        // dropped with the batch (the file is read again from the committed position).
+                        _ = ahead?.wait()
+                        throw error
+                    }
+                    if let ahead { readBytes += takeReadAhead(ahead, after: blockEnd) }
+                    if !goOn { return .paused }
                     continue
                 }
                 guard let hit = memchr(from, 0x0A, end - start) else { break }
@@ -420,6 +437,37 @@ final class TailedFile {
     }
 
     /// Drops `buffer[0..<count]`, keeping its last bytes in `streamTail`.
+    /// Starts reading the next chunk into the spare buffer, behind the `end - blockEnd` bytes of
+    /// partial line that follow the block (copied there first).
+    private func readAhead(after blockEnd: Int) -> ReadAhead {
+        if spare == nil { spare = .allocate(capacity: capacity) }
+        let partial = end - blockEnd
+        spare!.update(from: buffer + blockEnd, count: partial)
+        return ReadAhead(fd: fd, into: spare! + partial, capacity: capacity - partial)
+    }
+
+    /// Once the block before it was handed out: the chunk read ahead becomes the buffer (the
+    /// handed-out bytes leave as `discard` lets them go). Returns the bytes read.
+    private func takeReadAhead(_ ahead: ReadAhead, after blockEnd: Int) -> Int {
+        // An error is left to the next read, which meets it again and reports it.
+        let n = ahead.wait().count
+        let partial = end - blockEnd
+        let window = Checkpoint.tailWindow
+        if blockEnd >= window {
+            streamTail = Array(UnsafeBufferPointer(start: buffer + (blockEnd - window), count: window))
+        } else {
+            streamTail = Array((streamTail + UnsafeBufferPointer(start: buffer, count: blockEnd)).suffix(window))
+        }
+        swap(&buffer, &spare!)
+        bufferFileOffset += Int64(blockEnd)
+        start = 0
+        end = partial + max(0, n)
+        if n > 0, head.count < Checkpoint.headWindow && readOffset > Int64(head.count) {
+            head = preadFully(fd, count: Checkpoint.headWindow, at: 0)
+        }
+        return max(0, n)
+    }
+
     private func discard(_ count: Int) {
         let window = Checkpoint.tailWindow
         if count >= window {
