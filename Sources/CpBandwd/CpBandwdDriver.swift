@@ -36,24 +36,6 @@ public final class CpBandwdDriver: LogDriver {
     private var ftpParser: XferlogParser
     private let noDomainID: Int32
     private let names = NameTable()
-    // Touched for every line, only ever from the engine's thread and never re-entrantly: the
-    // dynamic exclusivity checks Swift makes on class properties would cost more than the access.
-    @exclusivity(unchecked) private var kinds: [FileKind?] = []
-    @exclusivity(unchecked) private var owners: [Int32] = []
-    @exclusivity(unchecked) private var sums = BandwidthSums()
-    /// The batch's sums already written to the 5-minute table (`writeSettledBuckets`), for the rollups.
-    private var written = BandwidthSums()
-    /// The newest 5-minute bucket of the batch's access-log lines.
-    private var newestBucket = Int64.min
-    @exclusivity(unchecked) private var accessParser = AccessLogParser()
-    /// This thread's and the helper's, for a large block of access-log lines.
-    private let passes = [AccessPass(), AccessPass()]
-    /// A large block is cut into this many pieces, taken by whichever thread is free.
-    static let piecesPerBlock = 8
-    /// Blocks at least this large are split between the passes (a catch-up reads 1 MiB at a time;
-    /// a live log's few new lines are not worth a thread hand-off).
-    static let parallelBlockBytes = 256 << 10
-    static let cores = ProcessInfo.processInfo.activeProcessorCount
     private let bytesParser = BytesLogParser()
     private var writer: BandwidthWriter?
     private let limits: LimitEnforcer?
@@ -61,6 +43,27 @@ public final class CpBandwdDriver: LogDriver {
     private var lastPurge = Date.distantPast
     private let unknownID: Int32
     private let protocolNames: [Int32]
+
+    // Touched for every line, only ever from the engine's thread and never re-entrantly: the
+    // dynamic exclusivity checks Swift makes on class properties would cost more than the access.
+    @exclusivity(unchecked) private var kinds: [FileKind?] = []
+    @exclusivity(unchecked) private var owners: [Int32] = []
+    /// The batch's sums not yet written.
+    @exclusivity(unchecked) private var sums = BandwidthSums()
+    @exclusivity(unchecked) private var accessParser = AccessLogParser()
+
+    /// The batch's sums already in the 5-minute table (`writeSettledBuckets`), for the rollups.
+    private var written = BandwidthSums()
+    /// The newest 5-minute bucket of the batch's access-log lines.
+    private var newestBucket = Int64.min
+
+    /// Large blocks of access-log lines (a catch-up) are parsed on two threads: this one's pass
+    /// and a helper's. Each block is cut into `piecesPerBlock` pieces, taken by whichever thread
+    /// is free; blocks under `parallelBlockBytes` (a live log's few new lines) stay on this thread.
+    private let passes = [AccessPass(), AccessPass()]
+    static let piecesPerBlock = 8
+    static let parallelBlockBytes = 256 << 10
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     public static let descriptor = DriverDescriptor(
         name: "cpbandwd", version: "0.1.0",
@@ -138,7 +141,7 @@ public final class CpBandwdDriver: LogDriver {
     }
 
     /// Access logs, the bulk of what this driver reads, are walked here without a call per line;
-    /// a large block (a catch-up) is parsed in two halves on two cores.
+    /// a large block (a catch-up) is parsed on two cores.
     public func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
         guard case .access(let fixed) = kind(of: source), !debug else {
             while let line = block.next() { block.record(try ingest(line, from: source)) }
