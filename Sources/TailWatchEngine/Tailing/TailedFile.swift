@@ -318,6 +318,9 @@ final class TailedFile {
             if n < 0 && errno == EINTR { continue }
             if n < 0 { notify(.readError(path: currentPath, errno: errno)) }
             wasAtEnd = true
+            // Caught up: the second buffer is only worth its megabyte while there is a backlog.
+            spare?.deallocate()
+            spare = nil
             return .endOfFile
         }
     }
