@@ -15,6 +15,8 @@ final class AccessPass: @unchecked Sendable {
     // and touched for every line: no dynamic exclusivity checks.
     @exclusivity(unchecked) private var parser = AccessLogParser()
     @exclusivity(unchecked) private(set) var sums = BandwidthSums(capacity: 1024)
+    /// Per vhost (by id + 1): the bucket of its last request and where its sums are.
+    @exclusivity(unchecked) private var recent: [(bucket: Int64, index: Int)] = []
     let vhosts = NameTable()
     /// The driver's name id for each of `vhosts`' ids, filled in as the driver folds the sums.
     @exclusivity(unchecked) var driverIDs: [Int32] = []
@@ -35,7 +37,7 @@ final class AccessPass: @unchecked Sendable {
             }
             switch parser.parse(line, from: start) {
             case .request(let r):
-                sums.add(BandwidthKey(user: 0, domain: domain, protocolIndex: BandwidthProtocol.http.index, bucket: BandwidthWriter.floor(r.time, 300)), bytes: r.bytes)
+                add(domain: domain, bucket: BandwidthWriter.floor(r.time, 300), bytes: r.bytes)
                 block.stored()
             case .rejected(let reason):
                 block.reject(reason)
@@ -44,7 +46,24 @@ final class AccessPass: @unchecked Sendable {
     }
 
     /// Empties the sums once the driver has folded them in.
-    func clearSums() { sums.removeAll() }
+    func clearSums() {
+        sums.removeAll()
+        for i in recent.indices { recent[i].bucket = .min }
+    }
+
+    /// A request's bytes into the sums. A vhost's lines come in time order, so most fall in the
+    /// bucket of its line before: that one's place in the sums is kept per vhost and used without
+    /// a lookup.
+    @inline(__always) private func add(domain: Int32, bucket: Int64, bytes: Int64) {
+        let slot = Int(domain) + 1  // `fixedDomain` is -1
+        if slot < recent.count, recent[slot].bucket == bucket {
+            sums.add(at: recent[slot].index, bytes: bytes)
+            return
+        }
+        let index = sums.add(BandwidthKey(user: 0, domain: domain, protocolIndex: BandwidthProtocol.http.index, bucket: bucket), bytes: bytes)
+        if slot >= recent.count { recent += Array(repeating: (.min, 0), count: slot - recent.count + 1) }
+        recent[slot] = (bucket, index)
+    }
 
     /// A vhost-first line's host (without `:port`) and where the rest of the line starts.
     @inline(__always) static func vhost(of line: ByteLine) -> (host: ByteLine, rest: Int)? {

@@ -27,7 +27,9 @@ struct BandwidthSums {
         return Int(truncatingIfNeeded: h ^ (h >> 31))
     }
 
-    @inline(__always) mutating func add(_ key: BandwidthKey, bytes amount: Int64, hits count: Int64 = 1) {
+    /// Adds to `key`'s sums; returns where they are kept, for `add(at:bytes:)` (valid until `removeAll`).
+    @discardableResult
+    @inline(__always) mutating func add(_ key: BandwidthKey, bytes amount: Int64, hits count: Int64 = 1) -> Int {
         var slot = Self.hash(key) & mask
         while true {
             let index = slots[slot]
@@ -35,7 +37,7 @@ struct BandwidthSums {
             if keys[Int(index)] == key {
                 bytes[Int(index)] &+= amount
                 hits[Int(index)] &+= count
-                return
+                return Int(index)
             }
             slot = (slot + 1) & mask
         }
@@ -44,6 +46,13 @@ struct BandwidthSums {
         bytes.append(amount)
         hits.append(count)
         if keys.count * 2 > slots.count { grow() }
+        return keys.count - 1
+    }
+
+    /// Adds one request's bytes to the key kept at `index` (from `add`), without looking it up.
+    @inline(__always) mutating func add(at index: Int, bytes amount: Int64) {
+        bytes[index] &+= amount
+        hits[index] &+= 1
     }
 
     private mutating func grow() {
