@@ -66,9 +66,14 @@ struct BandwidthSums {
         }
     }
 
-    /// Adds every key of `other` with its sums.
-    mutating func add(_ other: BandwidthSums) {
-        for i in other.keys.indices { add(other.keys[i], bytes: other.bytes[i], hits: other.hits[i]) }
+    /// Adds every key of `other` with its sums, its bucket rounded down to a multiple of `step`
+    /// seconds (3600: the hour it lies in).
+    mutating func add(_ other: BandwidthSums, roundedTo step: Int64) {
+        for i in other.keys.indices {
+            var key = other.keys[i]
+            key.bucket = BandwidthWriter.floor(key.bucket, step)
+            add(key, bytes: other.bytes[i], hits: other.hits[i])
+        }
     }
 
     /// Takes out the keys `moving` selects, with their sums, and returns them; the rest stay.

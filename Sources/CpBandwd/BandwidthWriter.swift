@@ -50,10 +50,10 @@ final class BandwidthWriter {
         }
     }
 
-    /// Adds a batch's 5-minute sums to the hourly, daily and monthly tables. Ordered by account,
-    /// domain and protocol first (the tables' key), the keys of one hour, day or month lie next to
-    /// each other, so each is summed in one pass (an hour holding twelve 5-minute keys costs one
-    /// upsert, not twelve).
+    /// Adds a batch's sums (per 5 minutes or per hour) to the hourly, daily and monthly tables.
+    /// Ordered by account, domain and protocol first (the tables' key), the keys of one hour, day
+    /// or month lie next to each other, so each is summed in one pass (a day holding 24 hourly keys
+    /// costs one upsert, not 24).
     func addRollups(_ sums: BandwidthSums) throws {
         let keys = sums.allKeys
         let byAccount = sortedIndices(keys, periodFirst: false)

@@ -52,7 +52,8 @@ public final class CpBandwdDriver: LogDriver {
     @exclusivity(unchecked) private var sums = BandwidthSums()
     @exclusivity(unchecked) private var accessParser = AccessLogParser()
 
-    /// The batch's sums already in the 5-minute table (`writeSettledBuckets`), for the rollups.
+    /// The batch's sums already in the 5-minute table (`writeSettledBuckets`), per hour: what the
+    /// hourly, daily and monthly rollups are made of at `flush`.
     private var written = BandwidthSums()
     /// The newest 5-minute bucket of the batch's access-log lines.
     private var newestBucket = Int64.min
@@ -277,7 +278,7 @@ public final class CpBandwdDriver: LogDriver {
     public func flush(_ db: Database) throws {
         guard let writer, !sums.isEmpty || !written.isEmpty else { return }
         try writer.addFiveMinutes(sums)
-        written.add(sums)
+        written.add(sums, roundedTo: 3600)
         sums.removeAll()
         try writer.addRollups(written)
         if let limits {
@@ -303,7 +304,7 @@ public final class CpBandwdDriver: LogDriver {
         let early = sums.remove { $0.bucket < settled }
         guard !early.isEmpty else { return }
         try writer.addFiveMinutes(early)
-        written.add(early)
+        written.add(early, roundedTo: 3600)
     }
 
     public func rollback() {
