@@ -36,6 +36,58 @@ import TestSupport
             == .request(AccessLogRecord(time: 1_328_892_127, status: 200, bytes: 7)))
     }
 
+    /// The fast parser (one instance, its minute cache carried from line to line) against the plain
+    /// reference on lines built to hit its shortcuts: timestamps that share a minute but not a
+    /// zone or valid seconds, escaped quotes and backslash runs, odd statuses and sizes, fake
+    /// timestamps in user names, vhosts, and every line cut short and with a byte changed.
+    @Test func theFastParserAgreesWithThePlainOneOnEveryVariant() {
+        var generator = SeededGenerator(seed: 0x5EED)
+        func pick<T>(_ options: [T]) -> T { options[Int(generator.next() % UInt64(options.count))] }
+        var fast = AccessLogParser()
+        let reference = ReferenceAccessLogParser()
+        var lines: [String] = []
+        for _ in 0..<6_000 {
+            let vhost = pick(["", "site.example ", "site.example:443 ", "a "])
+            let client = pick(["1.2.3.4", "::1", "10.0.0.2, 10.0.0.1", "host.example", "", "[x]"])
+            let user = pick(["-", "bob", "\"[01/Jan/2030:00:00:00 +0000]\"", "[01/Jan/2030:00:00:00 +0000]", "a b"])
+            let stamp = "[\(pick(["10", "31", "00", "1x"]))/\(pick(["Feb", "Dec", "Foo"]))/2012:\(pick(["16", "23", "24"])):\(pick(["42", "59", "60"])):\(pick(["07", "00", "59", "60", "61", "6x", "99"])) \(pick(["+0000", "-0500", "+0130", "*0000", "+00x0"]))]"
+            let request = pick(["GET / HTTP/1.1", "GET /x\\\" 200 9 \\\"y", "a\\\\", "\\", "-", "", "GET /\\\\\\\" x"])
+            let status = pick(["200", "-", "2000", "20", "abc", ""])
+            let bytes = pick(["123", "-", "0", "123456789012345", "1234567890123456", "-5", "12a", ""])
+            let tail = pick(["", " \"-\" \"Mozilla \\\" 200 999999999 \\\"\"", " [01/Jan/2030:00:00:00 +0000] \"GET\" 200 5"])
+            lines.append("\(vhost)\(client) - \(user) \(stamp) \"\(request)\" \(status) \(bytes)\(tail)")
+        }
+        var checked = 0
+        for text in lines {
+            var bytes = Array(text.utf8)
+            var variants = [bytes]
+            if bytes.count > 1 { variants.append(Array(bytes[0..<Int(generator.next() % UInt64(bytes.count))])) }
+            if !bytes.isEmpty {
+                bytes[Int(generator.next() % UInt64(bytes.count))] = pick([0x20, 0x22, 0x5B, 0x5D, 0x5C, 0x2D, 0x30, 0x3A, 0x2F])
+                variants.append(bytes)
+            }
+            for variant in variants {
+                variant.withUnsafeBufferPointer { buffer in
+                    let line = ByteLine(base: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: buffer.count)
+                    let start = line.firstIndex(of: 0x20).map { $0 + 1 } ?? 0
+                    for from in [0, start] {
+                        let expected = reference.parse(line, from: from)
+                        let got = fast.parse(line, from: from)
+                        if got != expected { Issue.record("\(String(decoding: variant, as: UTF8.self)) from \(from): \(got) != \(expected)") }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 30_000)
+        // The variants are not all rejections: the shortcuts were taken.
+        let accepted = lines.prefix(2_000).filter { line in
+            if case .request = withByteLine(line, { fast.parse($0, from: 0) }) { return true }
+            return false
+        }
+        #expect(accepted.count > 20)
+    }
+
     @Test func malformedLinesAreRejectedWithAReason() {
         let bad = [
             #"192.168.202.254 [20/Jul/2009:22:59:29 +0000] "GET /vmkboot.gz HTTP/1.0" 404 46210 "-" "gPXE/0.9.7""#,

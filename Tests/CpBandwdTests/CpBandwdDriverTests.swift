@@ -169,6 +169,31 @@ import TestSupport
         #expect(try t.h.count("SELECT count FROM rejected_lines WHERE reason = 'NUL byte in line'") == nuls)
     }
 
+    /// A database from before the 5-minute table was keyed by period (schema 2) keeps every row
+    /// through the change, and the driver adds to them afterwards.
+    @Test func theFiveMinuteTableKeyedByPeriodKeepsEveryOlderRow() throws {
+        let t = try Setup()
+        t.settings.keepFiveMinuteDays = 0
+        let all = CpBandwdDriver.descriptor.migrations
+        let before = MigrationSet(module: all.module, files: all.migrations.filter { $0.version <= 2 }.map { ($0.name, $0.sql) })
+        let old = try Store.openWriter(path: t.h.settings.database, modules: [engineMigrations, before])
+        try old.write { db in
+            for i in 0..<100 {
+                try db.execute(sql: "INSERT INTO bandwidth_5min VALUES (?, ?, 'http', ?, ?, 1)",
+                               arguments: ["bob", "bobsbikes.example", 1_796_083_200 + Int64(i % 10) * 300 + Int64(i / 10) * 86400, i])
+            }
+        }
+        try old.close()
+        try LogWriter.append(t.domlogs + "/bobsbikes.example", Self.line("01/Dec/2026:00:00:00", "1000"))
+        try t.run()
+        #expect(try t.h.count("SELECT COUNT(*) FROM bandwidth_5min") == 100)
+        #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_5min") == (0..<100).reduce(0, +) + 1000)
+        #expect(try t.h.count("SELECT bytes FROM bandwidth_5min WHERE period = 1796083200") == 1000)
+        #expect(try t.h.count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'bandwidth_5min_period'") == 0)
+        let key = try t.h.database().read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'bandwidth_5min'") }
+        #expect(key?.contains("PRIMARY KEY (period, user, domain, protocol)") == true)
+    }
+
     /// `dd/Mon/yyyy:HH:MM:SS +0000` for a Unix time.
     static func clf(_ time: Int64) -> String {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
