@@ -135,12 +135,13 @@ public struct AccessLogParser {
     @inline(__always) private mutating func cachedTime(_ line: ByteLine, at i: Int) -> Int64? {
         // 26 bytes from `i` are inside the line (the caller saw the "]" after them).
         let raw = UnsafeRawPointer(line.base + i)
+        // Byte k of a word is bits 8k to 8k+7 (read as little-endian on any machine).
         let key = (
-            raw.loadUnaligned(as: UInt64.self),
-            raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-            // Bytes 16-23 without 18 and 19 (the seconds; little-endian), then 24-25 in the low bits.
-            raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self) & 0xFFFF_FFFF_0000_FFFF
-                ^ UInt64(raw.loadUnaligned(fromByteOffset: 24, as: UInt16.self)) << 16
+            UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)),
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+            // Bytes 16-23 without 18 and 19 (the seconds), and 24-25 in their place.
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) & 0xFFFF_FFFF_0000_FFFF
+                ^ UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt16.self))) << 16
         )
         if haveMinute, key == minuteKey, let s0 = Self.digit(line[i + 18]), let s1 = Self.digit(line[i + 19]) {
             let second = s0 * 10 + s1

@@ -77,7 +77,7 @@ public enum BandwidthReport {
     static func ceil(_ t: Int64, _ step: Int64) -> Int64 { let f = floor(t, step); return f == t ? t : f + step }
 
     /// One table, grouped as asked, with only the filters given (so SQLite can use the primary
-    /// key, whose first column is the user).
+    /// key: the user first in the rollups, the period first in the 5-minute table).
     private static func query(
         _ db: Database, table: String, user: String?, domain: String?, protocol: String?,
         by grouping: Grouping, from: Int64?, to: Int64?

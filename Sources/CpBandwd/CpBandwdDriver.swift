@@ -162,15 +162,22 @@ public final class CpBandwdDriver: LogDriver {
         let passes = self.passes
         let group = DispatchGroup()
         let pieces = PieceCounter()
-        try parts.withUnsafeMutableBufferPointer { buffer in
-            let shared = SharedParts(parts: buffer)
-            DispatchQueue.global().async(group: group) {
-                while let i = pieces.take(below: shared.parts.count) { passes[1].run(&shared.parts[i], hasFixedDomain: fixed != nil) }
+        do {
+            try parts.withUnsafeMutableBufferPointer { buffer in
+                let shared = SharedParts(parts: buffer)
+                DispatchQueue.global().async(group: group) {
+                    while let i = pieces.take(below: shared.parts.count) { passes[1].run(&shared.parts[i], hasFixedDomain: fixed != nil) }
+                }
+                // The helper reads the block's buffer: never leave before it is done.
+                defer { group.wait() }
+                try writeSettledBuckets()
+                while let i = pieces.take(below: shared.parts.count) { passes[0].run(&shared.parts[i], hasFixedDomain: fixed != nil) }
             }
-            // The helper reads the block's buffer: never leave before it is done.
-            defer { group.wait() }
-            try writeSettledBuckets()
-            while let i = pieces.take(below: shared.parts.count) { passes[0].run(&shared.parts[i], hasFixedDomain: fixed != nil) }
+        } catch {
+            // The batch is rolled back and these lines will be read again: what the helper
+            // parsed of them must not be folded into the next block.
+            for pass in passes { pass.clearSums() }
+            throw error
         }
         block.merge(parts)
         for pass in passes { fold(pass, fixed: fixed) }
@@ -310,6 +317,7 @@ public final class CpBandwdDriver: LogDriver {
     public func rollback() {
         sums.removeAll()
         written.removeAll()
+        for pass in passes { pass.clearSums() }
         newestBucket = .min
         limits?.rollback()
     }

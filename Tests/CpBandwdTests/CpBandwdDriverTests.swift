@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 import CpBandwd
 import TailWatchEngine
@@ -21,12 +22,23 @@ import TestSupport
             settings.domlogs = domlogs
         }
 
-        func run() throws {
+        func configured() -> ConfiguredDriver {
             let s = settings
-            let configured = ConfiguredDriver(enabled: true, sources: CpBandwdDriver.sources(s)) { context in
+            return ConfiguredDriver(enabled: true, sources: CpBandwdDriver.sources(s)) { context in
                 try CpBandwdDriver(settings: s, context: context)
             }
-            try h.runOnce("cpbandwd", configured)
+        }
+
+        func run() throws {
+            try h.runOnce("cpbandwd", configured())
+        }
+
+        /// One engine to run more than once (its driver keeps its state between runs).
+        func engine() throws -> Engine {
+            try Engine(
+                settings: h.settings, database: h.database(), drivers: [(name: "cpbandwd", configured: configured())],
+                options: EngineOptions(once: true), control: EngineControl(), logger: Logger(label: "test")
+            ) { Logger(label: $0) }
         }
 
         func rows(by: BandwidthReport.Grouping = .total, user: String? = nil, domain: String? = nil, since: Int64? = nil, until: Int64? = nil) throws -> [BandwidthReport.Row] {
@@ -115,10 +127,55 @@ import TestSupport
         #expect(totals == ["bobsbikes.example": 111, "carolcakes.example": 5])
     }
 
+    /// A vhost log for the two-core path: lines roughly in time order (one in 1,000 forty minutes
+    /// late, so its bucket was written already), garbage, NUL bytes, `:port` and upper-case vhosts,
+    /// with what it must add up to.
+    struct CatchUpLog {
+        var text = ""
+        var lines = 30_000
+        var perDomain: [String: Int64] = [:], perBucket: [Int64: Int64] = [:], perHour: [Int64: Int64] = [:]
+        var hits = 0, rejected = 0, nuls = 0
+
+        init() {
+            let start: Int64 = 1_796_083_200  // 01/Dec/2026:00:00:00 UTC
+            let agent = String(repeating: "Mozilla/5.0 (X11; Linux x86_64) ", count: 4)
+            for i in 0..<lines {
+                if i % 997 == 500 { text += "garbage \(i) that is not an access log line\n"; rejected += 1; continue }
+                if i % 1499 == 700 { text += "site1.example 1.2.3.4 - - [01/Dec/2026:00:00:00 +0000] \"GET /\u{0}\" 200 999999\n"; rejected += 1; nuls += 1; continue }
+                let time = start + Int64(i / 2) - (i % 1000 == 999 ? 2400 : 0)
+                let site = i % 40
+                let vhost = (i % 7 == 0 ? "SITE\(site).example" : "site\(site).example") + (i % 2 == 1 ? ":443" : "")
+                let bytes = i % 13 == 0 ? 0 : Int64(i * 7919 % 100_000)
+                text += "\(vhost) 198.51.100.\(i % 250) - - [\(CpBandwdDriverTests.clf(time))] \"GET /p/\(i) HTTP/1.1\" 200 \(bytes == 0 ? "-" : String(bytes)) \"-\" \"\(agent)\"\n"
+                perDomain["site\(site).example", default: 0] += bytes
+                perBucket[time - time % 300, default: 0] += bytes
+                perHour[time - time % 3600, default: 0] += bytes
+                hits += 1
+            }
+        }
+
+        /// Every table holds exactly what the log adds up to.
+        func expectStored(in t: Setup, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let totals = Dictionary(try t.rows().map { ($0.domain.lowercased(), $0.bytes) }, uniquingKeysWith: +)
+            #expect(totals == perDomain, sourceLocation: sourceLocation)
+            #expect(try t.rows().reduce(0) { $0 + $1.hits } == Int64(hits), sourceLocation: sourceLocation)
+            let db = try t.h.database()
+            func sums(_ table: String) throws -> [Int64: Int64] {
+                try db.read { db in
+                    Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT period, SUM(bytes) FROM \(table) GROUP BY period").map { (($0[0] as Int64), ($0[1] as Int64)) })
+                }
+            }
+            #expect(try sums("bandwidth_5min") == perBucket, sourceLocation: sourceLocation)
+            #expect(try sums("bandwidth_hourly") == perHour, sourceLocation: sourceLocation)
+            let total = Int(perDomain.values.reduce(0, +))
+            #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_daily") == total, sourceLocation: sourceLocation)
+            #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_monthly") == total, sourceLocation: sourceLocation)
+        }
+    }
+
     /// A catch-up large enough for the two-core path (blocks of 1 MiB split between two passes, the
-    /// batch's settled buckets written while they parse) over many small batches, with lines out of
-    /// time order, garbage, NUL bytes, `:port` and upper-case vhosts: every byte lands exactly once,
-    /// in the right 5-minute bucket, and the rollups agree with the 5-minute rows.
+    /// batch's settled buckets written while they parse) over many small batches: every byte lands
+    /// exactly once, in the right 5-minute bucket, and the rollups agree with the 5-minute rows.
     @Test func aLargeCatchUpParsedOnTwoCoresIsExactToTheBucket() throws {
         let t = try Setup()
         t.settings.domlogs = nil
@@ -126,47 +183,42 @@ import TestSupport
         t.h.settings.catchUpBatchEvents = 5_000
         let log = t.h.folder.file("access_log")
         t.settings.accessLogs = [log]
-        let start: Int64 = 1_796_083_200  // 01/Dec/2026:00:00:00 UTC
-        var text = ""
-        var perDomain: [String: Int64] = [:], perBucket: [Int64: Int64] = [:], perHour: [Int64: Int64] = [:]
-        var hits = 0, rejected = 0, nuls = 0
-        let agent = String(repeating: "Mozilla/5.0 (X11; Linux x86_64) ", count: 4)
-        let lines = 30_000
-        for i in 0..<lines {
-            if i % 997 == 500 { text += "garbage \(i) that is not an access log line\n"; rejected += 1; continue }
-            if i % 1499 == 700 { text += "site1.example 1.2.3.4 - - [01/Dec/2026:00:00:00 +0000] \"GET /\u{0}\" 200 999999\n"; rejected += 1; nuls += 1; continue }
-            // Roughly in order, one line in 1,000 forty minutes late (its bucket was written already).
-            let time = start + Int64(i / 2) - (i % 1000 == 999 ? 2400 : 0)
-            let site = i % 40
-            let vhost = (i % 7 == 0 ? "SITE\(site).example" : "site\(site).example") + (i % 2 == 1 ? ":443" : "")
-            let bytes = i % 13 == 0 ? 0 : Int64(i * 7919 % 100_000)
-            text += "\(vhost) 198.51.100.\(i % 250) - - [\(Self.clf(time))] \"GET /p/\(i) HTTP/1.1\" 200 \(bytes == 0 ? "-" : String(bytes)) \"-\" \"\(agent)\"\n"
-            perDomain["site\(site).example", default: 0] += bytes
-            perBucket[time - time % 300, default: 0] += bytes
-            perHour[time - time % 3600, default: 0] += bytes
-            hits += 1
-        }
-        #expect(text.utf8.count > 3 << 20)  // several 1 MiB blocks
-        try LogWriter.append(log, text)
+        let expected = CatchUpLog()
+        #expect(expected.text.utf8.count > 3 << 20)  // several 1 MiB blocks
+        try LogWriter.append(log, expected.text)
         try t.run()
-        let totals = Dictionary(try t.rows().map { ($0.domain.lowercased(), $0.bytes) }, uniquingKeysWith: +)
-        #expect(totals == perDomain)
-        #expect(try t.rows().reduce(0) { $0 + $1.hits } == Int64(hits))
+        try expected.expectStored(in: t)
+        #expect(try t.h.count("SELECT lines_read FROM driver_stats") == expected.lines)
+        #expect(try t.h.count("SELECT lines_rejected FROM driver_stats") == expected.rejected)
+        #expect(try t.h.count("SELECT count FROM rejected_lines WHERE reason = 'NUL byte in line'") == expected.nuls)
+    }
+
+    /// The 5-minute table refuses writes (a full disk, say) while a block is being parsed on both
+    /// cores: the batch is rolled back, and when the same engine reads the lines again nothing the
+    /// helper thread had parsed for the failed batch is left over to count twice.
+    @Test func aWriteFailingWhileABlockIsParsedLeavesNothingToCountTwice() throws {
+        let t = try Setup()
+        t.settings.domlogs = nil
+        t.settings.keepFiveMinuteDays = 0
+        let log = t.h.folder.file("access_log")
+        t.settings.accessLogs = [log]
+        let expected = CatchUpLog()
+        try LogWriter.append(log, expected.text)
         let db = try t.h.database()
-        let buckets = try db.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT period, SUM(bytes) FROM bandwidth_5min GROUP BY period").map { (($0[0] as Int64), ($0[1] as Int64)) })
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE fail_5min (n INTEGER)")
+            try db.execute(sql: """
+                CREATE TRIGGER fail_5min_insert BEFORE INSERT ON bandwidth_5min WHEN EXISTS (SELECT 1 FROM fail_5min)
+                BEGIN SELECT RAISE(ABORT, 'database or disk is full (test)'); END
+                """)
+            try db.execute(sql: "INSERT INTO fail_5min VALUES (1)")
         }
-        #expect(buckets == perBucket)
-        let hours = try db.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT period, SUM(bytes) FROM bandwidth_hourly GROUP BY period").map { (($0[0] as Int64), ($0[1] as Int64)) })
-        }
-        #expect(hours == perHour)
-        let total = Int(perDomain.values.reduce(0, +))
-        #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_daily") == total)
-        #expect(try t.h.count("SELECT SUM(bytes) FROM bandwidth_monthly") == total)
-        #expect(try t.h.count("SELECT lines_read FROM driver_stats") == lines)
-        #expect(try t.h.count("SELECT lines_rejected FROM driver_stats") == rejected)
-        #expect(try t.h.count("SELECT count FROM rejected_lines WHERE reason = 'NUL byte in line'") == nuls)
+        let engine = try t.engine()
+        #expect(throws: (any Error).self) { _ = try engine.run() }
+        try db.write { db in try db.execute(sql: "DELETE FROM fail_5min") }
+        _ = try engine.run()
+        try expected.expectStored(in: t)
+        #expect(try t.h.count("SELECT lines_read FROM driver_stats") == expected.lines)
     }
 
     /// A database from before the 5-minute table was keyed by period (schema 2) keeps every row

@@ -28,6 +28,57 @@ import TestSupport
         #expect(h.messages.all.contains { $0.contains("longer than max_line_bytes") })
     }
 
+    /// A line exactly `max_line_bytes` long whose CRLF arrives in two writes (the read ends
+    /// between CR and LF): still a line, not a too-long one; one byte more is too long.
+    @Test func aLineOfExactlyTheLimitStaysALineWhenItsCRLFIsSplit() throws {
+        let h = EngineHarness()
+        h.settings.maxLineBytes = 1024
+        let log = h.folder.file("app.log")
+        let fits = String(repeating: "f", count: 1024), over = String(repeating: "o", count: 1025)
+        // One engine throughout (as the daemon): what it made of the partial line carries over.
+        let engine = try h.makeEngine([.file(log)])
+        try LogWriter.append(log, "before\r\n\(fits)\r")
+        _ = try engine.run()
+        try LogWriter.append(log, "\n\(over)\r")
+        _ = try engine.run()
+        try LogWriter.append(log, "\nafter\r\n")
+        _ = try engine.run()
+        #expect(try h.storedLines() == ["before", fits, "after"])
+        let c = try counters(h)
+        #expect(c.read == 4 && c.rejected == 1)
+    }
+
+    /// A driver that walks only part of each block: the lines it leaves are handed to its
+    /// per-line `ingest`, none is committed unread.
+    @Test func linesADriverLeavesInABlockAreStillInterpreted() throws {
+        final class OneLinePerBlock: LogDriver {
+            let seen: LockedMessages
+            init(_ seen: LockedMessages) { self.seen = seen }
+            func open(_ db: Database) throws {}
+            func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
+                seen.append(line.string)
+                return line.hasPrefix("BAD") ? .rejected(RejectReason("test: bad")) : .stored(events: 1)
+            }
+            func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
+                if let line = block.next() { block.record(try ingest(line, from: source)) }
+            }
+        }
+        let h = EngineHarness()
+        let log = h.folder.file("app.log")
+        let lines = (0..<2000).map { $0 % 100 == 7 ? "BAD \($0)" : "line \($0)" }
+        try LogWriter.append(log, lines.joined(separator: "\n") + "\n")
+        let seen = LockedMessages()
+        let engine = try Engine(
+            settings: h.settings, database: h.openDatabase(),
+            drivers: [(name: "recorder", configured: ConfiguredDriver(enabled: true, sources: [.file(log)]) { _ in OneLinePerBlock(seen) })],
+            options: EngineOptions(once: true), control: EngineControl(), logger: h.logger("TailWatch")
+        ) { h.logger($0) }
+        _ = try engine.run()
+        #expect(seen.all == lines)
+        let c = try counters(h)
+        #expect(c.read == 2000 && c.events == 1980 && c.rejected == 20)
+    }
+
     @Test func aTenMegabyteLineWithoutNewlineIsNeverBufferedWholeAndNeverBecomesALine() throws {
         let h = EngineHarness()
         let log = h.folder.file("app.log")

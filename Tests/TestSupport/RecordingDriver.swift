@@ -97,6 +97,8 @@ public final class LockedMessages: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []
 
+    public init() {}
+
     public func append(_ s: String) {
         lock.lock()
         items.append(s)

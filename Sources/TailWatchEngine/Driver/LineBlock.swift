@@ -21,8 +21,9 @@ public struct LineBlock: @unchecked Sendable {
     private let base: UnsafePointer<UInt8>
     private let end: UnsafePointer<UInt8>
     private var cursor: UnsafePointer<UInt8>
-    /// Start of the line `next()` handed out last.
-    private var current: UnsafePointer<UInt8>
+    /// The line `next()` handed out last (its count is -1 when there is none: before the first,
+    /// after the last, after a split).
+    private var current: ByteLine
     private let fileOffset: Int64
     private let maxLine: Int
     /// Whether a NUL byte occurs anywhere in the block: one `memchr` over the block, made by the
@@ -45,7 +46,7 @@ public struct LineBlock: @unchecked Sendable {
         base = bytes
         end = bytes + count
         cursor = bytes
-        current = bytes
+        current = ByteLine(base: bytes, count: -1)
         self.fileOffset = fileOffset
         self.maxLine = maxLine
     }
@@ -57,6 +58,7 @@ public struct LineBlock: @unchecked Sendable {
     /// ends), to be walked separately; this block then has none left. Give the parts back to
     /// `merge` once they are walked.
     public mutating func split(into parts: Int) -> [LineBlock] {
+        precondition(parts >= 1, "a block is split into one part or more")
         var result: [LineBlock] = []
         var from = cursor
         for part in 0..<parts where from < end {
@@ -70,12 +72,15 @@ public struct LineBlock: @unchecked Sendable {
             from = cut
         }
         cursor = end
+        current = ByteLine(base: end, count: -1)
         return result
     }
 
-    /// Adds the tallies of the parts `split` made, in their order.
+    /// Adds the tallies of the parts `split` made, in their order. Every part must have been
+    /// walked to its end: lines a driver dropped would be committed as read.
     public mutating func merge(_ parts: [LineBlock]) {
         for part in parts {
+            precondition(part.remainingBytes == 0, "a part of a split block was not walked to its end")
             linesRead += part.linesRead
             events += part.events
             ignoredLines += part.ignoredLines
@@ -95,7 +100,6 @@ public struct LineBlock: @unchecked Sendable {
             // Every block ends with a newline, so there is always one ahead.
             let newline = UnsafePointer<UInt8>(memchr(from, 0x0A, end - from)!.assumingMemoryBound(to: UInt8.self))
             cursor = newline + 1
-            current = from
             linesRead += 1
             var n = newline - from
             if n > 0 && from[n - 1] == 0x0D { n -= 1 }
@@ -108,8 +112,10 @@ public struct LineBlock: @unchecked Sendable {
                 rejections.append((.nulByte, offset(of: from), line))
                 continue
             }
+            current = line
             return line
         }
+        current = ByteLine(base: end, count: -1)
         return nil
     }
 
@@ -121,7 +127,8 @@ public struct LineBlock: @unchecked Sendable {
 
     /// The line last handed out could not be read.
     public mutating func reject(_ reason: RejectReason) {
-        rejections.append((reason, offset(of: current), ByteLine(base: current, count: lineLength(at: current))))
+        assert(current.count >= 0, "reject() without a line handed out")
+        rejections.append((reason, offset(of: current.base), ByteLine(base: current.base, count: max(0, current.count))))
     }
 
     /// Tallies a per-line outcome for the line last handed out.
@@ -134,10 +141,4 @@ public struct LineBlock: @unchecked Sendable {
     }
 
     private func offset(of line: UnsafePointer<UInt8>) -> Int64 { fileOffset + Int64(line - base) }
-
-    private func lineLength(at line: UnsafePointer<UInt8>) -> Int {
-        var n = cursor - 1 - line
-        if n > 0 && line[n - 1] == 0x0D { n -= 1 }
-        return n
-    }
 }

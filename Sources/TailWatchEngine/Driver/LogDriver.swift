@@ -22,7 +22,8 @@ public protocol LogDriver: AnyObject {
     /// One complete line (without its newline) from `source`, inside the open transaction.
     func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome
     /// The complete lines of one read of `source`, inside the open transaction. The default hands
-    /// each to `ingest(_:from:)`; a driver whose lines are many and cheap walks the block itself.
+    /// each to `ingest(_:from:)`; a driver whose lines are many and cheap walks the block itself
+    /// (lines it leaves in the block are then handed to `ingest(_:from:)` one by one).
     func ingest(_ block: inout LineBlock, from source: SourceFile) throws
     /// Writes what the batch aggregated in memory; called inside the commit's transaction.
     func flush(_ db: Database) throws

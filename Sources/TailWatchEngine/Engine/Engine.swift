@@ -22,6 +22,8 @@ public final class Engine {
     private let control: EngineControl
     private let runtimes: [DriverRuntime]
     private var files: [TailedFile] = []
+    /// The one second read buffer all files share for reading ahead during a catch-up.
+    private let spareBuffer = SpareBuffer()
     /// Index into `runtimes` for each entry of `files`.
     private var fileDriver: [Int] = []
     private let watcher: FileWatcher
@@ -108,7 +110,7 @@ public final class Engine {
         let runtime = runtimes[index]
         let file = TailedFile(
             path: path, source: SourceFile(id: nextFileID, path: path, sourceIndex: sourceIndex),
-            maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2
+            maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2, spares: spareBuffer
         ) { [logger = runtime.logger] notice in
             switch notice {
             case .truncated, .positionLost, .readError, .lostInCopyTruncate: logger.warning("\(notice)")
@@ -337,6 +339,9 @@ public final class Engine {
     private func handle(_ block: inout LineBlock, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
         if !inTransaction { try begin(db) }
         try runtime.driver.ingest(&block, from: file.source)
+        // Lines a driver left in the block go through `ingest(_:from:)`: whatever the driver does,
+        // every line whose position commits was interpreted.
+        while let line = block.next() { block.record(try runtime.driver.ingest(line, from: file.source)) }
         runtime.pending.linesRead += block.linesRead
         runtime.pending.events += block.events
         runtime.pending.ignored += block.ignoredLines

@@ -38,9 +38,10 @@ final class TailedFile {
 
     private let capacity: Int
     private var buffer: UnsafeMutablePointer<UInt8>
-    /// The buffer the next chunk is read ahead into during a catch-up (allocated on first use);
-    /// it and `buffer` trade places once the chunk before it has been handed out.
-    private var spare: UnsafeMutablePointer<UInt8>?
+    /// Where the second buffer comes from, and the one the next chunk is being read into (only
+    /// while `pump` hands out the block before it): it and `buffer` then trade places.
+    private let spares: SpareBuffer
+    private var aheadBuffer: UnsafeMutablePointer<UInt8>?
     private var start = 0
     private var end = 0
     /// File offset of `buffer[0]`.
@@ -70,21 +71,26 @@ final class TailedFile {
     /// of it was written between the copy and the truncation and is in neither file.
     private var largestSizeSeen: Int64 = 0
 
-    init(path: String, source: SourceFile, maxLine: Int, chunk: Int = 1 << 20, rotationGrace: Double = 2, notify: @escaping (TailNotice) -> Void) {
+    init(
+        path: String, source: SourceFile, maxLine: Int, chunk: Int = 1 << 20, rotationGrace: Double = 2,
+        spares: SpareBuffer = SpareBuffer(), notify: @escaping (TailNotice) -> Void
+    ) {
+        self.spares = spares
         self.path = path
         self.rotationGrace = rotationGrace
         self.source = source
         self.maxLine = maxLine
         self.notify = notify
         self.currentPath = path
-        self.capacity = max(chunk, maxLine + 1)
+        // Room for the longest line plus its CRLF, so that a partial line that may still become one
+        // never fills the buffer.
+        self.capacity = max(chunk, maxLine + 2)
         self.buffer = .allocate(capacity: capacity)
     }
 
     deinit {
         if fd >= 0 { close(fd) }
         buffer.deallocate()
-        spare?.deallocate()
     }
 
     // MARK: Opening
@@ -266,10 +272,13 @@ final class TailedFile {
                     } catch {
                         // The read must finish before the descriptor is rewound; its bytes are
                         // dropped with the batch (the file is read again from the committed position).
-                        _ = ahead?.wait()
+                        if let reading = ahead {
+                            _ = reading.wait()
+                            dropReadAhead()
+                        }
                         throw error
                     }
-                    if let ahead { readBytes += takeReadAhead(ahead, after: blockEnd) }
+                    if let reading = ahead { readBytes += takeReadAhead(reading, after: blockEnd) }
                     if !goOn { return .paused }
                     continue
                 }
@@ -294,8 +303,11 @@ final class TailedFile {
                 }
                 if try !onLine(ByteLine(base: from, count: n), lineOffset) { return .paused }
             }
-            // A partial line: drop it once it is too long, otherwise keep it for the next read.
-            if end - start > maxLine {
+            // A partial line: drop it once it is too long (a CR at its end may be the start of
+            // its CRLF, which is not part of the line), otherwise keep it for the next read.
+            var partial = end - start
+            if partial > 0 && buffer[end - 1] == 0x0D { partial -= 1 }
+            if partial > maxLine {
                 if !skipping {
                     skipTail = tailBytes(before: consumedOffset) ?? []
                     skipStart = bufferFileOffset + Int64(start)
@@ -318,9 +330,6 @@ final class TailedFile {
             if n < 0 && errno == EINTR { continue }
             if n < 0 { notify(.readError(path: currentPath, errno: errno)) }
             wasAtEnd = true
-            // Caught up: the second buffer is only worth its megabyte while there is a backlog.
-            spare?.deallocate()
-            spare = nil
             return .endOfFile
         }
     }
@@ -443,17 +452,23 @@ final class TailedFile {
     /// Starts reading the next chunk into the spare buffer, behind the `end - blockEnd` bytes of
     /// partial line that follow the block (copied there first).
     private func readAhead(after blockEnd: Int) -> ReadAhead {
-        if spare == nil { spare = .allocate(capacity: capacity) }
+        let target = spares.take(capacity: capacity)
+        aheadBuffer = target
         let partial = end - blockEnd
-        spare!.update(from: buffer + blockEnd, count: partial)
-        return ReadAhead(fd: fd, into: spare! + partial, capacity: capacity - partial)
+        target.update(from: buffer + blockEnd, count: partial)
+        return ReadAhead(fd: fd, into: target + partial, capacity: capacity - partial)
+    }
+
+    private func dropReadAhead() {
+        if let target = aheadBuffer { spares.give(target, capacity: capacity) }
+        aheadBuffer = nil
     }
 
     /// Once the block before it was handed out: the chunk read ahead becomes the buffer (the
     /// handed-out bytes leave as `discard` lets them go). Returns the bytes read.
     private func takeReadAhead(_ ahead: ReadAhead, after blockEnd: Int) -> Int {
-        // An error is left to the next read, which meets it again and reports it.
-        let n = ahead.wait().count
+        let (n, error) = ahead.wait()
+        if n < 0 { notify(.readError(path: currentPath, errno: error)) }
         let partial = end - blockEnd
         let window = Checkpoint.tailWindow
         if blockEnd >= window {
@@ -461,7 +476,9 @@ final class TailedFile {
         } else {
             streamTail = Array((streamTail + UnsafeBufferPointer(start: buffer, count: blockEnd)).suffix(window))
         }
-        swap(&buffer, &spare!)
+        spares.give(buffer, capacity: capacity)
+        buffer = aheadBuffer!
+        aheadBuffer = nil
         bufferFileOffset += Int64(blockEnd)
         start = 0
         end = partial + max(0, n)
