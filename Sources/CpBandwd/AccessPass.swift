@@ -3,10 +3,10 @@ import TailWatchEngine
 /// One thread's walk over a share of a block of access-log lines: bytes and requests per vhost and
 /// 5-minute bucket, with vhost names interned in a table of its own.
 ///
-/// Why its own names and sums: a catch-up reads hundreds of megabytes of access logs, and the two
-/// halves of each block are parsed on two cores at once; the driver's name table and batch sums are
-/// not shared with another thread, so each pass fills its own and the driver folds them into the
-/// batch afterwards (a few hundred keys per block, against thousands of lines).
+/// Why its own names and sums: a catch-up reads hundreds of megabytes of access logs, and the
+/// pieces of each block are parsed on two cores at once; the driver's name table and batch sums
+/// are not shared with another thread, so each pass fills its own and the driver folds them into
+/// the batch afterwards (a few hundred keys per block, against thousands of lines).
 final class AccessPass: @unchecked Sendable {
     /// Marks the sums of a file whose domain comes from its name, not from its lines.
     static let fixedDomain: Int32 = -1

@@ -448,7 +448,6 @@ final class TailedFile {
         _ = try onLine(ByteLine(base: from, count: n), lineOffset)
     }
 
-    /// Drops `buffer[0..<count]`, keeping its last bytes in `streamTail`.
     /// Starts reading the next chunk into the spare buffer, behind the `end - blockEnd` bytes of
     /// partial line that follow the block (copied there first).
     private func readAhead(after blockEnd: Int) -> ReadAhead {
@@ -470,12 +469,7 @@ final class TailedFile {
         let (n, error) = ahead.wait()
         if n < 0 { notify(.readError(path: currentPath, errno: error)) }
         let partial = end - blockEnd
-        let window = Checkpoint.tailWindow
-        if blockEnd >= window {
-            streamTail = Array(UnsafeBufferPointer(start: buffer + (blockEnd - window), count: window))
-        } else {
-            streamTail = Array((streamTail + UnsafeBufferPointer(start: buffer, count: blockEnd)).suffix(window))
-        }
+        keepTail(of: blockEnd)
         spares.give(buffer, capacity: capacity)
         buffer = aheadBuffer!
         aheadBuffer = nil
@@ -488,17 +482,24 @@ final class TailedFile {
         return max(0, n)
     }
 
+    /// Drops `buffer[0..<count]`, keeping its last bytes in `streamTail`.
     private func discard(_ count: Int) {
+        keepTail(of: count)
+        if end > count { memmove(buffer, buffer + count, end - count) }
+        bufferFileOffset += Int64(count)
+        end -= count
+        start = max(0, start - count)
+    }
+
+    /// `buffer[0..<count]` is about to go: `streamTail` keeps the last tail-window bytes read
+    /// before what stays.
+    private func keepTail(of count: Int) {
         let window = Checkpoint.tailWindow
         if count >= window {
             streamTail = Array(UnsafeBufferPointer(start: buffer + (count - window), count: window))
         } else if count > 0 {
             streamTail = Array((streamTail + UnsafeBufferPointer(start: buffer, count: count)).suffix(window))
         }
-        if end > count { memmove(buffer, buffer + count, end - count) }
-        bufferFileOffset += Int64(count)
-        end -= count
-        start = max(0, start - count)
     }
 
     /// The tail-window bytes just before `offset`, from what was read; nil when not at hand.
