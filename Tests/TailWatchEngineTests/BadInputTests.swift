@@ -131,12 +131,7 @@ import TestSupport
         let log = h.folder.file("app.log")
         let lines = LineSets.lines("a", 0..<100)
         try LogWriter.append(log, LineSets.text(lines))
-        let failures = FailureCounter(0)
-        let engine = try h.makeEngine([.file(log)], failingCommits: failures)
-        failures.set(2)
-        #expect(throws: StoreError.self) { _ = try engine.run() }
-        #expect(throws: StoreError.self) { _ = try engine.run() }
-        _ = try engine.run()
+        #expect(try h.runThroughFailedCommits([.file(log)], failing: 2) == 2)
         #expect(try h.storedLines() == lines)
         let counted = try h.openDatabase().read { db in try Int.fetchOne(db, sql: "SELECT lines_read FROM driver_stats") }
         #expect(counted == 100)

@@ -30,12 +30,7 @@ import TestSupport
         let first = lines(0..<30_000)
         try LogWriter.append(log, first.joined(separator: "\n") + "\n")
         #expect(try FileManager.default.attributesOfItem(atPath: log)[.size] as! Int > 5 << 20)
-        let failures = FailureCounter(0)
-        let engine = try h.makeEngine([.file(log)], failingCommits: failures)
-        failures.set(2)
-        #expect(throws: StoreError.self) { _ = try engine.run() }
-        #expect(throws: StoreError.self) { _ = try engine.run() }
-        _ = try engine.run()
+        #expect(try h.runThroughFailedCommits([.file(log)], failing: 2) == 2)
         #expect(try h.storedLines() == first)
         let more = lines(30_000..<40_000)
         try LogWriter.append(log, more.joined(separator: "\n") + "\n")

@@ -77,6 +77,23 @@ public final class EngineHarness: @unchecked Sendable {
         ) { self.logger($0) }
     }
 
+    /// One engine over `sources` whose first `failing` commits fail (a full disk, say): runs it
+    /// until a run succeeds. Returns how many runs failed with the commit's error.
+    public func runThroughFailedCommits(_ sources: [LogSource], failing: Int) throws -> Int {
+        let failures = FailureCounter(0)
+        let engine = try makeEngine(sources, failingCommits: failures)
+        failures.set(failing)
+        var failed = 0
+        while true {
+            do {
+                _ = try engine.run()
+                return failed
+            } catch is StoreError where failed < failing {
+                failed += 1
+            }
+        }
+    }
+
     /// Runs a fresh engine once over `sources` (a restart followed by a catch-up).
     @discardableResult
     public func runOnce(_ sources: [LogSource]) throws -> Engine {
