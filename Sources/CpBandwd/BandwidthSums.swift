@@ -18,7 +18,6 @@ struct BandwidthSums {
     }
 
     var isEmpty: Bool { keys.isEmpty }
-    var count: Int { keys.count }
 
     @inline(__always) private static func hash(_ k: BandwidthKey) -> Int {
         let a = UInt64(UInt32(bitPattern: k.user)) << 32 | UInt64(UInt32(bitPattern: k.domain))
