@@ -73,13 +73,10 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
-        // PCRE2 (Debian: libpcre2-dev) for custom drivers' patterns: JIT speed and a match limit.
-        .systemLibrary(name: "CPCRE2"),
         .target(
             name: "CustomDrivers",
             dependencies: [
                 "TailWatchEngine",
-                "CPCRE2",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

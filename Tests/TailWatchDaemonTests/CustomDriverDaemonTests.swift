@@ -135,4 +135,32 @@ import TestSupport
         let total: Int? = try f.query("SELECT SUM(count) FROM custom_app_counts")
         #expect(ms == 42 && old == 1 && total == 2)
     }
+
+    /// A machine without PCRE2's runtime library (simulated by pointing the loader at a file that
+    /// does not exist): the regex driver is refused with a one-line error saying what to install,
+    /// and the stock driver and the split driver still run and commit.
+    @Test func withoutPCRE2OnlyRegexDriversAreRefused() throws {
+        let f = try fixture()
+        try FileManager.default.removeItem(atPath: f.folder.file("drivers.d/broken.toml"))
+        try "[input]\nfiles = [\"../app.log\"]\nregex = '^(?<user>\\w+) '\n[columns]\nuser = \"text\"\n[counter]\nby = [\"user\"]\n"
+            .write(toFile: f.folder.file("drivers.d/rx.toml"), atomically: false, encoding: .utf8)
+        try LogWriter.append(f.folder.file("app.log"), "bob login\ncarol login\n")
+        try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<20))
+        var environment = ProcessInfo.processInfo.environment
+        environment["TAILWATCH_PCRE2_LIBRARY"] = f.folder.file("no-such-libpcre2-8.so.0")
+        let once = try f.run(["--once", "--config", f.configPath], environment: environment)
+        #expect(once.code == 0, "\(once.stderr)")
+        let refusal = once.stderr.split(separator: "\n").filter { $0.contains("rx.toml") }
+        #expect(refusal.count == 1, "\(once.stderr)")
+        #expect(refusal.first?.contains("rx.toml:3: 'regex' in [input] needs PCRE2") == true, "\(once.stderr)")
+        #expect(refusal.first?.contains("apt-get install libpcre2-8-0") == true, "\(once.stderr)")
+        #expect(once.stdout.contains("app: 2 lines read, 2 events written"), "\(once.stdout)")
+        let sent: Int? = try f.query("SELECT COUNT(*) FROM sends")
+        #expect((sent ?? 0) > 0)
+
+        // The same definition with the library present compiles and counts.
+        let again = try f.run(["--once", "--config", f.configPath])
+        #expect(again.code == 0 && !again.stderr.contains("rx.toml"), "\(again.stderr)")
+        #expect(again.stdout.contains("rx: 2 lines read, 2 events written"), "\(again.stdout)")
+    }
 }

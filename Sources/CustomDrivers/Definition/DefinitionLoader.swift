@@ -85,6 +85,8 @@ enum DefinitionLoader {
             let compiled: LineRegex
             do {
                 compiled = try LineRegex(pattern, matchLimit: UInt32(limit))
+            } catch .unavailable(let why) {
+                throw ConfigError(file: path, line: input.line(of: "regex"), "'regex' in [input] needs PCRE2: \(why)")
             } catch {
                 throw ConfigError(file: path, line: input.line(of: "regex"), "'regex' in [input] does not compile: \(error)")
             }

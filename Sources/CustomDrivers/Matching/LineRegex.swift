@@ -1,4 +1,3 @@
-import CPCRE2
 import TailWatchEngine
 
 /// A compiled PCRE2 pattern with named captures, matched against a line's bytes.
@@ -20,13 +19,21 @@ final class LineRegex {
         case failed(Int32)
     }
 
-    /// Compiling failed: PCRE2's message and the offset in the pattern it points at.
-    struct CompileError: Error, CustomStringConvertible {
-        let message: String
-        let offset: Int
-        var description: String { "\(message) at offset \(offset) of the pattern" }
+    /// Why a pattern cannot be used: it does not compile, or PCRE2 is not installed.
+    enum CompileError: Error, CustomStringConvertible {
+        /// PCRE2's message and the offset in the pattern it points at.
+        case invalid(message: String, offset: Int)
+        case unavailable(PCRE2Library.Unavailable)
+
+        var description: String {
+            switch self {
+            case .invalid(let message, let offset): "\(message) at offset \(offset) of the pattern"
+            case .unavailable(let why): why.description
+            }
+        }
     }
 
+    private let pcre: PCRE2Library
     private let code: OpaquePointer
     private let matchData: OpaquePointer
     private let matchContext: OpaquePointer
@@ -36,48 +43,57 @@ final class LineRegex {
     let usesJIT: Bool
 
     init(_ pattern: String, matchLimit: UInt32) throws(CompileError) {
+        let pcre: PCRE2Library
+        switch PCRE2Library.shared {
+        case .success(let library): pcre = library
+        case .failure(let why): throw .unavailable(why)
+        }
+        self.pcre = pcre
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
         let compiled: OpaquePointer? = pattern.withCString { p in
             p.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) { bytes in
-                pcre2_compile_8(bytes, pattern.utf8.count, PCRE2_NEVER_UTF, &errorCode, &errorOffset, nil)
+                pcre.compile(bytes, pattern.utf8.count, PCRE2Library.neverUTF, &errorCode, &errorOffset, nil)
             }
         }
         guard let compiled else {
             var buffer = [UInt8](repeating: 0, count: 256)
-            let n = pcre2_get_error_message_8(errorCode, &buffer, buffer.count)
-            throw CompileError(message: String(decoding: buffer.prefix(max(0, Int(n))), as: UTF8.self), offset: errorOffset)
+            let n = pcre.errorMessage(errorCode, &buffer, buffer.count)
+            throw .invalid(message: String(decoding: buffer.prefix(max(0, Int(n))), as: UTF8.self), offset: errorOffset)
         }
         code = compiled
-        usesJIT = pcre2_jit_compile_8(compiled, PCRE2_JIT_COMPLETE) == 0
-        matchData = pcre2_match_data_create_from_pattern_8(compiled, nil)
-        matchContext = pcre2_match_context_create_8(nil)
-        pcre2_set_match_limit_8(matchContext, matchLimit)
-        pcre2_set_depth_limit_8(matchContext, min(matchLimit, 100_000))
+        usesJIT = pcre.jitCompile(compiled, PCRE2Library.jitComplete) == 0
+        guard let data = pcre.matchDataFromPattern(compiled, nil), let context = pcre.matchContextCreate(nil) else {
+            fatalError("PCRE2 could not allocate match data (out of memory)")
+        }
+        matchData = data
+        matchContext = context
+        _ = pcre.setMatchLimit(context, matchLimit)
+        _ = pcre.setDepthLimit(context, min(matchLimit, 100_000))
         if usesJIT {
-            jitStack = pcre2_jit_stack_create_8(32 << 10, 1 << 20, nil)
-            pcre2_jit_stack_assign_8(matchContext, nil, UnsafeMutableRawPointer(jitStack))
+            jitStack = pcre.jitStackCreate(32 << 10, 1 << 20, nil)
+            pcre.jitStackAssign(context, nil, UnsafeMutableRawPointer(jitStack))
         } else {
             jitStack = nil
         }
-        groups = Self.namedGroups(compiled)
+        groups = Self.namedGroups(compiled, pcre)
     }
 
     deinit {
-        pcre2_match_data_free_8(matchData)
-        pcre2_match_context_free_8(matchContext)
-        if let jitStack { pcre2_jit_stack_free_8(jitStack) }
-        pcre2_code_free_8(code)
+        pcre.matchDataFree(matchData)
+        pcre.matchContextFree(matchContext)
+        if let jitStack { pcre.jitStackFree(jitStack) }
+        pcre.codeFree(code)
     }
 
     /// Matches `line`; after `.matched`, `capture(_:in:)` gives the groups.
     @inline(__always)
     func match(_ line: ByteLine) -> Outcome {
-        let rc = pcre2_match_8(code, line.base, line.count, 0, 0, matchData, matchContext)
+        let rc = pcre.match(code, line.base, line.count, 0, 0, matchData, matchContext)
         if rc > 0 { return .matched }
         switch rc {
-        case PCRE2_ERROR_NOMATCH: return .noMatch
-        case PCRE2_ERROR_MATCHLIMIT, PCRE2_ERROR_DEPTHLIMIT, PCRE2_ERROR_HEAPLIMIT, PCRE2_ERROR_JIT_STACKLIMIT: return .limitExceeded
+        case PCRE2Library.errorNoMatch: return .noMatch
+        case PCRE2Library.errorMatchLimit, PCRE2Library.errorDepthLimit, PCRE2Library.errorHeapLimit, PCRE2Library.errorJITStackLimit: return .limitExceeded
         default: return .failed(rc)
         }
     }
@@ -86,18 +102,18 @@ final class LineRegex {
     /// did not take part in the match.
     @inline(__always)
     func capture(_ group: Int, in line: ByteLine) -> ByteLine? {
-        let ovector = pcre2_get_ovector_pointer_8(matchData)!
+        let ovector = pcre.ovectorPointer(matchData)!
         let start = ovector[2 * group], end = ovector[2 * group + 1]
-        guard start != tailwatch_pcre2_unset(), end >= start, end <= line.count else { return nil }
+        guard start != PCRE2Library.unset, end >= start, end <= line.count else { return nil }
         return line.slice(start..<end)
     }
 
-    private static func namedGroups(_ code: OpaquePointer) -> [String: Int] {
+    private static func namedGroups(_ code: OpaquePointer, _ pcre: PCRE2Library) -> [String: Int] {
         var count: UInt32 = 0, entrySize: UInt32 = 0
         var table: UnsafePointer<UInt8>?
-        guard pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMECOUNT), &count) == 0, count > 0,
-              pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMEENTRYSIZE), &entrySize) == 0,
-              pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMETABLE), &table) == 0, let table else { return [:] }
+        guard pcre.patternInfo(code, PCRE2Library.infoNameCount, &count) == 0, count > 0,
+              pcre.patternInfo(code, PCRE2Library.infoNameEntrySize, &entrySize) == 0,
+              pcre.patternInfo(code, PCRE2Library.infoNameTable, &table) == 0, let table else { return [:] }
         var result: [String: Int] = [:]
         for i in 0..<Int(count) {
             let entry = table + i * Int(entrySize)
