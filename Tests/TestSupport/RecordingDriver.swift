@@ -69,11 +69,11 @@ public final class EngineHarness: @unchecked Sendable {
     }
 
     /// A new engine (as after a restart) with the recording driver on `sources`.
-    public func makeEngine(_ sources: [LogSource], database: DatabaseQueue? = nil, once: Bool = true, control: EngineControl = EngineControl(), failingCommits: FailureCounter = FailureCounter(0)) throws -> Engine {
+    public func makeEngine(_ sources: [LogSource], database: DatabaseQueue? = nil, once: Bool = true, control: EngineControl = EngineControl(), failingCommits: FailureCounter = FailureCounter(0), maxOpenFiles: Int? = nil) throws -> Engine {
         try Engine(
             settings: settings, database: database ?? openDatabase(),
             drivers: [(name: "recorder", configured: RecordingDriver.configured(sources, failingCommits: failingCommits))],
-            options: EngineOptions(once: once), control: control, logger: logger("TailWatch")
+            options: EngineOptions(once: once, maxOpenFiles: maxOpenFiles), control: control, logger: logger("TailWatch")
         ) { self.logger($0) }
     }
 
@@ -100,6 +100,28 @@ public final class EngineHarness: @unchecked Sendable {
         let engine = try makeEngine(sources)
         _ = try engine.run()
         return engine
+    }
+
+    /// The engine in daemon mode on a thread of its own (built there, as tailwatchd does); stop it
+    /// with `stop()` on the result.
+    public func startDaemon(_ sources: [LogSource], maxOpenFiles: Int? = nil) -> RunningEngine {
+        let running = RunningEngine()
+        let thread = Thread { [self] in
+            defer { running.finished.signal() }
+            do {
+                _ = try makeEngine(sources, once: false, control: running.control, maxOpenFiles: maxOpenFiles).run()
+            } catch {
+                running.record(error)
+            }
+        }
+        thread.start()
+        return running
+    }
+
+    /// The lines stored from `path`, in insertion order.
+    public func storedLines(from path: String) throws -> [String] {
+        let queue = try openDatabase()
+        return try queue.read { db in try String.fetchAll(db, sql: "SELECT line FROM test_lines WHERE path = ? ORDER BY id", arguments: [path]) }
     }
 
     /// Every stored line, in insertion order.

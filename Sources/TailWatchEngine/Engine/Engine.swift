@@ -21,12 +21,24 @@ public final class Engine {
     private let options: EngineOptions
     private let control: EngineControl
     private let runtimes: [DriverRuntime]
-    private var files: [TailedFile] = []
-    /// The one second read buffer all files share for reading ahead during a catch-up.
-    private let spareBuffer = SpareBuffer()
+    private let followed = FollowedFiles()
+    private var files: [TailedFile] { followed.files }
     /// Index into `runtimes` for each entry of `files`.
-    private var fileDriver: [Int] = []
+    private var fileDriver: [Int] { followed.driverOf }
+    /// The read buffers all files share (a file holds one only while it has bytes to read).
+    private let readBuffers = ReadBufferPool()
+    private let descriptors: OpenDescriptors
     private let watcher: FileWatcher
+    /// The file being read (it stays touched across a commit in the middle of its lines).
+    private var reading: Int?
+    /// Folders whose entries changed (created, renamed, deleted) since the last rescan.
+    private var foldersToRescan: Set<String> = []
+    /// Each folder source's folder with its modification time at its last listing.
+    private var folderTimes: [String: timespec] = [:]
+    /// Folder logs found missing from their folder's listing, to let go of once read to their end.
+    private var goneCandidates: Set<FollowedFiles.DriverPath> = []
+    /// Stat looks per poll interval by the sweep (the safety net behind the folder watches).
+    private let sweepBudget = 1000
     private let warnings = RateLimitedWarnings()
     private var inTransaction = false
     private var batchEvents = 0
@@ -34,18 +46,22 @@ public final class Engine {
     /// more than a read chunk waits (a commit costs the same for 1,000 rows as for 50,000, and
     /// during a catch-up nobody waits for the individual line). The time limit holds in both.
     private var batchLimit = 1000
-    private var batchStarted = Date()
+    // Deadlines and intervals run on the monotonic clock; wall-clock time is only stamped into rows.
+    private let clock = ContinuousClock()
+    private var batchStarted: ContinuousClock.Instant
     private var traceRemaining: Int
     private var nextFileID = 0
-    private var lastRescan = Date.distantPast
-    private var lastTick = Date.distantPast
+    private var lastRescan: ContinuousClock.Instant
+    private var lastFolderLook: ContinuousClock.Instant
+    private var lastSweep: ContinuousClock.Instant
+    private var lastTick: ContinuousClock.Instant?
     private let health = EngineHealth()
-    private var lastReclaim = Date.distantPast
+    private var lastReclaim: ContinuousClock.Instant?
     private var lastCommitTimes: [Date?]
     /// Enabled drivers that could not start, with the reason.
     private let failedDrivers: [(name: String, reason: String)]
     /// `--once`: how long it waits for paused drivers (see `waitForPausedDrivers`).
-    private var onceWaitDeadline: Date?
+    private var onceWaitDeadline: ContinuousClock.Instant?
 
     /// Builds every enabled driver on the calling thread and opens them on `database`.
     public init(
@@ -59,6 +75,12 @@ public final class Engine {
         self.control = control
         self.traceRemaining = options.traceLines
         self.watcher = FileWatcher(wake: control.wakeHandle)
+        self.descriptors = OpenDescriptors(budget: options.maxOpenFiles ?? OpenDescriptors.raiseLimitAndBudget())
+        let started = clock.now
+        batchStarted = started
+        lastRescan = started
+        lastFolderLook = started
+        lastSweep = started
         // A driver that cannot be built or opened (a custom driver whose table is not what it
         // expects, say) is left out, logged and reported, and the others run; only when none can
         // start is that an error of the engine.
@@ -90,8 +112,6 @@ public final class Engine {
     // MARK: Files
 
     private func loadFiles(_ db: Database) throws {
-        files = []
-        fileDriver = []
         for (index, runtime) in runtimes.enumerated() {
             let saved = try loadCheckpoints(db, driver: runtime.name)
             // One file per path and driver: a path named twice (a file also matched by a folder's
@@ -103,14 +123,14 @@ public final class Engine {
                 }
             }
         }
-        lastRescan = Date()
+        lastRescan = clock.now
     }
 
     private func addFile(path: String, driver index: Int, sourceIndex: Int, checkpoint: Checkpoint?) {
         let runtime = runtimes[index]
         let file = TailedFile(
             path: path, source: SourceFile(id: nextFileID, path: path, sourceIndex: sourceIndex),
-            maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2, spares: spareBuffer
+            maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2, spares: readBuffers, descriptors: descriptors
         ) { [logger = runtime.logger] notice in
             switch notice {
             case .truncated, .positionLost, .readError, .lostInCopyTruncate: logger.warning("\(notice)")
@@ -118,10 +138,14 @@ public final class Engine {
             }
         }
         nextFileID += 1
-        file.resume(from: checkpoint)
-        files.append(file)
-        fileDriver.append(index)
-        watcher.watch(folder: (path as NSString).deletingLastPathComponent)
+        // Past the descriptor budget, a file is opened when it is first read (after others were closed).
+        if descriptors.count < descriptors.budget {
+            file.resume(from: checkpoint)
+        } else {
+            file.postpone(from: checkpoint)
+        }
+        followed.add(file, driver: index)
+        watcher.watch(folder: FollowedFiles.folder(of: path))
     }
 
     private func expand(_ source: LogSource) -> [String] {
@@ -130,6 +154,7 @@ public final class Engine {
             return [path]
         case .folder(let folder, let pattern):
             watcher.watch(folder: folder)
+            folderTimes[folder] = Self.modificationTime(of: folder)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
             // A rotated copy of a matching log (`example.com.1`) is read through that log, never on
             // its own, also while the log itself is briefly missing between rename and create.
@@ -144,35 +169,72 @@ public final class Engine {
         [".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4"].contains { name.hasSuffix($0) }
     }
 
-    /// Picks up files that appeared in watched folders since the last scan, and lets go of
-    /// folder logs that were deleted after being read to their end.
+    /// Picks up files that appeared in `only` (every folder source when nil) since the last scan,
+    /// and lets go of folder logs that were deleted after being read to their end.
     ///
     /// A file that appears at a path that has a saved position resumes from it: a log let go of
     /// between logrotate's rename and create is the same log, and its saved position (which may
     /// now be in the rotated copy) must be both honoured and updated, never inserted a second time.
-    private func rescanFolders(_ db: Database) throws {
-        lastRescan = Date()
-        watcher.forgetReplacedFolders()
-        for file in files { watcher.watch(folder: (file.path as NSString).deletingLastPathComponent) }
-        for index in files.indices.reversed() {
-            guard case .folder = runtimes[fileDriver[index]].configured.sources[files[index].source.sourceIndex],
-                  files[index].isFinishedAndGone else { continue }
-            runtimes[fileDriver[index]].logger.info("\(files[index].path) is gone and fully read; no longer followed")
-            files.remove(at: index)
-            fileDriver.remove(at: index)
-        }
+    /// O(files in the folder) with set lookups: a domlogs folder of 20,000 entries costs one listing.
+    private func rescanFolders(_ db: Database, only: Set<String>?) throws {
+        lastRescan = clock.now
+        let replaced = watcher.forgetReplacedFolders()
+        for folder in followed.folders { watcher.watch(folder: folder) }
         for (index, runtime) in runtimes.enumerated() {
             var saved: [String: Checkpoint]?
             for (sourceIndex, source) in runtime.configured.sources.enumerated() {
-                guard case .folder = source else { continue }
-                for path in expand(source) where !files.indices.contains(where: { fileDriver[$0] == index && files[$0].path == path }) {
+                guard case .folder(let folder, _) = source,
+                      only.map({ $0.contains(folder) }) ?? true || replaced.contains(folder) else { continue }
+                let listed = expand(source)
+                for path in listed where followed.index(driver: index, path: path) == nil {
                     if saved == nil { saved = try loadCheckpoints(db, driver: runtime.name) }
                     let checkpoint = saved?[path]
                     if checkpoint == nil { runtime.logger.info("new log \(path); reading it from the start") }
                     addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: checkpoint)
                 }
+                let present = Set(listed)
+                for (fileIndex, file) in files.enumerated()
+                where fileDriver[fileIndex] == index && file.source.sourceIndex == sourceIndex && !present.contains(file.path) {
+                    goneCandidates.insert(FollowedFiles.DriverPath(driver: index, path: file.path))
+                }
             }
         }
+        letGoOfFinishedFiles()
+    }
+
+    /// Folder logs that left their folder: once read to their end and committed, their descriptors go.
+    private func letGoOfFinishedFiles() {
+        var gone = Set<Int>()
+        for candidate in goneCandidates {
+            guard let index = followed.index(driver: candidate.driver, path: candidate.path) else {
+                goneCandidates.remove(candidate)
+                continue
+            }
+            if files[index].isFinishedAndGone {
+                runtimes[candidate.driver].logger.info("\(candidate.path) is gone and fully read; no longer followed")
+                gone.insert(index)
+                goneCandidates.remove(candidate)
+            } else if FileIdentity.of(path: candidate.path) != nil {
+                goneCandidates.remove(candidate)
+            }
+        }
+        followed.remove(gone)
+    }
+
+    /// Folder sources whose folder changed (or cannot be watched) since it was last listed: a
+    /// `stat` of each folder, the safety net behind the watches' create/rename/delete events.
+    private func foldersChangedSinceListing() -> Set<String> {
+        var changed = Set<String>()
+        for (folder, time) in folderTimes {
+            let now = Self.modificationTime(of: folder)
+            if now.tv_sec != time.tv_sec || now.tv_nsec != time.tv_nsec || !watcher.isWatched(folder) { changed.insert(folder) }
+        }
+        return changed
+    }
+
+    private static func modificationTime(of folder: String) -> timespec {
+        var st = stat()
+        return stat(folder, &st) == 0 ? st.st_mtim : timespec(tv_sec: -1, tv_nsec: 0)
     }
 
     private func loadCheckpoints(_ db: Database, driver: String) throws -> [String: Checkpoint] {
@@ -206,22 +268,39 @@ public final class Engine {
     }
 
     private func runLoop(_ db: Database) throws -> EngineExit {
-        try rescanFolders(db)
+        try rescanFolders(db, only: nil)
+        followed.markAll()
         try tickDrivers(db)
         let progress = options.showProgress ? CatchUpProgress(total: files.reduce(0) { $0 + $1.bytesBehind }) : nil
         var failures = 0
         while true {
             do {
                 var moreToRead = false
-                for index in files.indices where runtimes[fileDriver[index]].driver.acceptsLines {
-                    if try pump(db, fileIndex: index) { moreToRead = true }
-                    if inTransaction && Date().timeIntervalSince(batchStarted) * 1000 >= Double(settings.batchIntervalMilliseconds) {
+                let round = followed.takeRound()
+                for (position, index) in round.enumerated() {
+                    if control.stopRequested {
+                        for rest in round[position...] { followed.markDue(rest) }
+                        break
+                    }
+                    guard runtimes[fileDriver[index]].driver.acceptsLines else {
+                        // Its driver is paused: the file waits, due, for the driver to take lines again.
+                        followed.markDue(index)
+                        continue
+                    }
+                    if files[index].suspended != nil { try makeRoomForOneMoreFile(db) }
+                    followed.willRead(index)
+                    reading = index
+                    let more = try pump(db, fileIndex: index)
+                    reading = nil
+                    followed.didRead(index, more: more)
+                    if more { moreToRead = true }
+                    if inTransaction && clock.now - batchStarted >= .milliseconds(settings.batchIntervalMilliseconds) {
                         try commit(db)
                     }
-                    if control.stopRequested { break }
                 }
                 progress?.update(read: files.reduce(0) { $0 + $1.consumedOffset }, lines: runtimes.reduce(0) { $0 + $1.total.linesRead + $1.pending.linesRead })
                 if !moreToRead || control.stopRequested { try commit(db) }
+                if descriptors.overBudget { try makeRoomForOneMoreFile(db) }
                 failures = 0
                 if control.stopRequested {
                     progress?.finish()
@@ -236,23 +315,30 @@ public final class Engine {
                     progress?.finish()
                     return .finished
                 }
-                if !options.once, Date().timeIntervalSince(lastTick) >= 1 {
+                if !options.once, lastTick.map({ clock.now - $0 >= .seconds(1) }) ?? true {
                     try commit(db)
                     try tickDrivers(db)
                 }
                 if moreToRead { continue }
-                let wake = watcher.wait(milliseconds: settings.pollIntervalMilliseconds)
-                // New files in watched folders: looked for at most once a second after a change
-                // (a busy domlogs folder changes with every request), and every 10 s regardless.
-                let sinceRescan = Date().timeIntervalSince(lastRescan)
-                if (wake == .changed && sinceRescan >= 1) || sinceRescan >= 10 {
-                    try rescanFolders(db)
+                _ = watcher.wait(milliseconds: settings.pollIntervalMilliseconds)
+                noteChanges()
+                if clock.now - lastRescan >= .seconds(1) {
+                    if !foldersToRescan.isEmpty {
+                        let folders = foldersToRescan
+                        foldersToRescan = []
+                        try rescanFolders(db, only: folders)
+                    } else if !goneCandidates.isEmpty {
+                        lastRescan = clock.now
+                        letGoOfFinishedFiles()
+                    }
                 }
             } catch let paused as DriverPaused {
                 // One driver cannot go on for now: redo the batch without it (its files wait).
+                reading = nil
                 try abandonBatch(db, after: paused)
                 logger.debug("batch rolled back and files rewound: \(paused)")
             } catch {
+                reading = nil
                 try abandonBatch(db, after: error)
                 health.commitFailed("\(error)")
                 failures += 1
@@ -265,15 +351,52 @@ public final class Engine {
         }
     }
 
+    /// After a wait: the files the watches named become due; folders whose entries changed are
+    /// listed again (at most once a second: a busy folder changes all the time); the sweep looks
+    /// at its next share of files; and every 10 s a `stat` of each folder catches what the
+    /// watches missed.
+    private func noteChanges() {
+        let changes = watcher.takeChanges()
+        if changes.overflowed {
+            logger.notice("the kernel's inotify queue overflowed; looking at every file")
+            followed.markAll()
+            foldersToRescan.formUnion(folderTimes.keys)
+        } else {
+            followed.markChanged(changes.paths)
+            foldersToRescan.formUnion(changes.structural)
+        }
+        let now = clock.now
+        if now - lastSweep >= .milliseconds(settings.pollIntervalMilliseconds) {
+            lastSweep = now
+            followed.sweep(budget: sweepBudget)
+        }
+        if now - lastFolderLook >= .seconds(10) {
+            lastFolderLook = now
+            foldersToRescan.formUnion(foldersChangedSinceListing())
+        }
+    }
+
+    /// Closes idle files until the open ones are a tenth under the descriptor budget; commits
+    /// first when every open file has an uncommitted position (a catch-up of more files than the
+    /// budget), so that none is closed before its position is saved.
+    private func makeRoomForOneMoreFile(_ db: Database) throws {
+        guard descriptors.count >= descriptors.budget else { return }
+        let target = descriptors.budget - max(1, descriptors.budget / 10)
+        if followed.suspendIdle(descriptors: descriptors, target: target) == 0 {
+            try commit(db)
+            _ = followed.suspendIdle(descriptors: descriptors, target: target)
+        }
+    }
+
     /// `--once` and a paused driver (its helper program restarting) with lines left: wait for it
     /// (polling), 30 s at most in all, so that a catch-up is not cut short by a restart. Returns
     /// true while waiting.
     private func waitForPausedDrivers() -> Bool {
         let waiting = files.indices.contains { !runtimes[fileDriver[$0]].driver.acceptsLines && files[$0].bytesBehind > 0 }
         guard waiting, !control.stopRequested else { return false }
-        let deadline = onceWaitDeadline ?? Date().addingTimeInterval(30)
+        let deadline = onceWaitDeadline ?? clock.now + .seconds(30)
         onceWaitDeadline = deadline
-        guard Date() < deadline else {
+        guard clock.now < deadline else {
             logger.warning("a driver's helper program keeps failing; its remaining lines are left for the next run")
             return false
         }
@@ -373,14 +496,15 @@ public final class Engine {
         try db.beginTransaction(.immediate)
         inTransaction = true
         batchEvents = 0
-        batchStarted = Date()
+        batchStarted = clock.now
     }
 
     // MARK: Committing
 
     /// Commits the open batch: the drivers' aggregates, every moved file position, and the counters.
     private func commit(_ db: Database) throws {
-        let moved = files.indices.compactMap { index -> (Int, Checkpoint)? in
+        // Only files read since the last commit can have moved (a suspended one is at its committed position).
+        let moved = followed.touched.sorted().compactMap { index -> (Int, Checkpoint)? in
             guard let here = files[index].checkpointHere(), here != files[index].committed else { return nil }
             return (index, here)
         }
@@ -398,6 +522,7 @@ public final class Engine {
         inTransaction = false
         batchEvents = 0
         for (index, checkpoint) in moved { files[index].committed = checkpoint }
+        followed.committed(reading: reading)
         health.commitSucceeded()
         let committedAt = Date()
         for (index, runtime) in runtimes.enumerated() where !runtime.pending.isZero {
@@ -479,16 +604,17 @@ public final class Engine {
             files[index].resume(from: saved)
         }
         for file in files { file.rewind() }
+        followed.touchAll()
     }
 
     private func tickDrivers(_ db: Database) throws {
-        lastTick = Date()
+        lastTick = clock.now
         var boards = runtimes.enumerated().map { index, runtime in
             EngineHealth.Driver(name: runtime.name, files: 0, bytesBehind: 0, lastCommit: lastCommitTimes[index])
         }
         for (index, file) in files.enumerated() {
             boards[fileDriver[index]].files += 1
-            boards[fileDriver[index]].bytesBehind += file.bytesBehind
+            boards[fileDriver[index]].bytesBehind += file.knownBytesBehind
         }
         health.update(boards)
         for runtime in runtimes {
@@ -502,8 +628,8 @@ public final class Engine {
         // Free pages left by purges go back to the file system, 2,048 pages (32 MiB) at a time.
         // Housekeeping only: a failure is logged and tried again later, never taken for a failed
         // commit (which would slow ingestion down).
-        if Date().timeIntervalSince(lastReclaim) >= 10 {
-            lastReclaim = Date()
+        if lastReclaim.map({ clock.now - $0 >= .seconds(10) }) ?? true {
+            lastReclaim = clock.now
             do {
                 try db.inTransaction(.immediate) {
                     let freed = try Store.reclaimFreePages(db, maxPages: 2048)

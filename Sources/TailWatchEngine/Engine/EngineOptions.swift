@@ -8,9 +8,13 @@ public struct EngineOptions: Sendable {
     public var debug: Bool
     /// Print catch-up progress on standard error (for `--once` on a terminal).
     public var showProgress: Bool
+    /// Log files held open at once; nil: the soft limit on open files, raised to the hard limit,
+    /// less a reserve (see `OpenDescriptors`). Tests set it low to exercise closing idle files.
+    public var maxOpenFiles: Int?
 
-    public init(once: Bool = false, traceLines: Int = 0, debug: Bool = false, showProgress: Bool = false) {
+    public init(once: Bool = false, traceLines: Int = 0, debug: Bool = false, showProgress: Bool = false, maxOpenFiles: Int? = nil) {
         self.once = once
+        self.maxOpenFiles = maxOpenFiles
         self.traceLines = traceLines
         self.debug = debug
         self.showProgress = showProgress

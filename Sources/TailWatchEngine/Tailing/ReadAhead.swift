@@ -42,36 +42,3 @@ final class ReadAhead: @unchecked Sendable {
 private struct UnsafeSendablePointer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<UInt8>
 }
-
-/// The second read buffer of an engine, shared by all its files.
-///
-/// Why one: only one file reads ahead at a time (the engine's thread pumps one file at a time and
-/// waits for each read before it goes on), so a buffer per file would only add a megabyte per log
-/// with a backlog (thousands after a long stop). A file that reads ahead takes the buffer, and
-/// gives its old one back when the two trade places.
-final class SpareBuffer {
-    private var pointer: UnsafeMutablePointer<UInt8>?
-    private var capacity = 0
-
-    init() {}
-
-    deinit { pointer?.deallocate() }
-
-    /// The buffer (allocated when there is none of this size), now the caller's until it `give`s one back.
-    func take(capacity wanted: Int) -> UnsafeMutablePointer<UInt8> {
-        if let pointer, capacity == wanted {
-            self.pointer = nil
-            return pointer
-        }
-        pointer?.deallocate()
-        pointer = nil
-        return .allocate(capacity: wanted)
-    }
-
-    /// Hands a buffer of `capacity` bytes back (the one taken, or the one it replaced).
-    func give(_ buffer: UnsafeMutablePointer<UInt8>, capacity: Int) {
-        pointer?.deallocate()
-        pointer = buffer
-        self.capacity = capacity
-    }
-}

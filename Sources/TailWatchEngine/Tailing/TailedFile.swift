@@ -37,10 +37,14 @@ final class TailedFile {
     private(set) var identity: FileIdentity?
 
     private let capacity: Int
+    /// The read buffer: taken from `spares` when there is something to read, given back when the
+    /// file is read to its end with no partial line left (`spares.none` meanwhile).
     private var buffer: UnsafeMutablePointer<UInt8>
-    /// Where the second buffer comes from, and the one the next chunk is being read into (only
-    /// while `pump` hands out the block before it): it and `buffer` then trade places.
-    private let spares: SpareBuffer
+    private var hasBuffer = false
+    /// Where buffers come from, and the one the next chunk is being read into (only while `pump`
+    /// hands out the block before it): it and `buffer` then trade places.
+    private let spares: ReadBufferPool
+    private let descriptors: OpenDescriptors
     private var aheadBuffer: UnsafeMutablePointer<UInt8>?
     private var start = 0
     private var end = 0
@@ -64,6 +68,17 @@ final class TailedFile {
     private var reportedVanished = false
     /// The checkpoint that is committed for this file (nil: none yet).
     var committed: Checkpoint?
+    /// The last end-of-file look found the file in place, read to its end: nothing to do until it
+    /// changes. False while reading a rotated copy, waiting for the file, or in a rotation's grace,
+    /// when only another look tells when to go on.
+    private(set) var settled = false
+    /// Closed to save a descriptor (see `suspend`), with what the file looked like then.
+    private(set) var suspended: FileIdentity?
+    /// A file postponed with no saved position: the file at its path then (offset 0), so that a
+    /// rename before it is first read is followed into the rotated copy, as an open file would be.
+    private var firstLook: Checkpoint?
+    /// The size the file had when last looked at, for `knownBytesBehind`.
+    private var lastSeenSize: Int64 = 0
 
     var readOffset: Int64 { bufferFileOffset + Int64(end) }
 
@@ -73,9 +88,11 @@ final class TailedFile {
 
     init(
         path: String, source: SourceFile, maxLine: Int, chunk: Int = 1 << 20, rotationGrace: Double = 2,
-        spares: SpareBuffer = SpareBuffer(), notify: @escaping (TailNotice) -> Void
+        spares: ReadBufferPool = ReadBufferPool(), descriptors: OpenDescriptors = OpenDescriptors(budget: 1 << 20),
+        notify: @escaping (TailNotice) -> Void
     ) {
         self.spares = spares
+        self.descriptors = descriptors
         self.path = path
         self.rotationGrace = rotationGrace
         self.source = source
@@ -85,12 +102,12 @@ final class TailedFile {
         // Room for the longest line plus its CRLF, so that a partial line that may still become one
         // never fills the buffer.
         self.capacity = max(chunk, maxLine + 2)
-        self.buffer = .allocate(capacity: capacity)
+        self.buffer = spares.none
     }
 
     deinit {
-        if fd >= 0 { close(fd) }
-        buffer.deallocate()
+        closeCurrent()
+        if hasBuffer { spares.give(buffer, capacity: capacity) }
     }
 
     // MARK: Opening
@@ -99,9 +116,17 @@ final class TailedFile {
     /// rotated copies when `path` no longer holds it.
     func resume(from checkpoint: Checkpoint?) {
         committed = checkpoint
+        suspended = nil
+        settled = false
         guard let checkpoint, checkpoint.offset > 0 else {
             // Nothing consumed yet: prefer the file with the saved inode (an empty file that was
-            // rotated before it was read), else `path`.
+            // rotated before it was read), else `path`. An empty log still in place (most `-ssl_log`s
+            // of a hosting server) is opened without listing its folder.
+            if let checkpoint, let primary = FileIdentity.of(path: path),
+               primary.device == checkpoint.device && primary.inode == checkpoint.inode {
+                openPrimary(at: 0, announce: false)
+                return
+            }
             if let checkpoint, let sibling = RotatedSiblings.of(path).first(where: {
                 $0.identity.device == checkpoint.device && $0.identity.inode == checkpoint.inode
             }), FileIdentity.of(path: path).map({ !$0.sameFile(as: sibling.identity) }) ?? true {
@@ -202,6 +227,7 @@ final class TailedFile {
         closeCurrent()
         largestSizeSeen = 0
         fd = newFD
+        descriptors.opened()
         currentPath = p
         identity = FileIdentity.of(fd: newFD)
         lseek(newFD, off_t(offset), SEEK_SET)
@@ -218,7 +244,10 @@ final class TailedFile {
     }
 
     private func closeCurrent() {
-        if fd >= 0 { close(fd) }
+        if fd >= 0 {
+            close(fd)
+            descriptors.closed()
+        }
         fd = -1
         identity = nil
     }
@@ -240,7 +269,17 @@ final class TailedFile {
         budget: Int, onBlock: ((inout LineBlock) throws -> Bool)? = nil,
         onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void
     ) throws -> PumpResult {
+        if suspended != nil {
+            let saved = committed
+            resume(from: saved ?? firstLook)
+            committed = saved
+            firstLook = nil
+        }
         guard fd >= 0 else { return .endOfFile }
+        if !hasBuffer {
+            buffer = spares.take(capacity: capacity)
+            hasBuffer = true
+        }
         if wasAtEnd {
             wasAtEnd = false
             // Growth after an idle spell: if the bytes before our position changed, the file was
@@ -330,6 +369,9 @@ final class TailedFile {
             if n < 0 && errno == EINTR { continue }
             if n < 0 { notify(.readError(path: currentPath, errno: errno)) }
             wasAtEnd = true
+            if n == 0 { lastSeenSize = readOffset }
+            // Nothing left in the buffer (`start` is 0 here): it goes back for another file to use.
+            if end == 0 { releaseBuffer() }
             return .endOfFile
         }
     }
@@ -339,6 +381,7 @@ final class TailedFile {
     /// Called when `pump` reached the end of the open file. Decides whether the file was rotated,
     /// truncated or replaced and switches accordingly. Returns true when there may be more to read.
     func checkAtEndOfFile(onLine: (ByteLine, Int64) throws -> Bool, onOverlong: (Int64) -> Void) throws -> Bool {
+        settled = false
         if currentPath != path {
             // A rotated copy is finished: go on with the next one, then `path`.
             try deliverRest(onLine: onLine, onOverlong: onOverlong)
@@ -388,12 +431,16 @@ final class TailedFile {
             openPrimary(at: 0, announce: false)
             return true
         }
-        if now.sameFile(as: identity) { largestSizeSeen = max(largestSizeSeen, now.size) }
+        largestSizeSeen = max(largestSizeSeen, now.size)
+        lastSeenSize = now.size
         if now.size < readOffset {
             handleTruncation(identity: identity, size: now.size)
             return true
         }
-        guard now.size > readOffset else { return false }
+        guard now.size > readOffset else {
+            settled = true
+            return false
+        }
         // New bytes on the same inode. If the file was truncated and rewritten past our position
         // between two looks, the bytes before our position changed: treat it as a truncation
         // instead of reading from the middle of someone else's line.
@@ -517,6 +564,8 @@ final class TailedFile {
     /// still the committed file (so a log deleted or compressed meanwhile is not lost), else by
     /// looking for the committed content again.
     func rewind() {
+        // A suspended file is at its committed position by construction, and has no descriptor to spare.
+        guard suspended == nil else { return }
         if let committed, fd >= 0, let identity, identity.device == committed.device, identity.inode == committed.inode {
             adopt(fd: dup(fd), path: currentPath, at: committed.offset)
         } else {
@@ -528,11 +577,71 @@ final class TailedFile {
     /// folder's log that was deleted, whose descriptor can be let go.
     /// Only a file that was deleted (no name left) counts: a log that was merely renamed may still
     /// be written by a writer that has not reopened it, and is followed until it comes back.
+    /// A suspended file whose path is gone counts too: it was committed at its end when it was
+    /// closed, and should its path come back, the folder's rescan follows it again from the saved
+    /// position (into a rotated copy, if that is where the content went).
     var isFinishedAndGone: Bool {
+        if let look = suspended { return look.size == committed?.offset && FileIdentity.of(path: path) == nil }
         var st = stat()
         return currentPath == path && FileIdentity.of(path: path) == nil && bytesBehind == 0
             && checkpointHere() == committed && fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0
     }
+
+    // MARK: Idle files
+
+    private func releaseBuffer() {
+        guard hasBuffer else { return }
+        spares.give(buffer, capacity: capacity)
+        buffer = spares.none
+        hasBuffer = false
+    }
+
+    /// Closes a settled file whose position is committed, to give its descriptor back (see
+    /// `OpenDescriptors`). The next `pump` reopens it with `resume(from: committed)`, the way a
+    /// restart does: by content, so a rotation, truncation or replacement meanwhile is followed
+    /// exactly. Returns false (and changes nothing) when the file is not in that state.
+    func suspend() -> Bool {
+        guard suspended == nil, settled, fd >= 0, currentPath == path, !skipping, pendingCheckpoint == nil,
+              let committed, let identity, committed == checkpointHere() else { return false }
+        suspended = FileIdentity(device: identity.device, inode: identity.inode, size: readOffset, modified: identity.modified)
+        closeCurrent()
+        // A partial last line is read again from the committed position when the file reopens.
+        start = 0
+        end = 0
+        bufferFileOffset = consumedOffset
+        releaseBuffer()
+        return true
+    }
+
+    /// Starts suspended: the file is opened (as `resume(from:)` would) when it is first read. For
+    /// files beyond the engine's descriptor budget at start.
+    func postpone(from checkpoint: Checkpoint?) {
+        committed = checkpoint
+        settled = true
+        if checkpoint == nil, let now = FileIdentity.of(path: path) {
+            firstLook = Checkpoint(device: now.device, inode: now.inode, offset: 0, head: .empty, tail: .empty)
+        }
+        // A look that matches no file: the first sweep or round opens it.
+        suspended = FileIdentity(device: 0, inode: 0, size: -1, modified: 0)
+    }
+
+    /// One `stat` of the path, for the engine's sweep (the safety net where inotify is missing or
+    /// missed something): whether the file may have something to read or to decide. Settled and
+    /// suspended files only; the others are looked at on every round anyway.
+    func probe() -> Bool {
+        guard let now = FileIdentity.of(path: path) else { return suspended == nil }
+        if let look = suspended {
+            if now.sameFile(as: look) { lastSeenSize = now.size }
+            return !now.sameFile(as: look) || now.size != look.size
+        }
+        guard let identity else { return true }
+        if now.sameFile(as: identity) { lastSeenSize = now.size }
+        return !now.sameFile(as: identity) || now.size != readOffset
+    }
+
+    /// Bytes between the committed position and the size the file had when last looked at: what
+    /// the health board shows, without a `stat` of every file every second.
+    var knownBytesBehind: Int64 { max(0, lastSeenSize - consumedOffset) }
 
     // MARK: Checkpoints
 
