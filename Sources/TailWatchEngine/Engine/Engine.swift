@@ -37,6 +37,8 @@ public final class Engine {
     private var folderTimes: [String: timespec] = [:]
     /// Folder logs found missing from their folder's listing, to let go of once read to their end.
     private var goneCandidates: Set<FollowedFiles.DriverPath> = []
+    /// How long a live batch stays open for more appends before it commits (see `runLoop`).
+    private let commitLinger: Duration = .milliseconds(20)
     /// Stat looks per poll interval by the sweep (the safety net behind the folder watches).
     private let sweepBudget = 1000
     private let warnings = RateLimitedWarnings()
@@ -299,7 +301,11 @@ public final class Engine {
                     }
                 }
                 progress?.update(read: files.reduce(0) { $0 + $1.consumedOffset }, lines: runtimes.reduce(0) { $0 + $1.total.linesRead + $1.pending.linesRead })
-                if !moreToRead || control.stopRequested { try commit(db) }
+                // Following live appends, a batch stays open a few milliseconds for the next
+                // writes (a busy server writes a line every millisecond, each its own wake-up):
+                // one commit then covers them all. `--once` commits as soon as it is caught up.
+                let lingering = !options.once && inTransaction && clock.now - batchStarted < commitLinger
+                if (!moreToRead && !lingering) || control.stopRequested { try commit(db) }
                 if descriptors.overBudget { try makeRoomForOneMoreFile(db) }
                 failures = 0
                 if control.stopRequested {
@@ -320,7 +326,8 @@ public final class Engine {
                     try tickDrivers(db)
                 }
                 if moreToRead { continue }
-                _ = watcher.wait(milliseconds: settings.pollIntervalMilliseconds)
+                let lingerLeft = inTransaction ? commitLinger - (clock.now - batchStarted) : .zero
+                _ = watcher.wait(milliseconds: inTransaction ? max(1, Int((lingerLeft / .milliseconds(1)).rounded(.up))) : settings.pollIntervalMilliseconds)
                 noteChanges()
                 if clock.now - lastRescan >= .seconds(1) {
                     if !foldersToRescan.isEmpty {
