@@ -77,7 +77,11 @@ public final class Engine {
         self.control = control
         self.traceRemaining = options.traceLines
         self.watcher = FileWatcher(wake: control.wakeHandle)
-        self.descriptors = OpenDescriptors(budget: options.maxOpenFiles ?? OpenDescriptors.raiseLimitAndBudget())
+        // Closing idle files is only on when asked for: past this machine's limit (20,000 domlogs
+        // against a hard limit of 20,000) the 20,000-file benchmark counted bytes twice through it,
+        // not yet explained (issue 14). The soft limit is still raised to the hard one.
+        _ = OpenDescriptors.raiseLimitAndBudget()
+        self.descriptors = OpenDescriptors(budget: options.maxOpenFiles ?? Int.max)
         let started = clock.now
         batchStarted = started
         lastRescan = started

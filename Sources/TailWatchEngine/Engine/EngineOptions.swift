@@ -8,8 +8,9 @@ public struct EngineOptions: Sendable {
     public var debug: Bool
     /// Print catch-up progress on standard error (for `--once` on a terminal).
     public var showProgress: Bool
-    /// Log files held open at once; nil: the soft limit on open files, raised to the hard limit,
-    /// less a reserve (see `OpenDescriptors`). Tests set it low to exercise closing idle files.
+    /// Log files held open at once before idle ones are closed; nil: no limit (the soft limit on
+    /// open files is raised to the hard limit). Off by default until a double count seen past the
+    /// limit is explained (see docs/ARCHITECTURE.md); tests set it low to exercise closing.
     public var maxOpenFiles: Int?
 
     public init(once: Bool = false, traceLines: Int = 0, debug: Bool = false, showProgress: Bool = false, maxOpenFiles: Int? = nil) {
