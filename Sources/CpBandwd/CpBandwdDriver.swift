@@ -30,7 +30,9 @@ public final class CpBandwdDriver: LogDriver {
     private let settings: CpBandwdSettings
     private let logger: Logger
     private let debug: Bool
-    private let userDomains: UserDomains
+    private let accounts: LiveUserDomains
+    /// UNKNOWN rows are moved to their domains' owners in the first tick, and after each re-read of userdomains.
+    private var unknownRowsChecked = false
     private let roles: [Role]
     private var mailParser: DovecotLogoutParser
     private var ftpParser: XferlogParser
@@ -93,13 +95,13 @@ public final class CpBandwdDriver: LogDriver {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
-        let userDomains = try UserDomains.load(path: context.settings.userdomains)
-        self.userDomains = userDomains
+        let accounts = try LiveUserDomains(path: context.settings.userdomains, logger: context.logger)
+        self.accounts = accounts
         self.roles = Self.layout(settings).map(\.role)
         self.limits = settings.limits.map {
             LimitEnforcer(
                 limitsPath: $0, limitedDirectory: settings.limitedDirectory, notifyCommand: settings.notifyCommand,
-                notifyTimeout: Double(settings.notifyTimeoutSeconds), userDomains: userDomains, logger: context.logger)
+                notifyTimeout: Double(settings.notifyTimeoutSeconds), accounts: accounts, logger: context.logger)
         }
         self.mailParser = DovecotLogoutParser(zone: context.settings.timezone)
         self.ftpParser = XferlogParser(zone: context.settings.timezone)
@@ -255,6 +257,7 @@ public final class CpBandwdDriver: LogDriver {
     private func owner(of domain: Int32) -> Int32 {
         if Int(domain) < owners.count, owners[Int(domain)] >= 0 { return owners[Int(domain)] }
         let bytes = names[bytes: domain]
+        let userDomains = accounts.map
         var index = userDomains.userIndex(forDomain: bytes)
         if index == nil, bytes.count > 4, bytes.hasPrefix("www.") || bytes.hasPrefix("WWW.") {
             index = userDomains.userIndex(forDomain: bytes.slice(4..<bytes.count))
@@ -326,9 +329,16 @@ public final class CpBandwdDriver: LogDriver {
         limits?.afterCommit()
     }
 
-    /// Once a minute (and at start): a changed limits file is re-read, accounts whose month ended or
-    /// whose limit was raised are released. Hourly: 5-minute rows older than `keep_5min_days` go.
+    /// Every second: a changed userdomains is re-read (and UNKNOWN rows of domains that now have an
+    /// owner move to it). Once a minute (and at start): a changed limits file is re-read, accounts
+    /// whose month ended or whose limit was raised are released. Hourly: 5-minute rows older than
+    /// `keep_5min_days` go.
     public func tick(_ db: Database, now: Date) throws {
+        if accounts.reloadIfChanged() || !unknownRowsChecked {
+            owners.removeAll()
+            unknownRowsChecked = true
+            try moveUnknownRows(db, now: now)
+        }
         if settings.keepFiveMinuteDays > 0, now.timeIntervalSince(lastPurge) >= 3600 {
             lastPurge = now
             let cutoff = Int64(now.timeIntervalSince1970) - Int64(settings.keepFiveMinuteDays) * 86400
@@ -339,6 +349,25 @@ public final class CpBandwdDriver: LogDriver {
         lastLimitCheck = now
         limits.reloadIfChanged()
         try limits.reconcile(db, month: CivilTime.monthStart(ofUTC: Int64(now.timeIntervalSince1970)))
+    }
+
+    /// The traffic written as UNKNOWN of domains that have an owner now becomes the owner's, in all
+    /// four tables; the owners' limits are checked against their new monthly totals.
+    private func moveUnknownRows(_ db: Database, now: Date) throws {
+        var moved: [String: String] = [:]
+        for domain in try UnknownOwnerRows.domains(db, table: "bandwidth_monthly", unknown: Self.unknown) {
+            let user = owner(of: names.id(for: domain))
+            if user != unknownID { moved[domain] = names[user] }
+        }
+        guard !moved.isEmpty else { return }
+        let rows = UnknownOwnerRows(unknown: Self.unknown, owners: moved)
+        for table in ["bandwidth_5min", "bandwidth_hourly", "bandwidth_daily", "bandwidth_monthly"] {
+            try rows.moveSums(db, table: table, keys: ["protocol", "period"], sums: ["bytes", "hits"])
+        }
+        logger.info("moved the UNKNOWN traffic of \(moved.count) domains to their owners: \(moved.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key) → \($0.value)" }.joined(separator: ", "))\(moved.count > 5 ? ", …" : "")")
+        let seconds = Int64(now.timeIntervalSince1970)
+        let month = CivilTime.monthStart(ofUTC: seconds)
+        try limits?.check(db, touched: moved.map { (user: $0.value, domain: $0.key, month: month) }, now: seconds)
     }
 }
 

@@ -23,7 +23,7 @@ final class LimitEnforcer {
     private let limitedDirectory: String?
     private let notifyCommand: String?
     private let notifyTimeout: Double
-    private let userDomains: UserDomains
+    private let accounts: LiveUserDomains
     private let logger: Logger
     private(set) var limits: BandwidthLimits
     private var limitsModified: Date?
@@ -32,12 +32,12 @@ final class LimitEnforcer {
     private var markersToWrite: Set<String> = []
     private var markersToRemove: Set<String> = []
 
-    init(limitsPath: String, limitedDirectory: String?, notifyCommand: String?, notifyTimeout: Double, userDomains: UserDomains, logger: Logger) {
+    init(limitsPath: String, limitedDirectory: String?, notifyCommand: String?, notifyTimeout: Double, accounts: LiveUserDomains, logger: Logger) {
         self.limitsPath = limitsPath
         self.limitedDirectory = limitedDirectory
         self.notifyCommand = notifyCommand
         self.notifyTimeout = notifyTimeout
-        self.userDomains = userDomains
+        self.accounts = accounts
         self.logger = logger
         self.limits = BandwidthLimits()
         reloadIfChanged()
@@ -135,7 +135,7 @@ final class LimitEnforcer {
     }
 
     private func markers(of user: String) -> [String] {
-        [user] + userDomains.domains(of: user)
+        [user] + accounts.map.domains(of: user)
     }
 
     private static func writeMarker(_ path: String) {

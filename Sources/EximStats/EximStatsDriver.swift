@@ -17,7 +17,9 @@ public final class EximStatsDriver: LogDriver {
     private let settings: EximStatsSettings
     private let logger: Logger
     private let debug: Bool
-    private let userDomains: UserDomains
+    private let accounts: LiveUserDomains
+    /// UNKNOWN rows are moved to their domains' owners in the first tick, and after each re-read of userdomains.
+    private var unknownRowsChecked = false
     private var parser: EximLineParser
     private let names = NameTable()
     private var senders = SenderCache()
@@ -53,7 +55,7 @@ public final class EximStatsDriver: LogDriver {
         self.debug = context.debug
         self.once = context.once
         self.clock = clock
-        self.userDomains = try UserDomains.load(path: context.settings.userdomains)
+        self.accounts = try LiveUserDomains(path: context.settings.userdomains, logger: context.logger)
         self.parser = EximLineParser(timezone: context.settings.timezone)
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
         limits = SendLimitEnforcer(settings: settings, logger: context.logger, clock: clock)
@@ -72,7 +74,7 @@ public final class EximStatsDriver: LogDriver {
         writer = try EximStatsWriter(db)
         try limits.open(db)
         updateCutoff(now: clock())
-        logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
+        logger.info("eximstats reading \(settings.log); \(accounts.map.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
     }
 
     /// Notifications still queued are seen through first (they will never be sent again).
@@ -165,6 +167,7 @@ public final class EximStatsDriver: LogDriver {
             if let at = id.lastIndex(of: 0x40) {
                 let domain = id.slice((at + 1)..<id.count)
                 let domainID = names.id(for: domain)
+                let userDomains = accounts.map
                 if let owner = userDomains.userIndex(forDomain: domain) {
                     return .init(user: names.id(for: userDomains.users[Int(owner)]), domain: domainID)
                 }
@@ -181,6 +184,7 @@ public final class EximStatsDriver: LogDriver {
 
     /// `claimed` when `user` owns it, else the user's first domain, else no domain.
     private func ownedDomain(of user: ByteLine, claimed: ByteLine?) -> Int32 {
+        let userDomains = accounts.map
         if let claimed, let owner = userDomains.userIndex(forDomain: claimed), userDomains.users[Int(owner)] == user.string {
             return names.id(for: claimed)
         }
@@ -236,17 +240,38 @@ public final class EximStatsDriver: LogDriver {
         // attributed the same way.
     }
 
-    /// Every second: the sending limits' hour and file. Retention: rows older than
+    /// Every second: userdomains, if it changed (mail of domains that now have an owner moves to
+    /// it); the sending limits' hour and file. Retention: rows older than
     /// `retention_days` go in slices of at most `purgeSlice` rows per table and tick, so the write
     /// lock is held for milliseconds and the log keeps being read between slices; once nothing is
     /// left to purge, the next look is an hour later. (The engine gives the freed pages back.)
     public func tick(_ db: Database, now _: Date) throws {
         let now = clock()
+        if accounts.reloadIfChanged() || !unknownRowsChecked {
+            unknownRowsChecked = true
+            try moveUnknownRows(db)
+        }
         try limits.tick(db, now: now)
         updateCutoff(now: now)
         guard settings.retentionDays > 0, purging || now.timeIntervalSince(lastPurge) >= 3600 else { return }
         // Under --once nobody waits for the lock between ticks: purge it all now.
         repeat { try purgeOneSlice(db, now: now) } while once && purging
+    }
+
+    /// The mail written as UNKNOWN of domains that have an owner now becomes the owner's: the
+    /// event tables and the hourly rollup, in the tick's transaction. Cached senders are dropped so
+    /// deliveries of those messages find the new owner in `sends`.
+    private func moveUnknownRows(_ db: Database) throws {
+        var moved: [String: String] = [:]
+        for domain in try UnknownOwnerRows.domains(db, table: "mail_hourly", unknown: Self.unknown) {
+            if let user = accounts.map.user(forDomain: domain) { moved[domain] = user }
+        }
+        guard !moved.isEmpty else { return }
+        senders.removeAll()
+        let rows = UnknownOwnerRows(unknown: Self.unknown, owners: moved)
+        for table in ["sends", "smtp", "failures", "defers"] { try rows.moveRows(db, table: table) }
+        try rows.moveSums(db, table: "mail_hourly", keys: ["hour"], sums: ["sent", "sent_bytes", "delivered", "failed", "deferred", "remote_delivered"])
+        logger.info("moved the UNKNOWN mail of \(moved.count) domains to their owners: \(moved.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key) → \($0.value)" }.joined(separator: ", "))\(moved.count > 5 ? ", …" : "")")
     }
 
     private func purgeOneSlice(_ db: Database, now: Date) throws {

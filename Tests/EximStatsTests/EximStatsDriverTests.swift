@@ -205,3 +205,31 @@ import TestSupport
         #expect(first == "1vQzzz-0001Ab-7Q")
     }
 }
+
+/// Mail of a domain added to userdomains while the daemon runs goes to its owner, with what was
+/// written as UNKNOWN before.
+@Suite struct EximAccountsWhileRunningTests {
+    @Test func aDomainAddedWhileRunningGetsItsMailUnderItsOwner() throws {
+        let h = try EximStatsHarness()
+        let daemon = h.startDaemon()
+        defer { try? daemon.stop() }
+        try h.append("2026-11-02 09:00:01 1vQx0a-0001Ab-7Q <= dave@newshop.example H=(l) [203.0.113.5] P=esmtpa A=dovecot_login:dave@newshop.example S=100 for a@example.org\n")
+        #expect(eventually { (try? h.count("SELECT COUNT(*) FROM sends WHERE user = 'UNKNOWN' AND domain = 'newshop.example'")) == 1 })
+
+        try LogWriter.append(h.settings.userdomains, "newshop.example: dave\n")
+        #expect(eventually { (try? h.count("SELECT COUNT(*) FROM sends WHERE user = 'dave'")) == 1 })
+        // The delivery of that message, and a new message, are dave's too.
+        try h.append("""
+            2026-11-02 09:00:02 1vQx0a-0001Ab-7Q => a@example.org R=dkim_lookuphost T=remote_smtp H=mx.example.org [192.0.2.1]
+            2026-11-02 09:10:00 1vQx0b-0001Ab-7Q <= dave@newshop.example H=(l) [203.0.113.5] P=esmtpa A=dovecot_login:dave@newshop.example S=50 for b@example.org
+
+            """)
+        #expect(eventually { (try? h.count("SELECT COUNT(*) FROM smtp WHERE user = 'dave'")) == 1 && (try? h.count("SELECT COUNT(*) FROM sends WHERE user = 'dave'")) == 2 })
+        try daemon.stop()
+        let rows = try h.mail(by: .hour, user: "dave")
+        #expect(rows.map(\.sent) == [2])
+        #expect(rows.map(\.sentBytes) == [150])
+        #expect(rows.map(\.delivered) == [1])
+        #expect(try h.count("SELECT COUNT(*) FROM mail_hourly WHERE user = 'UNKNOWN'") == 0)
+    }
+}

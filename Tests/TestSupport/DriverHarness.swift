@@ -66,10 +66,17 @@ public final class RunningEngine: @unchecked Sendable {
 
     func record(_ error: any Error) { lock.withLock { failure = error } }
 
-    /// Asks it to commit and stop, waits, and rethrows what made it fail, if anything did.
+    private var stopped = false
+
+    /// Asks it to commit and stop, waits, and rethrows what made it fail, if anything did. Safe to
+    /// call again (a test's `defer` after its own stop): it then only rethrows.
     public func stop() throws {
         control.requestStop()
-        finished.wait()
+        let first = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        if first { finished.wait() }
         if let failure = lock.withLock({ failure }) { throw failure }
     }
 }
