@@ -21,9 +21,11 @@ struct Foreground {
         let level: Logger.Level = command.trace != nil ? .trace : command.debug ? .debug : .info
         let logger = sink.logger(label: "TailWatch", level: level)
 
-        // A SIGHUP (an --enable, a logrotate) before the signal handlers are installed must not
-        // end the daemon: ignore it until the engine listens for it.
-        signal(SIGHUP, SIG_IGN)
+        // A SIGHUP (an --enable, a logrotate) must neither end the daemon nor be lost: it is
+        // trapped before the pid file names us (which is when `--start` returns and a caller may
+        // signal us), and one that arrives before the engine runs waits in the sequence for it.
+        let control = EngineControl()
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let pidFile = PidFile(path: settings.pidFile)
         if case .running(let pid) = try pidFile.acquire() {
             throw CommandFailure.runtime("tailwatchd is already running (pid \(pid)) with pid file \(settings.pidFile)\(command.once ? "; --once would count its lines twice" : "")")
@@ -56,7 +58,6 @@ struct Foreground {
             logger: logger, level: level)
 
         if command.once {
-            let control = EngineControl()
             let signals = Task {
                 for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { control.requestStop() }
             }
@@ -72,7 +73,7 @@ struct Foreground {
         }
 
         logger.info("tailwatchd \(TailWatchDaemonMain.version) started (pid \(getpid())), drivers: \(loaded.enabledDriverNames.joined(separator: ", ")), database \(settings.database)")
-        let service = EngineService(runner: runner)
+        let service = EngineService(runner: runner, control: control, hangups: hangups)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -92,13 +93,17 @@ struct Foreground {
 /// commit and return; SIGHUP asks it to commit, re-read the configuration and go on.
 struct EngineService: Service {
     let runner: EngineRunner
+    let control: EngineControl
+    /// SIGHUP, trapped since before the pid file was written.
+    let hangups: UnixSignalsSequence
 
     func run() async throws {
-        let control = EngineControl()
+        let control = self.control
+        let hangups = self.hangups
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sighup) { control.requestReload() }
+                    for await _ in hangups { control.requestReload() }
                 }
                 _ = try await runner.runOnThread(control: control)
                 group.cancelAll()

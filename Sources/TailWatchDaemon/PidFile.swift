@@ -41,19 +41,31 @@ final class PidFile {
     func acquire() throws -> Holder {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw CommandFailure.runtime("cannot open pid file \(path): \(String(cString: strerror(errno)))")
-        }
+        var fd: Int32 = -1
         var locked = false
         for _ in 0..<20 {
+            if fd < 0 {
+                fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+                guard fd >= 0 else {
+                    throw CommandFailure.runtime("cannot open pid file \(path): \(String(cString: strerror(errno)))")
+                }
+            }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-                locked = true
-                break
+                // A daemon that stopped while we waited unlinked the file before unlocking it: the
+                // lock we got is on a file nobody else will ever look at, and a third process
+                // could lock a new one at the path. Only a lock on the file the path names counts.
+                if Self.isCurrent(fd, path: path) {
+                    locked = true
+                    break
+                }
+                close(fd)
+                fd = -1
+                continue
             }
             usleep(25_000)
         }
         guard locked else {
+            guard fd >= 0 else { return .running(pid: 0) }
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, buffer.count, 0)
             close(fd)
@@ -65,6 +77,13 @@ final class PidFile {
         return .none
     }
 
+    /// Whether `fd` is still the file at `path` (not unlinked or replaced since it was opened).
+    private static func isCurrent(_ fd: Int32, path: String) -> Bool {
+        var open = stat(), named = stat()
+        guard fstat(fd, &open) == 0, stat(path, &named) == 0 else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
+    }
+
     /// Writes our pid into the locked file: the daemon is up.
     func publish() {
         guard fd >= 0 else { return }
@@ -73,6 +92,8 @@ final class PidFile {
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
     }
 
+    /// Unlinks the file, then unlocks it: a process that was waiting for the lock sees that the
+    /// file it locked is gone (`isCurrent`) and starts over on a new one.
     func release() {
         guard fd >= 0 else { return }
         unlink(path)
