@@ -136,3 +136,71 @@ import TestSupport
         #expect(try h.storedLines() == ["a1", "a2", "a3", "b1", "b2"])
     }
 }
+
+/// A writer that never reopens its log after a rename keeps appending to the renamed file: the
+/// new log at the path must still be read (after the hold), and the old file's lines up to then
+/// each counted once.
+@Suite struct RenamedLogWriterTests {
+    @Test func aWriterThatKeepsAppendingToTheRenamedLogDoesNotStarveTheNewOne() throws {
+        let h = EngineHarness()
+        let log = h.folder.file("mainlog")
+        let old = log + ".1"
+        try LogWriter.append(log, "first\n")
+        let running = h.startDaemon([.file(log)], rotationHold: .seconds(2))
+        defer { try? running.stop() }
+        #expect(eventually { (try? h.storedLines()) == ["first"] })
+
+        LogWriter.rename(log, old)
+        let writer = StubbornWriter(path: old)
+        writer.start()
+        defer { writer.stop() }
+        try LogWriter.append(log, "new 1\n")
+        // Read while the old file is still being written: it did not wait for the writer to stop.
+        #expect(eventually(timeout: 30) { (try? h.storedLines(from: log).contains("new 1")) ?? false })
+        #expect(writer.isRunning)
+        writer.stop()
+        try running.stop()
+        #expect(h.messages.all.contains { $0.contains("a writer still appends to the old file") })
+        // What was read of the old file is what the writer wrote, in order, up to some line: none twice.
+        let fromOld = try h.storedLines(from: log).filter { $0.hasPrefix("stubborn ") }
+        #expect(!fromOld.isEmpty)
+        #expect(fromOld == (0..<fromOld.count).map { "stubborn \($0)" })
+    }
+}
+
+/// Appends a numbered line every 10 ms to a file it keeps open, like a daemon that ignores rotation.
+private final class StubbornWriter: @unchecked Sendable {
+    private let path: String
+    private let lock = NSLock()
+    private var stopping = false
+    private var running = false
+    private let done = DispatchSemaphore(value: 0)
+
+    init(path: String) { self.path = path }
+
+    var isRunning: Bool { lock.withLock { running && !stopping } }
+
+    func start() {
+        lock.withLock { running = true }
+        Thread { [self] in
+            let fd = open(path, O_WRONLY | O_APPEND)
+            var n = 0
+            while !lock.withLock({ stopping }) {
+                let line = "stubborn \(n)\n"
+                _ = line.withCString { write(fd, $0, strlen($0)) }
+                n += 1
+                usleep(10_000)
+            }
+            close(fd)
+            done.signal()
+        }.start()
+    }
+
+    func stop() {
+        let wait = lock.withLock { () -> Bool in
+            defer { stopping = true }
+            return running && !stopping
+        }
+        if wait { done.wait() }
+    }
+}

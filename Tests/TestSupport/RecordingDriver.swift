@@ -69,11 +69,13 @@ public final class EngineHarness: @unchecked Sendable {
     }
 
     /// A new engine (as after a restart) with the recording driver on `sources`.
-    public func makeEngine(_ sources: [LogSource], database: DatabaseQueue? = nil, once: Bool = true, control: EngineControl = EngineControl(), failingCommits: FailureCounter = FailureCounter(0), maxOpenFiles: Int? = nil) throws -> Engine {
-        try Engine(
+    public func makeEngine(_ sources: [LogSource], database: DatabaseQueue? = nil, once: Bool = true, control: EngineControl = EngineControl(), failingCommits: FailureCounter = FailureCounter(0), maxOpenFiles: Int? = nil, rotationHold: Duration = .seconds(30)) throws -> Engine {
+        var options = EngineOptions(once: once, maxOpenFiles: maxOpenFiles)
+        options.rotationHold = rotationHold
+        return try Engine(
             settings: settings, database: database ?? openDatabase(),
             drivers: [(name: "recorder", configured: RecordingDriver.configured(sources, failingCommits: failingCommits))],
-            options: EngineOptions(once: once, maxOpenFiles: maxOpenFiles), control: control, logger: logger("TailWatch")
+            options: options, control: control, logger: logger("TailWatch")
         ) { self.logger($0) }
     }
 
@@ -104,12 +106,12 @@ public final class EngineHarness: @unchecked Sendable {
 
     /// The engine in daemon mode on a thread of its own (built there, as tailwatchd does); stop it
     /// with `stop()` on the result.
-    public func startDaemon(_ sources: [LogSource], maxOpenFiles: Int? = nil) -> RunningEngine {
+    public func startDaemon(_ sources: [LogSource], maxOpenFiles: Int? = nil, rotationHold: Duration = .seconds(30)) -> RunningEngine {
         let running = RunningEngine()
         let thread = Thread { [self] in
             defer { running.finished.signal() }
             do {
-                _ = try makeEngine(sources, once: false, control: running.control, maxOpenFiles: maxOpenFiles).run()
+                _ = try makeEngine(sources, once: false, control: running.control, maxOpenFiles: maxOpenFiles, rotationHold: rotationHold).run()
             } catch {
                 running.record(error)
             }

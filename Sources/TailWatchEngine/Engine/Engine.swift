@@ -136,10 +136,10 @@ public final class Engine {
         let runtime = runtimes[index]
         let file = TailedFile(
             path: path, source: SourceFile(id: nextFileID, path: path, sourceIndex: sourceIndex),
-            maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2, spares: readBuffers, descriptors: descriptors
+            maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2, rotationHold: options.rotationHold, spares: readBuffers, descriptors: descriptors
         ) { [logger = runtime.logger] notice in
             switch notice {
-            case .truncated, .positionLost, .readError, .lostInCopyTruncate: logger.warning("\(notice)")
+            case .truncated, .positionLost, .readError, .lostInCopyTruncate, .leftRenamed: logger.warning("\(notice)")
             default: logger.info("\(notice)")
             }
         }

@@ -12,6 +12,9 @@ public struct EngineOptions: Sendable {
     /// open files is raised to the hard limit). Off by default until a double count seen past the
     /// limit is explained (see docs/ARCHITECTURE.md); tests set it low to exercise closing.
     public var maxOpenFiles: Int?
+    /// How long a renamed log that a writer keeps appending to is followed before the new file at
+    /// its path is (the writer should have reopened its log by then).
+    public var rotationHold: Duration = .seconds(30)
 
     public init(once: Bool = false, traceLines: Int = 0, debug: Bool = false, showProgress: Bool = false, maxOpenFiles: Int? = nil) {
         self.once = once

@@ -86,8 +86,14 @@ final class TailedFile {
     /// of it was written between the copy and the truncation and is in neither file.
     private var largestSizeSeen: Int64 = 0
 
+    /// Since when the open file is known to be renamed away from `path` while a writer kept it
+    /// busy: the new file at `path` waits for it at most `rotationHold`.
+    private var renamedSince: ContinuousClock.Instant?
+    private let rotationHold: Duration
+
     init(
         path: String, source: SourceFile, maxLine: Int, chunk: Int = 1 << 20, rotationGrace: Double = 2,
+        rotationHold: Duration = .seconds(30),
         spares: ReadBufferPool = ReadBufferPool(), descriptors: OpenDescriptors = OpenDescriptors(budget: 1 << 20),
         notify: @escaping (TailNotice) -> Void
     ) {
@@ -95,6 +101,7 @@ final class TailedFile {
         self.descriptors = descriptors
         self.path = path
         self.rotationGrace = rotationGrace
+        self.rotationHold = rotationHold
         self.source = source
         self.maxLine = maxLine
         self.notify = notify
@@ -420,12 +427,21 @@ final class TailedFile {
         }
         if !now.sameFile(as: identity) {
             // Renamed or deleted, and a new file is in place. Read what reached the old one meanwhile,
-            // and keep reading it while writers that have not reopened their log still write to it.
-            while case .paused = try pump(budget: Int.max, onLine: onLine, onOverlong: onOverlong) {}
-            if rotationGrace > 0, let old = FileIdentity.of(fd: fd),
-               Date().timeIntervalSince1970 - old.modified < rotationGrace {
-                return false
+            // and keep reading it while writers that have not reopened their log still write to it:
+            // one bounded read at a time, so the batch interval, a stop and the other files get
+            // their turn between reads.
+            if case .paused = try pump(budget: 4 << 20, onLine: onLine, onOverlong: onOverlong) { return true }
+            let clock = ContinuousClock()
+            let since = renamedSince ?? clock.now
+            renamedSince = since
+            let stillWritten = rotationGrace > 0 && FileIdentity.of(fd: fd).map { Date().timeIntervalSince1970 - $0.modified < rotationGrace } ?? false
+            if stillWritten {
+                // A writer that never reopens its log must not starve the new one: after the hold,
+                // the new file is followed, and the operator is told.
+                guard clock.now - since >= rotationHold else { return false }
+                notify(.leftRenamed(path: path, heldSeconds: Int((clock.now - since).components.seconds)))
             }
+            renamedSince = nil
             try deliverRest(onLine: onLine, onOverlong: onOverlong)
             notify(.rotated(path: path))
             openPrimary(at: 0, announce: false)
