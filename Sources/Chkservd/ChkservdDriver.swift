@@ -99,17 +99,20 @@ public final class ChkservdDriver: LogDriver {
         savedInTransaction = false
     }
 
+    /// `--once`'s last tick, after the catch-up: the round is seen through here, outside the
+    /// tick's transaction (its checks may take minutes; nobody else could write meanwhile).
+    public func beforeTick() {
+        guard once && ranOnce else { return }
+        for round in rounds.all where !round.isAbandoned {
+            _ = round.wait(seconds: max(0, 2 * Double(settings.intervalSeconds) - clock().timeIntervalSince(round.started)))
+        }
+    }
+
     public func tick(_ db: Database, now _: Date) throws {
         let now = clock()
         if settings.keepDays > 0, now.timeIntervalSince(lastPurge) >= 3600 {
             lastPurge = now
             try db.execute(sql: "DELETE FROM service_checks WHERE time < ?", arguments: [Int64(now.timeIntervalSince1970) - Int64(settings.keepDays) * 86400])
-        }
-        if once && ranOnce {
-            // --once's last tick, after the catch-up: see the round through.
-            for round in rounds.all where !round.isAbandoned {
-                _ = round.wait(seconds: max(0, 2 * Double(settings.intervalSeconds) - clock().timeIntervalSince(round.started)))
-            }
         }
         collect(now: clock())
         try saveUnsaved(db)

@@ -53,6 +53,9 @@ final class SendLimitEnforcer {
 
     /// Marker files this process knows are there (written, or found wanted at the last reconcile).
     private var markersPresent = Set<String>()
+    /// The markers a reconcile found wanted (name → content), put in place after its transaction
+    /// commits: file writes wait on the disk (fsync) and must not hold the database's write lock.
+    private var markersWanted: [String: String]?
 
     private enum Action {
         case marker(Kind, domain: String, content: String)
@@ -208,10 +211,18 @@ final class SendLimitEnforcer {
         for id in touched { pending[Int(id)] = Counts() }
         touched.removeAll(keepingCapacity: true)
         staged = nil
+        if markersWanted != nil {
+            markersWanted = nil
+            needsReconcile = true
+        }
     }
 
     /// After the commit: the counts are the committed ones now; markers, log lines, notifications.
     func afterCommit() {
+        if let wanted = markersWanted {
+            markersWanted = nil
+            placeMarkers(wanted)
+        }
         guard let (totals, newlyReached, actions) = staged else { return }
         staged = nil
         committed.merge(totals) { $1 }
@@ -288,6 +299,11 @@ final class SendLimitEnforcer {
             }
         }
         if !actions.isEmpty || !newlyReached.isEmpty { staged = (staged?.totals ?? [:], newlyReached, actions) }
+        markersWanted = wanted
+    }
+
+    /// Exactly the `wanted` markers in the folder: the others removed, these written.
+    private func placeMarkers(_ wanted: [String: String]) {
         let folder = settings.limitsDirectory
         if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
             for name in names where (name.hasPrefix("max_emails_") || name.hasPrefix("max_deferfail_")) && wanted[name] == nil {

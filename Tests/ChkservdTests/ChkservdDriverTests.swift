@@ -144,6 +144,39 @@ import TestSupport
         #expect(try t.rows("cpanellogd").isEmpty)
     }
 
+    /// `--once` sees its round through, but not inside a transaction: while a slow check takes
+    /// its time, another writer (the daemon of another tool, a report's purge) can still write.
+    @Test func underOnceASlowRoundDoesNotHoldTheDatabasesWriteLock() throws {
+        let t = try Setup()
+        let hung = TinyService(folder: t.h.folder, name: "slow", hang: true)
+        try hung.start()
+        defer { hung.stop() }
+        try t.services(["slow": "service[slow]=\(hung.address),QUIT,220\nread_timeout_seconds=4\nfailure_threshold=9\n"])
+        let finished = DispatchSemaphore(value: 0)
+        let h = t.h, configured = t.configured
+        Thread {
+            try? h.runOnce("chkservd", configured)
+            finished.signal()
+        }.start()
+        #expect(eventually { t.logText.contains("Service Check Started") })
+        usleep(800_000)  // the catch-up (no files) is over: the engine is in its last tick, waiting for the round
+        let other = try DatabaseQueue(path: t.h.settings.database)
+        var tookTheLock = false
+        try other.writeWithoutTransaction { db in
+            do {
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(sql: "COMMIT")
+                tookTheLock = true
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                tookTheLock = false
+            }
+        }
+        #expect(tookTheLock, "the round was waited for inside a transaction")
+        #expect(!t.logText.contains("Service check ....slow"), "the round was still running when the lock was tried")
+        finished.wait()
+        #expect(try t.rows("slow").last?["status"] as String? == "down")
+    }
+
     @Test func aRoundThatOutlivesTwoIntervalsIsAbandonedAsHung() throws {
         let t = try Setup()
         t.settings.intervalSeconds = 1

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 @testable import EximStats
 import TailWatchEngine
@@ -219,5 +220,56 @@ import TestSupport
         #expect(!withByteLine("virtual_userdelivery") { SendLimitEnforcer.isRemoteTransport($0) })
         #expect(!withByteLine("dovecot_lmtp") { SendLimitEnforcer.isRemoteTransport($0) })
         #expect(!SendLimitEnforcer.isRemoteTransport(nil))
+    }
+}
+
+/// Marker files wait on the disk (fsync): they are written after the transaction that decided
+/// them commits, never while it holds the database's write lock.
+@Suite struct SendLimitMarkersAfterCommitTests {
+    @Test func aReconcileWritesItsMarkersOnlyAfterItsTransactionCommits() throws {
+        let folder = TemporaryFolder("markers")
+        var settings = EximStatsSettings()
+        settings.sendLimits = try folder.write("email_send_limits.conf", "bobsbikes.example: 2\n")
+        settings.limitsDirectory = folder.file("markers")
+        let now = SendLimitsTests.now
+        let hour = MailReport.floorHour(Int64(now.timeIntervalSince1970))
+        let queue = try Store.openWriter(path: folder.file("db.sqlite3"), modules: [engineMigrations, EximStatsDriver.descriptor.migrations])
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered) VALUES ('bob', 'bobsbikes.example', ?, 5, 500, 5, 0, 0, 5)", arguments: [hour])
+        }
+        let enforcer = SendLimitEnforcer(settings: settings, logger: Logger(label: "test"), clock: { now })
+        let marker = settings.limitsDirectory + "/max_emails_bobsbikes.example"
+        try queue.inDatabase { db in
+            try enforcer.open(db)
+            try db.inTransaction(.immediate) {
+                try enforcer.tick(db, now: now)
+                #expect(!FileManager.default.fileExists(atPath: marker), "written inside the transaction")
+                return .commit
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        enforcer.afterCommit()
+        #expect(FileManager.default.fileExists(atPath: marker))
+
+        // A reconcile whose transaction rolls back writes nothing, and is done again next tick.
+        try FileManager.default.removeItem(atPath: marker)
+        try "bobsbikes.example: 1\n".write(toFile: settings.sendLimits!, atomically: true, encoding: .utf8)
+        let later = now.addingTimeInterval(6)
+        try queue.inDatabase { db in
+            try db.inTransaction(.immediate) {
+                try enforcer.tick(db, now: later)
+                return .rollback
+            }
+        }
+        enforcer.rollback()
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        try queue.inDatabase { db in
+            try db.inTransaction(.immediate) {
+                try enforcer.tick(db, now: later.addingTimeInterval(1))
+                return .commit
+            }
+        }
+        enforcer.afterCommit()
+        #expect(FileManager.default.fileExists(atPath: marker))
     }
 }

@@ -32,6 +32,10 @@ public protocol LogDriver: AnyObject {
     /// Called after a batch committed: side effects outside the database (notifications, marker
     /// files) that must only follow committed state. Never called for a batch that rolled back.
     func afterCommit()
+    /// Called just before each `tick`, outside any transaction: work that waits on the outside
+    /// world (a round of service checks seen through under `--once`) goes here, so that the
+    /// database's write lock is never held while a service or a disk takes its time.
+    func beforeTick()
     /// Periodic work (retention, rollups); called inside a transaction of its own about every second.
     func tick(_ db: Database, now: Date) throws
     /// Releases statements; called once, outside a transaction.
@@ -48,6 +52,7 @@ public extension LogDriver {
     func flush(_ db: Database) throws {}
     func rollback() {}
     func afterCommit() {}
+    func beforeTick() {}
     func tick(_ db: Database, now: Date) throws {}
     func close() {}
     var acceptsLines: Bool { true }

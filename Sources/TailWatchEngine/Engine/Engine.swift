@@ -629,6 +629,7 @@ public final class Engine {
         }
         health.update(boards)
         for runtime in runtimes {
+            runtime.driver.beforeTick()
             try db.inTransaction(.immediate) {
                 try runtime.driver.tick(db, now: Date())
                 return .commit
