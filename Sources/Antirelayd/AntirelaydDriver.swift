@@ -38,14 +38,14 @@ public final class AntirelaydDriver: LogDriver {
     private var exportedOnce = false
     /// Logins were committed since the whitelist was last read.
     private var exportDirty = false
-    private var lastStage = Date.distantPast
+    private var lastStage = Deadline.distantPast
     private var nextExpiry: Int64?
     private var alwaysRelay = AlwaysRelay()
     /// The always-relay file as last read (a change in any part means it was edited or replaced).
     private var alwaysRelayStamp: FileIdentity?
     private var lastPrune = Date.distantPast
     private var lastSlowCheck = Date.distantPast
-    private var lastExportWarning = Date.distantPast
+    private var lastExportWarning = Deadline.distantPast
 
     public static let descriptor = DriverDescriptor(
         name: "antirelayd", version: "1.0.0",
@@ -134,7 +134,7 @@ public final class AntirelaydDriver: LogDriver {
         // up the rest, so a new login reaches the files within about a second either way.
         if exporting {
             exportDirty = true
-            if Date().timeIntervalSince(lastStage) >= 0.5 { try stage(db) }
+            if lastStage.secondsAgo >= 0.5 { try stage(db) }
         }
     }
 
@@ -155,8 +155,8 @@ public final class AntirelaydDriver: LogDriver {
         } catch {
             // Retried at the next tick (exportedOnce stays false or the expiry is due again).
             exportedOnce = false
-            if Date().timeIntervalSince(lastExportWarning) >= 60 {
-                lastExportWarning = Date()
+            if lastExportWarning.secondsAgo >= 60 {
+                lastExportWarning = .now
                 logger.error("relay whitelist not written (retrying every second): \(error)")
             }
         }
@@ -176,7 +176,7 @@ public final class AntirelaydDriver: LogDriver {
         guard exporting else { return }
         // Also once a minute whatever happened: the files are rebuilt from the database, so a
         // hand edit or another writer (a cron export with an older snapshot) lasts a minute at most.
-        var due = !exportedOnce || exportDirty || (nextExpiry.map { now >= $0 } ?? false) || Date().timeIntervalSince(lastStage) >= 60
+        var due = !exportedOnce || exportDirty || (nextExpiry.map { now >= $0 } ?? false) || lastStage.secondsAgo >= 60
         if date.timeIntervalSince(lastSlowCheck) >= 5 {
             lastSlowCheck = date
             if let path = settings.alwaysRelay {
@@ -198,7 +198,7 @@ public final class AntirelaydDriver: LogDriver {
     }
 
     private func stage(_ db: Database) throws {
-        lastStage = Date()
+        lastStage = .now
         var whitelist = try RelayWhitelist.load(db, now: Int64(clock().timeIntervalSince1970), windowSeconds: settings.windowSeconds, local: local)
         whitelist.merge(alwaysRelay)
         staged = whitelist

@@ -24,9 +24,9 @@ public final class ChkservdDriver: LogDriver {
     private var states: [String: ServiceState] = [:]
     /// Results taken from rounds whose rows are not committed yet (retried after a failed tick).
     private var unsaved: [(CheckRecord, ServiceState)] = []
-    private var nextRound = Date.distantPast
+    private var nextRound = Deadline.distantPast
     private var ranOnce = false
-    private var lastPurge = Date.distantPast
+    private var lastPurge = Deadline.distantPast
     private var insert: PreparedStatement?
     private var saveState: PreparedStatement?
 
@@ -104,21 +104,21 @@ public final class ChkservdDriver: LogDriver {
     public func beforeTick() {
         guard once && ranOnce else { return }
         for round in rounds.all where !round.isAbandoned {
-            _ = round.wait(seconds: max(0, 2 * Double(settings.intervalSeconds) - clock().timeIntervalSince(round.started)))
+            _ = round.wait(seconds: max(0, 2 * Double(settings.intervalSeconds) - round.startedAt.secondsAgo))
         }
     }
 
     public func tick(_ db: Database, now _: Date) throws {
         let now = clock()
-        if settings.keepDays > 0, now.timeIntervalSince(lastPurge) >= 3600 {
-            lastPurge = now
+        if settings.keepDays > 0, lastPurge.secondsAgo >= 3600 {
+            lastPurge = .now
             try db.execute(sql: "DELETE FROM service_checks WHERE time < ?", arguments: [Int64(now.timeIntervalSince1970) - Int64(settings.keepDays) * 86400])
         }
         collect(now: clock())
         try saveUnsaved(db)
-        guard !rounds.all.contains(where: { !$0.isAbandoned }), now >= nextRound, !(once && ranOnce) else { return }
+        guard !rounds.all.contains(where: { !$0.isAbandoned }), nextRound.hasPassed, !(once && ranOnce) else { return }
         ranOnce = true
-        nextRound = now.addingTimeInterval(Double(settings.intervalSeconds))
+        nextRound = .after(seconds: Double(settings.intervalSeconds))
         try startRound(db, now: now)
         try saveUnsaved(db)
     }
@@ -136,10 +136,10 @@ public final class ChkservdDriver: LogDriver {
             if done {
                 if !round.isAbandoned {
                     log.write(["\(log.stamp()) Service Check Finished"])
-                    logger.debug("chkservd round of \(round.services.count) service(s) took \(String(format: "%.1f", now.timeIntervalSince(round.started))) s")
+                    logger.debug("chkservd round of \(round.services.count) service(s) took \(String(format: "%.1f", round.startedAt.secondsAgo)) s")
                 }
                 rounds.remove(round)
-            } else if !round.isAbandoned, now.timeIntervalSince(round.started) > 2 * Double(settings.intervalSeconds) {
+            } else if !round.isAbandoned, round.startedAt.secondsAgo > 2 * Double(settings.intervalSeconds) {
                 abandon(round, now: now)
             }
         }
@@ -199,7 +199,7 @@ public final class ChkservdDriver: LogDriver {
     /// recorded when they come, and no new check of those services starts until they do.
     private func abandon(_ round: Round, now: Date) {
         let missing = round.abandon()
-        let seconds = Int(now.timeIntervalSince(round.started))
+        let seconds = Int(round.startedAt.secondsAgo)
         var lines: [String] = []
         for name in missing {
             var state = states[name] ?? ServiceState()
@@ -280,7 +280,10 @@ public final class ChkservdDriver: LogDriver {
 /// One round's services and the results their threads hand back. Results are accepted until the
 /// last thread reports, also after the round was abandoned as hung.
 final class Round: @unchecked Sendable {
+    /// When it started: stamped on the rows of checks it abandons.
     let started: Date
+    /// The same moment on the monotonic clock, for the two-interval limit.
+    let startedAt = Deadline.now
     let services: [String]
     private let lock = NSLock()
     private var results: [(CheckRecord, ServiceState)] = []

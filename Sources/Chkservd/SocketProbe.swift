@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TailWatchEngine
 
 /// Talks to a service the way a client would: connect (TCP on 127.0.0.1, or a Unix socket) within
 /// the connect timeout, then the one-shot SEND/EXPECT exchange or the TRANSACTION script, all within
@@ -25,9 +26,9 @@ public struct SocketProbe {
     }
 
     public func run() -> Outcome {
-        let started = Date()
+        let started = Deadline.now
         func done(_ ok: Bool, _ detail: String) -> Outcome {
-            Outcome(ok: ok, seconds: Date().timeIntervalSince(started), detail: detail)
+            Outcome(ok: ok, seconds: started.secondsAgo, detail: detail)
         }
         let limits = definition.limits
         let fd: Int32
@@ -36,7 +37,7 @@ public struct SocketProbe {
         case .failure(let error): return done(false, error.message)
         }
         defer { close(fd) }
-        var connection = Connection(fd: fd, deadline: Date().addingTimeInterval(limits.readTimeout))
+        var connection = Connection(fd: fd, deadline: .after(seconds: limits.readTimeout))
         if let send = definition.send {
             if let error = connection.write(ServiceDefinition.wire(send)) { return done(false, error) }
         }
@@ -161,11 +162,11 @@ public struct SocketProbe {
     /// One connection's reads and writes, all before one deadline.
     struct Connection {
         let fd: Int32
-        let deadline: Date
+        let deadline: Deadline
         var buffer: [UInt8] = []
 
         private func wait(_ events: Int16) -> Bool {
-            let left = deadline.timeIntervalSinceNow
+            let left = deadline.secondsLeft
             guard left > 0 else { return false }
             var p = pollfd(fd: fd, events: events, revents: 0)
             return poll(&p, 1, Int32(min(left, 3600) * 1000) + 1) > 0

@@ -41,8 +41,8 @@ public final class CpBandwdDriver: LogDriver {
     private let bytesParser = BytesLogParser()
     private var writer: BandwidthWriter?
     private let limits: LimitEnforcer?
-    private var lastLimitCheck = Date.distantPast
-    private var lastPurge = Date.distantPast
+    private var lastLimitCheck = Deadline.distantPast
+    private var lastPurge = Deadline.distantPast
     private let unknownID: Int32
     private let protocolNames: [Int32]
 
@@ -339,14 +339,14 @@ public final class CpBandwdDriver: LogDriver {
             unknownRowsChecked = true
             try moveUnknownRows(db, now: now)
         }
-        if settings.keepFiveMinuteDays > 0, now.timeIntervalSince(lastPurge) >= 3600 {
-            lastPurge = now
+        if settings.keepFiveMinuteDays > 0, lastPurge.secondsAgo >= 3600 {
+            lastPurge = .now
             let cutoff = Int64(now.timeIntervalSince1970) - Int64(settings.keepFiveMinuteDays) * 86400
             try db.execute(sql: "DELETE FROM bandwidth_5min WHERE period < ?", arguments: [cutoff])
             if db.changesCount > 0 { logger.info("purged \(db.changesCount) 5-minute rows older than \(settings.keepFiveMinuteDays) days") }
         }
-        guard let limits, now.timeIntervalSince(lastLimitCheck) >= 60 else { return }
-        lastLimitCheck = now
+        guard let limits, lastLimitCheck.secondsAgo >= 60 else { return }
+        lastLimitCheck = .now
         limits.reloadIfChanged()
         try limits.reconcile(db, month: CivilTime.monthStart(ofUTC: Int64(now.timeIntervalSince1970)))
     }

@@ -166,8 +166,8 @@ final class LimitEnforcer {
                 logger.error("limits: cannot run notify_command \(command): \(error)")
                 return
             }
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
+            let deadline = Deadline.after(seconds: timeout)
+            while process.isRunning && !deadline.hasPassed { usleep(50_000) }
             if process.isRunning {
                 process.terminate()
                 logger.warning("limits: notify_command \(command) did not finish within \(Int(timeout)) s and was stopped")

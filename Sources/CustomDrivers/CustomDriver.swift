@@ -20,7 +20,7 @@ final class CustomDriver: LogDriver {
     private var insertLine: PreparedStatement?
     private var upsertCount: PreparedStatement?
     private var counts: [CounterKey: (count: Int64, sum: Int64)] = [:]
-    private var lastPurge = Date.distantPast
+    private var lastPurge = Deadline.distantPast
     /// An external driver: how often each line (by hash) broke a fresh program (see `ask`).
     private var pausesByLine: [UInt64: Int] = [:]
     /// Whether the program answered a line since the last line it was blamed for (see `ask`).
@@ -290,7 +290,7 @@ final class CustomDriver: LogDriver {
     /// 50,000 at a time (oldest first) so a first purge of a large table never holds the writer for
     /// long; counter buckets are a range at the start of their table's key, deleted at once.
     func tick(_ db: Database, now: Date) throws {
-        guard definition.keepDays > 0, now.timeIntervalSince(lastPurge) >= 600 else { return }
+        guard definition.keepDays > 0, lastPurge.secondsAgo >= 600 else { return }
         let cutoff = Int64(now.timeIntervalSince1970) - Int64(definition.keepDays) * 86400
         var more = false
         if definition.storeLines, try db.tableExists(definition.linesTable) {
@@ -301,7 +301,7 @@ final class CustomDriver: LogDriver {
         if definition.counter != nil, try db.tableExists(definition.countsTable) {
             try db.execute(sql: "DELETE FROM \(quoted(definition.countsTable)) WHERE bucket < ?", arguments: [cutoff])
         }
-        if !more { lastPurge = now }
+        if !more { lastPurge = .now }
     }
 
     func close() {

@@ -275,14 +275,14 @@ public final class EximStatsDriver: LogDriver {
     }
 
     private func purgeOneSlice(_ db: Database, now: Date) throws {
-        let started = Date()
+        let started = Deadline.now
         var removed = 0
         var more = false
         defer {
             // About a tenth of a second of deleting per tick: a full slice that was cheap grows the
             // next (an idle hourly look never does), a slow one shrinks it; at most 200,000 rows a
             // table, so the commit that follows stays short too.
-            let spent = Date().timeIntervalSince(started)
+            let spent = started.secondsAgo
             if more, spent < 0.05 { purgeSlice = min(purgeSlice * 2, 200_000) } else if spent > 0.2 { purgeSlice = max(purgeSlice / 2, 1000) }
         }
         let below = TimeKeyedIDs.range(from: retentionCutoff, to: retentionCutoff).lower

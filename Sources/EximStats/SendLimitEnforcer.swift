@@ -49,7 +49,7 @@ final class SendLimitEnforcer {
     private var warnedNames = Set<String>()
     /// When each marker was last written: while a domain stays over, its marker's count is
     /// refreshed at most every 10 s (each write is two fsyncs on the engine's thread).
-    private var markerWritten: [String: Date] = [:]
+    private var markerWritten: [String: Deadline] = [:]
 
     /// Marker files this process knows are there (written, or found wanted at the last reconcile).
     private var markersPresent = Set<String>()
@@ -320,7 +320,7 @@ final class SendLimitEnforcer {
 
     private func writeMarker(_ kind: Kind, domain: String, content: String) {
         let name = "\(kind.rawValue)_\(domain)"
-        if markersPresent.contains(name), let last = markerWritten[name], Date().timeIntervalSince(last) < 10 { return }
+        if markersPresent.contains(name), let last = markerWritten[name], last.secondsAgo < 10 { return }
         guard Self.isSafeName(domain) else {
             if warnedNames.insert(domain).inserted {
                 logger.warning("send limits: domain '\(domain)' cannot name a marker file; its limit is logged but exim cannot see it")
@@ -336,7 +336,7 @@ final class SendLimitEnforcer {
             try FileManager.default.createDirectory(atPath: settings.limitsDirectory, withIntermediateDirectories: true)
             try AtomicFile.write(content, to: settings.limitsDirectory + "/" + name, mode: 0o644)
             markersPresent.insert(name)
-            if refreshed { markerWritten[name] = Date() }
+            if refreshed { markerWritten[name] = .now }
         } catch {
             logger.error("send limits: marker \(name) not written: \(error)")
         }

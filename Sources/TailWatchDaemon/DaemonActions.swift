@@ -80,8 +80,8 @@ struct DaemonActions {
         if let trace = command.trace { arguments.append("--trace=\(trace)") }
         if command.debug { arguments.append("--debug") }
         let child = try spawnDetached(arguments: arguments)
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
+        let deadline = Deadline.after(seconds: 15)
+        while !deadline.hasPassed {
             if case .running(let pid) = PidFile.holder(of: loaded.settings.pidFile), pid == child {
                 print("tailwatchd started (pid \(child))")
                 return 0
@@ -147,8 +147,8 @@ struct DaemonActions {
     }
 
     private func waitForRelease(_ pidFile: String, seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        let deadline = Deadline.after(seconds: seconds)
+        while !deadline.hasPassed {
             if PidFile.holder(of: pidFile) == .none { return true }
             usleep(50_000)
         }

@@ -54,9 +54,9 @@ final class ExternalProgram {
     private var errorText: [UInt8] = []
     /// Standard error reached its end (polling it further would spin).
     private var errorsOpen = true
-    private var lastErrorLog = Date.distantPast
+    private var lastErrorLog = Deadline.distantPast
     private var consecutiveFailures = 0
-    private var restartAt = Date.distantPast
+    private var restartAt = Deadline.distantPast
     /// Read buffer, allocated once: `readInto` runs before and while every line is answered.
     private let chunk = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
     private static let chunkSize = 65536
@@ -79,7 +79,7 @@ final class ExternalProgram {
     }
 
     /// True while a failed program waits out its backoff.
-    var isRestarting: Bool { child == nil && Date() < restartAt }
+    var isRestarting: Bool { child == nil && !restartAt.hasPassed }
 
     /// Running, and it has answered since it was started.
     var isProven: Bool { child != nil && answeredSinceStart }
@@ -87,7 +87,7 @@ final class ExternalProgram {
     /// Sends `line` and returns the program's answer (without its newline).
     func ask(_ line: ByteLine) -> Result<[UInt8], Failure> {
         if child == nil {
-            if Date() < restartAt { return .failure(.restarting) }
+            if !restartAt.hasPassed { return .failure(.restarting) }
             if let failure = start() { return .failure(failure) }
         }
         guard var child, var input = child.input else { return .failure(.restarting) }
@@ -102,14 +102,14 @@ final class ExternalProgram {
                 forgiveFailures()
             } else {
                 _ = reap(failure: "exited")
-                if Date() < restartAt { return .failure(.restarting) }
+                if !restartAt.hasPassed { return .failure(.restarting) }
             }
             if let failure = start() { return .failure(failure) }
             guard let fresh = self.child, let freshInput = fresh.input else { return .failure(.restarting) }
             child = fresh
             input = freshInput
         }
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Deadline.after(seconds: timeout)
         var message = [UInt8](UnsafeBufferPointer(start: line.base, count: line.count))
         message.append(0x0A)
         var written = 0
@@ -125,7 +125,7 @@ final class ExternalProgram {
                 _ = reap(failure: Failure.answerTooLong.description)
                 return .failure(.answerTooLong)
             }
-            let left = deadline.timeIntervalSinceNow
+            let left = deadline.secondsLeft
             if left <= 0 {
                 _ = reap(failure: Failure.timedOut(timeout).description)
                 return .failure(.timedOut(timeout))
@@ -170,8 +170,8 @@ final class ExternalProgram {
         // Give it a moment to finish on end of input, then stop its group (helpers it started
         // included).
         var status: Int32 = 0
-        let until = Date().addingTimeInterval(1)
-        while waitpid(child.pid, &status, WNOHANG) == 0 && Date() < until { usleep(10_000) }
+        let until = Deadline.after(seconds: 1)
+        while waitpid(child.pid, &status, WNOHANG) == 0 && !until.hasPassed { usleep(10_000) }
         kill(-child.pid, SIGKILL)
         while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
         close(child.output)
@@ -197,7 +197,7 @@ final class ExternalProgram {
             return nil
         } catch {
             scheduleRestart()
-            logger.error("cannot start \(path): \(error.description); next try in \(Int(restartAt.timeIntervalSinceNow.rounded(.up))) s")
+            logger.error("cannot start \(path): \(error.description); next try in \(Int(restartAt.secondsLeft.rounded(.up))) s")
             return .cannotStart(error.description)
         }
     }
@@ -217,7 +217,7 @@ final class ExternalProgram {
         pending = []
         scheduleRestart()
         let how = Self.describe(status: status)
-        let next = restartAt.timeIntervalSinceNow > 0 ? "restarting in \(Int(restartAt.timeIntervalSinceNow.rounded(.up))) s" : "restarting now"
+        let next = restartAt.secondsLeft > 0 ? "restarting in \(Int(restartAt.secondsLeft.rounded(.up))) s" : "restarting now"
         logger.warning("\(path) \(failure == "exited" ? how : failure) (pid \(child.pid)); \(next)")
         return failure == "exited" ? .exited(how) : .exited(failure)
     }
@@ -225,7 +225,7 @@ final class ExternalProgram {
     private func scheduleRestart() {
         consecutiveFailures += 1
         let delay = consecutiveFailures == 1 ? 0 : min(60, pow(2, Double(consecutiveFailures - 2)))
-        restartAt = Date().addingTimeInterval(delay)
+        restartAt = .after(seconds: delay)
     }
 
     private static func describe(status: Int32) -> String {
@@ -249,11 +249,11 @@ final class ExternalProgram {
     }
 
     private func logErrors(force: Bool = false) {
-        guard !errorText.isEmpty, force || Date().timeIntervalSince(lastErrorLog) >= 1 else {
+        guard !errorText.isEmpty, force || lastErrorLog.secondsAgo >= 1 else {
             if errorText.count > 65536 { errorText.removeFirst(errorText.count - 65536) }
             return
         }
-        lastErrorLog = Date()
+        lastErrorLog = .now
         let lines = errorText.split(separator: 0x0A)
         errorText = []
         for line in lines.prefix(5) {

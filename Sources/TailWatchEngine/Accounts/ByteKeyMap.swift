@@ -11,6 +11,9 @@ public struct ByteKeyMap<Value> {
     private var values: [Value] = []
     private var slots: [Int32]
     private var mask: Int
+    /// Drawn once per process (`hashSeed`): names come from the logs (sender domains, vhosts), and
+    /// with a hash anyone could compute, crafted names could all land in one chain.
+    private let seed = hashSeed
 
     public init(capacity: Int = 16) {
         var size = 16
@@ -25,8 +28,8 @@ public struct ByteKeyMap<Value> {
 
     /// Eight bytes at a time, each OR-ed with 0x20: that folds ASCII case (and, harmlessly, a few
     /// other pairs of bytes, which only means an extra comparison; `equal` folds exactly).
-    @inline(__always) static func hash(_ line: ByteLine) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(line.count)
+    @inline(__always) static func hash(_ line: ByteLine, seed: UInt64) -> Int {
+        var h: UInt64 = (0xcbf2_9ce4_8422_2325 ^ seed) ^ UInt64(line.count)
         var i = 0
         let raw = UnsafeRawPointer(line.base)
         while i + 8 <= line.count {
@@ -99,7 +102,7 @@ public struct ByteKeyMap<Value> {
 
     /// The value stored for these bytes.
     @inline(__always) public func value(for line: ByteLine) -> Value? {
-        let found = slot(of: line, hash: Self.hash(line)).index
+        let found = slot(of: line, hash: Self.hash(line, seed: seed)).index
         return found < 0 ? nil : values[Int(found)]
     }
 
@@ -114,7 +117,7 @@ public struct ByteKeyMap<Value> {
 
     /// Sets the value for these exact bytes (copied), also when they are not valid UTF-8.
     public mutating func set(_ value: Value, for line: ByteLine) {
-        let hash = Self.hash(line)
+        let hash = Self.hash(line, seed: seed)
         let (slot, index) = slot(of: line, hash: hash)
         if index >= 0 {
             values[Int(index)] = value
@@ -139,3 +142,6 @@ public struct ByteKeyMap<Value> {
         }
     }
 }
+
+/// The seed of every `ByteKeyMap` hash in this process, from the system's random source.
+let hashSeed = UInt64.random(in: .min ... .max)

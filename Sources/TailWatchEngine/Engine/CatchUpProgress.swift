@@ -4,9 +4,9 @@ import Foundation
 /// in place twice a second. Only used when standard error is a terminal.
 final class CatchUpProgress {
     private let total: Int64
-    private let started = Date()
+    private let started = Deadline.now
     private var startOffsets: Int64? = nil
-    private var lastDraw = Date.distantPast
+    private var lastDraw = Deadline.distantPast
     private var drew = false
 
     init(total: Int64) {
@@ -15,11 +15,10 @@ final class CatchUpProgress {
 
     func update(read offsets: Int64, lines: Int) {
         if startOffsets == nil { startOffsets = offsets }
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= 0.5, total > 0 else { return }
-        lastDraw = now
+        guard lastDraw.secondsAgo >= 0.5, total > 0 else { return }
+        lastDraw = .now
         let done = max(0, offsets - (startOffsets ?? 0))
-        let elapsed = max(0.001, now.timeIntervalSince(started))
+        let elapsed = max(0.001, started.secondsAgo)
         let percent = min(100, Int(Double(done) * 100 / Double(total)))
         let rate = Double(lines) / elapsed
         let line = "\r\(HumanSize.format(done)) of \(HumanSize.format(total)) (\(percent)%), \(String(format: "%.2fM", rate / 1e6)) lines/s   "

@@ -39,7 +39,7 @@ public enum BoundedCommand {
     }
 
     public static func run(executable: String, arguments: [String], timeout: Double, outputLimit: Int = 4096, environment: [String: String] = [:]) throws(LaunchFailure) -> Result {
-        let started = Date()
+        let started = Deadline.now
         let child = try ChildProcess.spawn(executable: executable, arguments: arguments, environment: environment, input: .devNull, separateErrors: false)
         let pid = child.pid, readEnd = child.output
         var keepReadEndOpen = false
@@ -59,7 +59,7 @@ public enum BoundedCommand {
             return true
         }
 
-        let deadline = started.addingTimeInterval(timeout)
+        let deadline = Deadline(started.instant.advanced(by: .seconds(timeout)))
         var status: Int32 = 0
         var exited = false
         var timedOut = false
@@ -74,11 +74,11 @@ public enum BoundedCommand {
                 lost = String(cString: strerror(errno))
                 break
             }
-            if Date() >= deadline {
+            if deadline.hasPassed {
                 timedOut = true
                 kill(-pid, SIGTERM)
-                let hardDeadline = Date().addingTimeInterval(2)
-                while waitpid(pid, &status, WNOHANG) == 0 && Date() < hardDeadline { usleep(20_000) }
+                let hardDeadline = Deadline.after(seconds: 2)
+                while waitpid(pid, &status, WNOHANG) == 0 && !hardDeadline.hasPassed { usleep(20_000) }
                 kill(-pid, SIGKILL)
                 _ = waitpid(pid, &status, 0)
                 exited = true
@@ -130,6 +130,6 @@ public enum BoundedCommand {
         return Result(
             exitStatus: exitStatus, timedOut: timedOut,
             output: output, truncated: truncated,
-            seconds: Date().timeIntervalSince(started))
+            seconds: started.secondsAgo)
     }
 }

@@ -61,11 +61,11 @@ public final class CommandQueue: @unchecked Sendable {
     /// Waits until every queued job ran or `seconds` passed; true when the queue is empty.
     @discardableResult
     public func drain(seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = Deadline.after(seconds: seconds)
         idle.lock()
         defer { idle.unlock() }
         while lock.withLock({ !jobs.isEmpty || running > 0 }) {
-            if !idle.wait(until: min(deadline, Date().addingTimeInterval(0.1))), Date() >= deadline { break }
+            if !idle.wait(until: Date().addingTimeInterval(min(0.1, max(0, deadline.secondsLeft)))), deadline.hasPassed { break }
         }
         return lock.withLock { jobs.isEmpty && running == 0 }
     }
