@@ -364,7 +364,7 @@ public final class CpBandwdDriver: LogDriver {
         for table in ["bandwidth_5min", "bandwidth_hourly", "bandwidth_daily", "bandwidth_monthly"] {
             try rows.moveSums(db, table: table, keys: ["protocol", "period"], sums: ["bytes", "hits"])
         }
-        logger.info("moved the UNKNOWN traffic of \(moved.count) domains to their owners: \(moved.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key) → \($0.value)" }.joined(separator: ", "))\(moved.count > 5 ? ", …" : "")")
+        logger.info("moved the UNKNOWN traffic of \(rows)")
         let seconds = Int64(now.timeIntervalSince1970)
         let month = CivilTime.monthStart(ofUTC: seconds)
         try limits?.check(db, touched: moved.map { (user: $0.value, domain: $0.key, month: month) }, now: seconds)

@@ -18,6 +18,8 @@ public final class EximStatsDriver: LogDriver {
     private let logger: Logger
     private let debug: Bool
     private let accounts: LiveUserDomains
+    /// `accounts.map`, held here for the per-line lookups and replaced when the file is re-read.
+    private var userDomains: UserDomains
     /// UNKNOWN rows are moved to their domains' owners in the first tick, and after each re-read of userdomains.
     private var unknownRowsChecked = false
     private var parser: EximLineParser
@@ -56,6 +58,7 @@ public final class EximStatsDriver: LogDriver {
         self.once = context.once
         self.clock = clock
         self.accounts = try LiveUserDomains(path: context.settings.userdomains, logger: context.logger)
+        self.userDomains = accounts.map
         self.parser = EximLineParser(timezone: context.settings.timezone)
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
         limits = SendLimitEnforcer(settings: settings, logger: context.logger, clock: clock)
@@ -74,7 +77,7 @@ public final class EximStatsDriver: LogDriver {
         writer = try EximStatsWriter(db)
         try limits.open(db)
         updateCutoff(now: clock())
-        logger.info("eximstats reading \(settings.log); \(accounts.map.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
+        logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
     }
 
     /// Notifications still queued are seen through first (they will never be sent again).
@@ -167,7 +170,6 @@ public final class EximStatsDriver: LogDriver {
             if let at = id.lastIndex(of: 0x40) {
                 let domain = id.slice((at + 1)..<id.count)
                 let domainID = names.id(for: domain)
-                let userDomains = accounts.map
                 if let owner = userDomains.userIndex(forDomain: domain) {
                     return .init(user: names.id(for: userDomains.users[Int(owner)]), domain: domainID)
                 }
@@ -184,7 +186,6 @@ public final class EximStatsDriver: LogDriver {
 
     /// `claimed` when `user` owns it, else the user's first domain, else no domain.
     private func ownedDomain(of user: ByteLine, claimed: ByteLine?) -> Int32 {
-        let userDomains = accounts.map
         if let claimed, let owner = userDomains.userIndex(forDomain: claimed), userDomains.users[Int(owner)] == user.string {
             return names.id(for: claimed)
         }
@@ -248,6 +249,7 @@ public final class EximStatsDriver: LogDriver {
     public func tick(_ db: Database, now _: Date) throws {
         let now = clock()
         if accounts.reloadIfChanged() || !unknownRowsChecked {
+            userDomains = accounts.map
             unknownRowsChecked = true
             try moveUnknownRows(db)
         }
@@ -264,14 +266,14 @@ public final class EximStatsDriver: LogDriver {
     private func moveUnknownRows(_ db: Database) throws {
         var moved: [String: String] = [:]
         for domain in try UnknownOwnerRows.domains(db, table: "mail_hourly", unknown: Self.unknown) {
-            if let user = accounts.map.user(forDomain: domain) { moved[domain] = user }
+            if let user = userDomains.user(forDomain: domain) { moved[domain] = user }
         }
         guard !moved.isEmpty else { return }
         senders.removeAll()
         let rows = UnknownOwnerRows(unknown: Self.unknown, owners: moved)
         for table in ["sends", "smtp", "failures", "defers"] { try rows.moveRows(db, table: table) }
         try rows.moveSums(db, table: "mail_hourly", keys: ["hour"], sums: ["sent", "sent_bytes", "delivered", "failed", "deferred", "remote_delivered"])
-        logger.info("moved the UNKNOWN mail of \(moved.count) domains to their owners: \(moved.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key) → \($0.value)" }.joined(separator: ", "))\(moved.count > 5 ? ", …" : "")")
+        logger.info("moved the UNKNOWN mail of \(rows)")
     }
 
     private func purgeOneSlice(_ db: Database, now: Date) throws {

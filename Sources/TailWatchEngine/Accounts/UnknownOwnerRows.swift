@@ -13,7 +13,7 @@ import GRDB
 /// (one row per line) just change their `user`. Both take one pass over the table, whatever the
 /// number of domains moved. Only rows whose user is `unknown` move: traffic already attributed to
 /// an account stays with it if the domain changes hands later.
-public struct UnknownOwnerRows {
+public struct UnknownOwnerRows: CustomStringConvertible {
     /// The placeholder user name the driver writes (`UNKNOWN`).
     public let unknown: String
     /// Domain → its owner now, for the domains that had `unknown` rows.
@@ -27,6 +27,12 @@ public struct UnknownOwnerRows {
     /// The distinct domains of `table`'s `unknown` rows (cheap when `user` leads its key).
     public static func domains(_ db: Database, table: String, unknown: String) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT DISTINCT domain FROM \(table) WHERE user = ? AND domain <> ''", arguments: [unknown])
+    }
+
+    /// For the log: "N domains to their owners: a → x, b → y, …".
+    public var description: String {
+        let shown = owners.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key) → \($0.value)" }
+        return "\(owners.count) domains to their owners: \(shown.joined(separator: ", "))\(owners.count > 5 ? ", …" : "")"
     }
 
     private var ownersJSON: String {
