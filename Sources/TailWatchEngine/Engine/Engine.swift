@@ -77,11 +77,10 @@ public final class Engine {
         self.control = control
         self.traceRemaining = options.traceLines
         self.watcher = FileWatcher(wake: control.wakeHandle)
-        // Closing idle files is only on when asked for: past this machine's limit (20,000 domlogs
-        // against a hard limit of 20,000) the 20,000-file benchmark counted bytes twice through it,
-        // not yet explained (issue 14). The soft limit is still raised to the hard one.
-        _ = OpenDescriptors.raiseLimitAndBudget()
-        self.descriptors = OpenDescriptors(budget: options.maxOpenFiles ?? Int.max)
+        // The soft limit is raised to the hard one; past what that leaves for logs, idle files are
+        // closed (and reopened by content when they change).
+        let budget = OpenDescriptors.raiseLimitAndBudget()
+        self.descriptors = OpenDescriptors(budget: options.maxOpenFiles ?? budget)
         let started = clock.now
         batchStarted = started
         lastRescan = started
@@ -519,7 +518,11 @@ public final class Engine {
             guard let here = files[index].checkpointHere(), here != files[index].committed else { return nil }
             return (index, here)
         }
-        guard inTransaction || !moved.isEmpty else { return }
+        guard inTransaction || !moved.isEmpty else {
+            // Every touched file is where it was committed: none needs looking at again.
+            followed.committed(reading: reading)
+            return
+        }
         if !inTransaction { try begin(db) }
         for runtime in runtimes { try runtime.driver.flush(db) }
         let now = Int64(Date().timeIntervalSince1970)

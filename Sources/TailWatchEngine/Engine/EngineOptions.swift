@@ -8,9 +8,9 @@ public struct EngineOptions: Sendable {
     public var debug: Bool
     /// Print catch-up progress on standard error (for `--once` on a terminal).
     public var showProgress: Bool
-    /// Log files held open at once before idle ones are closed; nil: no limit (the soft limit on
-    /// open files is raised to the hard limit). Off by default until a double count seen past the
-    /// limit is explained (see docs/ARCHITECTURE.md); tests set it low to exercise closing.
+    /// Log files held open at once before idle ones are closed; nil: what the process's open files
+    /// limit leaves (the soft limit raised to the hard one, less a reserve for everything else).
+    /// Tests set it low to exercise closing.
     public var maxOpenFiles: Int?
     /// How long a renamed log that a writer keeps appending to is followed before the new file at
     /// its path is (the writer should have reopened its log by then).

@@ -30,6 +30,9 @@ final class TailedFile {
     /// A saved position whose file was missing at start: checked against the file once it appears
     /// (a mount that was not ready must not make the whole file count twice).
     private var pendingCheckpoint: Checkpoint?
+    /// An `open` in the current `resume` failed with EMFILE or ENFILE: not finding the content then
+    /// says nothing about where it went.
+    private var ranOutOfDescriptors = false
     /// After a rename, keep reading the old file until it has been quiet this long (writers that
     /// reopen their log late); 0 for `--once`, which must finish.
     private let rotationGrace: Double
@@ -123,6 +126,7 @@ final class TailedFile {
     /// rotated copies when `path` no longer holds it.
     func resume(from checkpoint: Checkpoint?) {
         committed = checkpoint
+        ranOutOfDescriptors = false
         suspended = nil
         settled = false
         guard let checkpoint, checkpoint.offset > 0 else {
@@ -168,8 +172,9 @@ final class TailedFile {
             adopt(fd: copy.fd, path: copy.path, at: checkpoint.offset)
             return
         }
-        if FileIdentity.of(path: path) == nil {
-            // Missing (or not readable yet): decide when it appears.
+        if FileIdentity.of(path: path) == nil || ranOutOfDescriptors {
+            // Missing, not readable yet, or not openable for want of a descriptor (the process's
+            // limit reached): the content may well be there, so decide when it can be opened.
             pendingCheckpoint = checkpoint
         } else {
             notify(.positionLost(path: path, offset: checkpoint.offset))
@@ -201,6 +206,7 @@ final class TailedFile {
 
     private func openReadOnly(_ p: String) -> Int32? {
         let f = open(p, O_RDONLY | O_CLOEXEC)
+        if f < 0 && (errno == EMFILE || errno == ENFILE) { ranOutOfDescriptors = true }
         return f >= 0 ? f : nil
     }
 
