@@ -5,8 +5,7 @@ import PackageDescription
 /// turn those logs into accounting data, and two thin executables (the daemon and the report CLI).
 let package = Package(
     name: "TailWatch",
-    platforms: [.macOS(.v14)],
-    products: [
+        products: [
         .executable(name: "tailwatchd", targets: ["tailwatchd"]),
         .executable(name: "tailwatch-report", targets: ["tailwatch-report"]),
         .library(name: "TailWatchEngine", targets: ["TailWatchEngine"]),
@@ -82,9 +81,26 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
+        // The composition root: which drivers exist, the configuration read as a whole, the way a
+        // reader opens the database, and the failures both executables report. The daemon, the
+        // report CLI (and the web pages and fleet shipper) depend on it, never on each other.
+        .target(
+            name: "TailWatchComposition",
+            dependencies: [
+                "TailWatchEngine",
+                "EximStats",
+                "CpBandwd",
+                "Antirelayd",
+                "Chkservd",
+                "CustomDrivers",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(
             name: "TailWatchDaemon",
             dependencies: [
+                "TailWatchComposition",
                 "TailWatchEngine",
                 "EximStats",
                 "CpBandwd",
@@ -101,8 +117,8 @@ let package = Package(
         .target(
             name: "TailWatchReport",
             dependencies: [
+                "TailWatchComposition",
                 "TailWatchEngine",
-                "TailWatchDaemon",
                 "EximStats",
                 "CpBandwd",
                 "Antirelayd",
@@ -128,7 +144,7 @@ let package = Package(
         .testTarget(name: "CustomDriversTests", dependencies: ["CustomDrivers", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TailWatchDaemonTests",
-            dependencies: ["TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
+            dependencies: ["TailWatchComposition", "TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TailWatchEngine
 
 /// Addresses that must never be whitelisted: loopback, the unspecified address, and the server's

@@ -1,4 +1,5 @@
 import Foundation
+import TailWatchComposition
 import TailWatchEngine
 
 /// Carries out the action a `DaemonCommand` names and returns the exit code.
@@ -9,26 +10,29 @@ struct DaemonActions {
 
     func run() async -> Int32 {
         do {
-            if command.actionCount == 0 && command.enable.isEmpty && command.disable.isEmpty {
-                throw CommandFailure.usage("no action given; try --help")
-            }
-            if !command.enable.isEmpty || !command.disable.isEmpty { try applyEnableDisable() }
-            if command.start { return try start() }
-            if command.stop { return try stop() }
-            if command.restart {
+            let editsConfig = !command.enable.isEmpty || !command.disable.isEmpty
+            if command.action == nil && !editsConfig { throw CommandFailure.usage("no action given; try --help") }
+            if editsConfig { try applyEnableDisable() }
+            switch command.action {
+            case nil:
+                return 0
+            case .start:
+                return try start()
+            case .stop:
+                return try stop()
+            case .restart:
                 _ = try stop()
                 return try start()
-            }
-            if let detail = command.status { return try StatusReport(configPath: configPath).print(long: detail == .long) }
-            if let detail = command.version { return printVersion(long: detail == .long) }
-            if command.driverDocs {
+            case .status(let detail):
+                return try StatusReport(configPath: configPath).print(long: detail == .long)
+            case .version(let detail):
+                return printVersion(long: detail == .long)
+            case .driverDocs:
                 print(DriverGuide.text)
                 return 0
-            }
-            if command.foreground || command.once {
+            case .foreground, .once:
                 return try await Foreground(command: command, configPath: configPath).run()
             }
-            return 0
         } catch let error as ConfigError {
             return fail(error.description, code: 2)
         } catch let error as CommandFailure {

@@ -57,12 +57,31 @@ struct DaemonCommand: ParsableCommand {
     @Option(name: .customLong("disable"), help: ArgumentHelp("Disable a driver in the config file (repeatable).", valueName: "driver"))
     var disable: [String] = []
 
-    var actionCount: Int {
-        [start, stop, restart, status != nil, version != nil, foreground, once, driverDocs].filter { $0 }.count
+    /// What the daemon binary is asked to do: exactly one of these, or none when only
+    /// `--enable`/`--disable` are given.
+    enum Action: Equatable {
+        case start, stop, restart, status(Detail), version(Detail), foreground, once, driverDocs
     }
 
+    /// Every action the flags name, in the order of `--help`.
+    var actions: [Action] {
+        var all: [Action] = []
+        if start { all.append(.start) }
+        if stop { all.append(.stop) }
+        if restart { all.append(.restart) }
+        if let status { all.append(.status(status)) }
+        if let version { all.append(.version(version)) }
+        if foreground { all.append(.foreground) }
+        if once { all.append(.once) }
+        if driverDocs { all.append(.driverDocs) }
+        return all
+    }
+
+    /// The one action (`validate` refuses more than one).
+    var action: Action? { actions.first }
+
     func validate() throws {
-        if actionCount > 1 {
+        if actions.count > 1 {
             throw ValidationError("give only one of --start, --stop, --restart, --status, --version, --foreground, --once, --driver-docs")
         }
         if let trace, trace < 1 {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
+import TailWatchComposition
 import TailWatchEngine
 import UnixSignals
 

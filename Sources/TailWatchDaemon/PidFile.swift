@@ -1,4 +1,5 @@
 import Foundation
+import TailWatchComposition
 
 /// The pid file, locked with `flock` for as long as the daemon runs.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TailWatchComposition
 import TailWatchEngine
 
 /// `--status` and `--status=long`: whether the daemon runs, and per driver what it has done,

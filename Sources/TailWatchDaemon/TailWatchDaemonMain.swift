@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TailWatchComposition
 import TailWatchEngine
 
 /// Entry point of `tailwatchd`: parse, validate, run one action, exit with the contract's code.

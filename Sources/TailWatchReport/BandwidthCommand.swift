@@ -2,6 +2,7 @@ import ArgumentParser
 import CpBandwd
 import Foundation
 import GRDB
+import TailWatchComposition
 
 /// `tailwatch-report bandwidth [--user U] [--domain D] [--protocol P] [--by total|hour|day|month]`.
 struct BandwidthCommand: ParsableCommand {
@@ -26,7 +27,7 @@ struct BandwidthCommand: ParsableCommand {
 
     func run() throws {
         let (since, until) = try common.range()
-        let (queue, _) = try openReportDatabase(configPath: parent.config, requiring: ["CpBandwd"])
+        let (queue, _) = try ReportDatabase.open(configPath: parent.config, requiring: ["CpBandwd"])
         let rows = try queue.read { db in
             try BandwidthReport.rows(db, user: user, domain: domain?.lowercased(), protocol: proto?.rawValue, by: by, since: since, until: until)
         }

@@ -2,7 +2,7 @@ import ArgumentParser
 import CustomDrivers
 import Foundation
 import GRDB
-import TailWatchDaemon
+import TailWatchComposition
 
 /// `tailwatch-report custom NAME [--by COL,…|PERIOD] [--lines] [--limit N]`: any custom driver's
 /// counters or lines, with the columns its definition declared.
@@ -38,7 +38,7 @@ struct CustomCommand: ParsableCommand {
 
     func run() throws {
         let (since, until) = try common.range()
-        let (queue, _) = try openReportDatabase(configPath: parent.config, requiring: ["CustomDrivers"])
+        let (queue, _) = try ReportDatabase.open(configPath: parent.config, requiring: ["CustomDrivers"])
         let words = (by ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let result: CustomReport.Result
         do {

@@ -2,7 +2,7 @@ import ArgumentParser
 import EximStats
 import Foundation
 import GRDB
-import TailWatchDaemon
+import TailWatchComposition
 
 /// `tailwatch-report mail [summary|top-senders|limits]`: the per-account summary by default.
 struct MailCommand: ParsableCommand {
@@ -35,7 +35,7 @@ struct MailSummaryCommand: ParsableCommand {
 
     func run() throws {
         let (since, until) = try common.range()
-        let (queue, _) = try openReportDatabase(configPath: mail.parent.config, requiring: ["EximStats"])
+        let (queue, _) = try ReportDatabase.open(configPath: mail.parent.config, requiring: ["EximStats"])
         let rows = try queue.read { db in
             try MailReport.rows(db, user: user, domain: domain?.lowercased(), by: by, since: since, until: until)
         }
@@ -81,7 +81,7 @@ struct TopSendersCommand: ParsableCommand {
         guard (1...10000).contains(limit) else { throw CommandFailure.usage("--limit must be between 1 and 10000, not \(limit)") }
         let (since, until) = try common.range()
         let now = Int64(Date().timeIntervalSince1970)
-        let (queue, loaded) = try openReportDatabase(configPath: mail.parent.config, requiring: ["EximStats"])
+        let (queue, loaded) = try ReportDatabase.open(configPath: mail.parent.config, requiring: ["EximStats"])
         let limits = try sendLimits(loaded)
         let rows = try queue.read { db in
             try OutbreakReport.topSenders(db, since: since ?? (until ?? now) - 3600, until: until ?? now + 1, limit: limit, sendLimits: limits, now: now)
@@ -108,7 +108,7 @@ struct MailLimitsCommand: ParsableCommand {
     var format: ReportTable.Format = .table
 
     func run() throws {
-        let (queue, loaded) = try openReportDatabase(configPath: mail.parent.config, requiring: ["EximStats"])
+        let (queue, loaded) = try ReportDatabase.open(configPath: mail.parent.config, requiring: ["EximStats"])
         let limits = try sendLimits(loaded)
         let now = Int64(Date().timeIntervalSince1970)
         let rows = try queue.read { db in try OutbreakReport.limits(db, sendLimits: limits, now: now) }

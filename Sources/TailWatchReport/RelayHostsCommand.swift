@@ -1,7 +1,7 @@
 import Antirelayd
 import ArgumentParser
 import Foundation
-import TailWatchDaemon
+import TailWatchComposition
 import TailWatchEngine
 
 /// `tailwatch-report relayhosts [--window MIN] [--export PATH] [--users-export PATH]`: the hosts
@@ -42,7 +42,7 @@ struct RelayHostsCommand: ParsableCommand {
 
     func run() throws {
         try check()
-        let (queue, loaded) = try openReportDatabase(configPath: parent.config, requiring: ["Antirelayd"])
+        let (queue, loaded) = try ReportDatabase.open(configPath: parent.config, requiring: ["Antirelayd"])
         let settings: AntirelaydSettings
         do {
             settings = try AntirelaydSettings(loaded.file.section("antirelayd"))

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
-import TailWatchDaemon
+import TailWatchComposition
 import TailWatchEngine
 
 /// `tailwatch-report [--config PATH] SUBCOMMAND [--since T] [--until T] [--format table|json|csv]`.
@@ -37,22 +37,6 @@ struct CommonReportOptions: ParsableArguments {
 }
 
 extension ReportTable.Format: ExpressibleByArgument {}
-
-/// Opens the database named by the configuration, read-only.
-func openReportDatabase(configPath explicit: String?, requiring: [String] = []) throws -> (DatabaseQueue, LoadedConfiguration) {
-    let path = ConfigFile.resolvePath(explicit: explicit)
-    let loaded: LoadedConfiguration
-    do {
-        loaded = try LoadedConfiguration.load(path: path)
-    } catch {
-        throw CommandFailure.usage(error.description)
-    }
-    do {
-        return (try Store.openReader(path: loaded.settings.database, modules: DriverRegistry.migrationSets, requiring: requiring), loaded)
-    } catch {
-        throw CommandFailure.runtime("\(error)")
-    }
-}
 
 /// Entry point of `tailwatch-report`.
 public enum TailWatchReportMain {

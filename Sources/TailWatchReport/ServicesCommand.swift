@@ -2,6 +2,7 @@ import ArgumentParser
 import Chkservd
 import Foundation
 import GRDB
+import TailWatchComposition
 
 /// `tailwatch-report services [--service S] [--since T] [--until T]`: the at-a-glance view of
 /// what chkservd watches.
@@ -18,7 +19,7 @@ struct ServicesCommand: ParsableCommand {
 
     func run() throws {
         let (since, until) = try common.range()
-        let (queue, _) = try openReportDatabase(configPath: parent.config, requiring: ["Chkservd"])
+        let (queue, _) = try ReportDatabase.open(configPath: parent.config, requiring: ["Chkservd"])
         let rows = try queue.read { db in try ServicesReport.rows(db, service: service, since: since, until: until) }
         let table = ReportTable(
             columns: ["service", "status", "last_check", "checks", "failures", "restarts", "uptime"],

@@ -1,4 +1,5 @@
 import Foundation
+import TailWatchComposition
 import Testing
 import TestSupport
 

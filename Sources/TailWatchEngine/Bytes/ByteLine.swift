@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One log line as raw bytes, without its line terminator, borrowed from the tailer's read buffer.
 ///

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The complete lines of one read of one file, handed to a driver at once, with the tally of what
 /// became of them.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 
 /// Replaces a file that other programs read (exim's relay whitelist, marker files) so that a reader
@@ -121,9 +117,5 @@ public enum AtomicFile {
 
 /// `write(2)`, named apart from Swift's own `write`s.
 @inline(__always) public func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
     Glibc.write(fd, buffer, count)
-    #else
-    Darwin.write(fd, buffer, count)
-    #endif
 }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 
-/// Applies `Migrations/<Module>/NNNN_name.sql` in order, each in its own transaction with its
-/// record in `tailwatch_migrations`, and refuses a database written by a newer binary.
+/// Applies `Migrations/<Module>/NNNN_name.sql` in order, each with its record in
+/// `tailwatch_migrations`, all in one transaction (see `migrate`), and refuses a database written
+/// by a newer binary.
 ///
 /// Why not GRDB's `DatabaseMigrator`: the SQL files are the schema's single source and each module
 /// versions its own tables; the refusal message must name the module and both versions.

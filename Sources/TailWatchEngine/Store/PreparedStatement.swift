@@ -3,8 +3,8 @@ import GRDBSQLite
 
 /// A prepared statement driven through SQLite's C API, for the per-row hot path.
 ///
-/// Why not GRDB's `execute(arguments:)`: building `StatementArguments` allocates per row and costs
-/// about half the insert rate (see STYLE.md). Text is bound straight from the line's bytes without
+/// Why not GRDB's `execute(arguments:)`: building `StatementArguments` allocates per row, on the
+/// path every stored event takes. Text is bound straight from the line's bytes without
 /// a copy (`SQLITE_STATIC`): the bytes must stay valid until `run()` returns, and every `run()`
 /// must be preceded by binding every parameter (so no pointer from an earlier row is ever read).
 public final class PreparedStatement {

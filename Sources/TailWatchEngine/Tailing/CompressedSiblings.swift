@@ -1,10 +1,6 @@
 import Foundation
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Rotated copies that were compressed while the daemon was stopped (`exim_mainlog.1.gz`), read
 /// through a decompressed, unlinked temporary file.

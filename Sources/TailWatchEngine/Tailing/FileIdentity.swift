@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Device and inode of an open file or a path, with its size: what `stat` tells about a log.
 public struct FileIdentity: Sendable, Equatable {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Sleeps until a watched folder changes, the engine is woken, or a timeout passes, and says which
 /// entries changed.
@@ -23,11 +19,7 @@ final class FileWatcher {
     let wakeHandle: WakeHandle
 
     init(wake: WakeHandle) {
-        #if os(Linux)
         inotifyFD = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        #else
-        inotifyFD = -1
-        #endif
         wakeHandle = wake
     }
 
@@ -39,7 +31,6 @@ final class FileWatcher {
     /// (missing folder, no inotify): the caller keeps polling and asks again later.
     @discardableResult
     func watch(folder: String) -> Bool {
-        #if os(Linux)
         guard inotifyFD >= 0 else { return false }
         if watched[folder] != nil { return true }
         let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
@@ -50,9 +41,6 @@ final class FileWatcher {
         watched[folder] = UInt64(st.st_ino)
         if !(folders[wd]?.contains(folder) ?? false) { folders[wd, default: []].append(folder) }
         return true
-        #else
-        return false
-        #endif
     }
 
     func isWatched(_ folder: String) -> Bool { watched[folder] != nil }
@@ -106,7 +94,6 @@ final class FileWatcher {
     }
 
     private func drainInotify() {
-        #if os(Linux)
         var scratch = [UInt8](repeating: 0, count: 64 * 1024)
         let header = MemoryLayout<inotify_event>.size
         scratch.withUnsafeMutableBytes { buffer in
@@ -138,7 +125,6 @@ final class FileWatcher {
                 }
             }
         }
-        #endif
     }
 }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// How many log files an engine holds open, against how many it may.
 ///
@@ -44,9 +40,5 @@ final class OpenDescriptors {
         return max(16, soft - reserve)
     }
 
-    #if os(Linux)
     private static let resourceLimitNoFile = Int32(RLIMIT_NOFILE.rawValue)
-    #else
-    private static let resourceLimitNoFile = RLIMIT_NOFILE
-    #endif
 }

@@ -1,10 +1,6 @@
 import Foundation
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One `read(2)` of a log's next chunk, made on another thread while the engine's thread hands the
 /// chunk before it to a driver.

@@ -1,10 +1,6 @@
 import Foundation
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One log file followed for one driver: reads it in large chunks, hands out complete lines, and
 /// decides at end of file whether it was rotated, truncated or replaced.
