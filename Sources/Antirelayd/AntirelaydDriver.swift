@@ -33,8 +33,7 @@ public final class AntirelaydDriver: LogDriver {
     private var pending: [Key: Seen] = [:]
     private var upsert: PreparedStatement?
     private let exporting: Bool
-    /// A whitelist read inside the committing transaction, written out after the commit.
-    private var staged: RelayWhitelist?
+    private let afterCommit: AfterCommit
     private var exportedOnce = false
     /// Logins were committed since the whitelist was last read.
     private var exportDirty = false
@@ -45,7 +44,6 @@ public final class AntirelaydDriver: LogDriver {
     private var alwaysRelayStamp: FileIdentity?
     private var lastPrune = Date.distantPast
     private var lastSlowCheck = Date.distantPast
-    private var lastExportWarning = Deadline.distantPast
 
     public static let descriptor = DriverDescriptor(
         name: "antirelayd", version: "1.0.0",
@@ -63,6 +61,7 @@ public final class AntirelaydDriver: LogDriver {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
+        self.afterCommit = context.afterCommit
         self.clock = clock
         parser = LoginLineParser(zone: context.settings.timezone, now: clock)
         local = LocalAddresses(configured: settings.localAddresses)
@@ -140,25 +139,19 @@ public final class AntirelaydDriver: LogDriver {
 
     public func rollback() {
         pending.removeAll(keepingCapacity: true)
-        if staged != nil { exportDirty = true }
-        staged = nil
     }
 
-    public func afterCommit() {
-        guard let whitelist = staged else { return }
-        staged = nil
+    /// Writes the files exim reads; run after the commit of the transaction that read `whitelist`.
+    private func export(_ whitelist: RelayWhitelist) throws {
         do {
             let written = try whitelist.export(hosts: settings.export, users: settings.exportUsers, mode: settings.exportMode)
             exportedOnce = true
             nextExpiry = whitelist.earliestExpiry
             if !written.isEmpty { logger.info("relay whitelist: \(whitelist.entries.count) host(s) → \(written.joined(separator: ", "))") }
         } catch {
-            // Retried at the next tick (exportedOnce stays false or the expiry is due again).
+            // The outbox reports it and tries again; the next tick also reads a fresh whitelist.
             exportedOnce = false
-            if lastExportWarning.secondsAgo >= 60 {
-                lastExportWarning = .now
-                logger.error("relay whitelist not written (retrying every second): \(error)")
-            }
+            throw error
         }
     }
 
@@ -201,8 +194,12 @@ public final class AntirelaydDriver: LogDriver {
         lastStage = .now
         var whitelist = try RelayWhitelist.load(db, now: Int64(clock().timeIntervalSince1970), windowSeconds: settings.windowSeconds, local: local)
         whitelist.merge(alwaysRelay)
-        staged = whitelist
         exportDirty = false
+        // Written once the transaction that read it commits (a rolled-back batch never reaches
+        // exim); a newer whitelist replaces one not written yet.
+        afterCommit.add("relay whitelist export", key: "antirelayd.export", ifDropped: { self.exportDirty = true }) {
+            try self.export(whitelist)
+        }
     }
 
 }

@@ -21,6 +21,7 @@ public final class ChkservdDriver: LogDriver {
     private let log: ChkservdLog
     private let checker: ServiceChecker
     private let rounds: RoundRegistry
+    private let afterCommit: AfterCommit
     private var states: [String: ServiceState] = [:]
     /// Results taken from rounds whose rows are not committed yet (retried after a failed tick).
     private var unsaved: [(CheckRecord, ServiceState)] = []
@@ -48,6 +49,7 @@ public final class ChkservdDriver: LogDriver {
         self.logger = context.logger
         self.once = context.once
         self.health = context.health
+        self.afterCommit = context.afterCommit
         self.clock = clock
         log = ChkservdLog(path: settings.log)
         checker = ServiceChecker(
@@ -83,21 +85,6 @@ public final class ChkservdDriver: LogDriver {
 
     /// chkservd tails no file.
     public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome { .ignored }
-
-    /// Rows saved in the transaction that just committed are done with. (A batch commit of the
-    /// log drivers also lands here; chkservd wrote nothing in it, so nothing is dropped then.)
-    public func afterCommit() {
-        guard savedInTransaction else { return }
-        unsaved.removeFirst(savedUpTo)
-        savedUpTo = 0
-        savedInTransaction = false
-    }
-
-    /// The tick's transaction failed: everything in `unsaved` is written again at the next tick.
-    public func rollback() {
-        savedUpTo = 0
-        savedInTransaction = false
-    }
 
     /// `--once`'s last tick, after the catch-up: the round is seen through here, outside the
     /// tick's transaction (its checks may take minutes; nobody else could write meanwhile).
@@ -245,7 +232,7 @@ public final class ChkservdDriver: LogDriver {
     }
 
     /// Writes the rows and states of `unsaved` not yet written in this transaction; they stay in
-    /// `unsaved` until it commits (`afterCommit`), so a failed tick writes them again next time.
+    /// `unsaved` until it commits, so a failed tick writes them again next time.
     private func saveUnsaved(_ db: Database) throws {
         guard let insert, let saveState, savedUpTo < unsaved.count else { return }
         for (record, _) in unsaved[savedUpTo...] {
@@ -270,11 +257,16 @@ public final class ChkservdDriver: LogDriver {
             try saveState.run()
         }
         savedUpTo = unsaved.count
-        savedInTransaction = true
+        // Once committed, the rows are done with; if the transaction fails, everything in
+        // `unsaved` is written again at the next tick.
+        afterCommit.add("chkservd: results saved", key: "chkservd.unsaved", ifDropped: { self.savedUpTo = 0 }) {
+            self.unsaved.removeFirst(self.savedUpTo)
+            self.savedUpTo = 0
+        }
     }
 
+    /// How many of `unsaved` the open transaction has written.
     private var savedUpTo = 0
-    private var savedInTransaction = false
 }
 
 /// One round's services and the results their threads hand back. Results are accepted until the

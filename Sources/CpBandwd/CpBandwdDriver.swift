@@ -101,7 +101,8 @@ public final class CpBandwdDriver: LogDriver {
         self.limits = settings.limits.map {
             LimitEnforcer(
                 limitsPath: $0, limitedDirectory: settings.limitedDirectory, notifyCommand: settings.notifyCommand,
-                notifyTimeout: Double(settings.notifyTimeoutSeconds), accounts: accounts, logger: context.logger)
+                notifyTimeout: Double(settings.notifyTimeoutSeconds), accounts: accounts, afterCommit: context.afterCommit,
+                logger: context.logger)
         }
         self.mailParser = DovecotLogoutParser(zone: context.settings.timezone)
         self.ftpParser = XferlogParser(zone: context.settings.timezone)
@@ -322,11 +323,6 @@ public final class CpBandwdDriver: LogDriver {
         written.removeAll()
         for pass in passes { pass.clearSums() }
         newestBucket = .min
-        limits?.rollback()
-    }
-
-    public func afterCommit() {
-        limits?.afterCommit()
     }
 
     /// Every second: a changed userdomains is re-read (and UNKNOWN rows of domains that now have an

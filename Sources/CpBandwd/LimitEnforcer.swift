@@ -28,16 +28,18 @@ final class LimitEnforcer {
     private(set) var limits: BandwidthLimits
     private var limitsModified: Date?
     private var loaded = false
-    private var pending: [Event] = []
-    private var markersToWrite: Set<String> = []
-    private var markersToRemove: Set<String> = []
+    private let afterCommit: AfterCommit
 
-    init(limitsPath: String, limitedDirectory: String?, notifyCommand: String?, notifyTimeout: Double, accounts: LiveUserDomains, logger: Logger) {
+    init(
+        limitsPath: String, limitedDirectory: String?, notifyCommand: String?, notifyTimeout: Double, accounts: LiveUserDomains,
+        afterCommit: AfterCommit, logger: Logger
+    ) {
         self.limitsPath = limitsPath
         self.limitedDirectory = limitedDirectory
         self.notifyCommand = notifyCommand
         self.notifyTimeout = notifyTimeout
         self.accounts = accounts
+        self.afterCommit = afterCommit
         self.logger = logger
         self.limits = BandwidthLimits()
         reloadIfChanged()
@@ -76,36 +78,15 @@ final class LimitEnforcer {
                     INSERT OR IGNORE INTO bandwidth_limit_levels (user, month, level, reached_at, usage, limit_bytes) VALUES (?, ?, ?, ?, ?, ?)
                     """, arguments: [user, month, level, now, usage, limit])
                 guard db.changesCount == 1 else { continue }
-                pending.append(Event(user: user, domain: domain, level: level, limit: limit, usage: usage))
+                let event = Event(user: user, domain: domain, level: level, limit: limit, usage: usage)
+                afterCommit.add("bandwidth limit notice for \(user)") { self.announce(event) }
                 if level == 100 {
                     try db.execute(sql: "INSERT OR REPLACE INTO bandwidth_overlimit (user, month, usage, limit_bytes, since) VALUES (?, ?, ?, ?, ?)",
                                    arguments: [user, month, usage, limit, now])
-                    markersToWrite.formUnion(markers(of: user))
+                    placeMarkers(of: user)
                 }
             }
         }
-    }
-
-    /// The batch rolled back: forget what it would have announced.
-    func rollback() {
-        pending = []
-        markersToWrite = []
-        markersToRemove = []
-    }
-
-    /// After the commit: logs, notifications and marker files.
-    func afterCommit() {
-        for event in pending {
-            logger.warning("\(event.user) reached \(event.level)% of its monthly bandwidth limit: \(HumanSize.format(event.usage)) of \(HumanSize.format(event.limit)) (last traffic on \(event.domain.isEmpty ? "-" : event.domain))")
-            notify(event)
-        }
-        pending = []
-        if let directory = limitedDirectory {
-            for name in markersToWrite { Self.writeMarker(directory + "/" + name) }
-            for name in markersToRemove { unlink(directory + "/" + name) }
-        }
-        markersToWrite = []
-        markersToRemove = []
     }
 
     /// Periodically and at start: accounts listed over their limit whose month ended or whose limit
@@ -115,11 +96,18 @@ final class LimitEnforcer {
             let user: String = row["user"], since: Int64 = row["month"]
             let usage = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM bandwidth_monthly WHERE user = ? AND period = ?", arguments: [user, month]) ?? 0
             if since == month, let limit = limits.bytes[user], usage >= limit {
-                markersToWrite.formUnion(markers(of: user))
+                placeMarkers(of: user)
                 continue
             }
             try db.execute(sql: "DELETE FROM bandwidth_overlimit WHERE user = ?", arguments: [user])
-            markersToRemove.formUnion(markers(of: user))
+            if let directory = limitedDirectory {
+                let names = markers(of: user)
+                afterCommit.add("removing bandwidth limit markers of \(user)") {
+                    for name in names where unlink(directory + "/" + name) != 0 && errno != ENOENT {
+                        throw LimitMarkerError(path: directory + "/" + name, action: "remove", errno: errno)
+                    }
+                }
+            }
             logger.info("\(user) is no longer over its monthly bandwidth limit (\(since != month ? "a new month" : "the limit was raised or removed"))")
         }
         // Levels this month's usage no longer reaches under the current limit (it was raised or
@@ -138,12 +126,28 @@ final class LimitEnforcer {
         [user] + accounts.map.domains(of: user)
     }
 
-    private static func writeMarker(_ path: String) {
+    /// After the commit: the empty files mod_bwlimited reads, for the account and its domains.
+    private func placeMarkers(of user: String) {
+        guard let directory = limitedDirectory else { return }
+        let names = markers(of: user)
+        afterCommit.add("bandwidth limit markers of \(user)") {
+            for name in names { try Self.writeMarker(directory + "/" + name) }
+        }
+    }
+
+    private static func writeMarker(_ path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o644])
+        if !FileManager.default.fileExists(atPath: path),
+           !FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o644]) {
+            throw LimitMarkerError(path: path, action: "create", errno: errno)
         }
+    }
+
+    /// After the commit: the warning line and the notification command.
+    private func announce(_ event: Event) {
+        logger.warning("\(event.user) reached \(event.level)% of its monthly bandwidth limit: \(HumanSize.format(event.usage)) of \(HumanSize.format(event.limit)) (last traffic on \(event.domain.isEmpty ? "-" : event.domain))")
+        notify(event)
     }
 
     /// Runs the notification command with user, domain, level, limit and usage as arguments, in
@@ -177,4 +181,14 @@ final class LimitEnforcer {
         }
     }
 
+}
+
+/// A marker file of the bandwidth limits could not be created or removed (the folder not
+/// writable, say); retried after the next commit.
+struct LimitMarkerError: Error, CustomStringConvertible {
+    let path: String
+    let action: String
+    let errno: Int32
+
+    var description: String { "cannot \(action) \(path): \(String(cString: strerror(errno)))" }
 }

@@ -25,8 +25,7 @@ final class CustomDriver: LogDriver {
     private var pausesByLine: [UInt64: Int] = [:]
     /// Whether the program answered a line since the last line it was blamed for (see `ask`).
     private var answeredSinceRejection = false
-    /// Lines rejected in the open batch, whose counts go once the batch is committed.
-    private var rejectedKeys: [UInt64] = []
+    private let afterCommit: AfterCommit
     /// `custom_sources.id` of each file this run has stored lines from (by the engine's file id);
     /// forgotten on rollback, since a number given inside the batch is rolled back with it.
     private var sourceNumbers: [Int: Int64] = [:]
@@ -43,6 +42,7 @@ final class CustomDriver: LogDriver {
     init(definition: CustomDefinition, context: DriverContext) throws {
         self.definition = definition
         logger = context.logger
+        afterCommit = context.afterCommit
         filter = definition.contains.flatMap(LiteralFilter.init)
         values = ColumnValues(columns: definition.columns, zone: context.settings.timezone)
         badValue = definition.columns.map { RejectReason("column '\($0.name)' is not \($0.type.spelling == "ip" ? "an ip address" : "a valid \($0.type.spelling)")") }
@@ -209,14 +209,10 @@ final class CustomDriver: LogDriver {
         answeredSinceRejection = false
         let key = Self.hash(line)
         pausesByLine[key] = 5
-        rejectedKeys.append(key)
+        // Its count goes once the rejection is committed.
+        afterCommit.add("\(definition.name): forgetting a rejected line") { self.pausesByLine[key] = nil }
         logger.warning("\(source.path): line not processed: \(failure)")
         return .rejected(Self.programFailed)
-    }
-
-    func afterCommit() {
-        for key in rejectedKeys { pausesByLine[key] = nil }
-        rejectedKeys.removeAll()
     }
 
     private static func hash(_ line: ByteLine) -> UInt64 {
@@ -283,7 +279,6 @@ final class CustomDriver: LogDriver {
     func rollback() {
         counts.removeAll(keepingCapacity: true)
         sourceNumbers.removeAll()
-        rejectedKeys.removeAll()
     }
 
     /// Retention: rows and buckets older than `keep_days`, checked every ten minutes. Lines go

@@ -61,7 +61,7 @@ public final class EximStatsDriver: LogDriver {
         self.userDomains = accounts.map
         self.parser = EximLineParser(timezone: context.settings.timezone)
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
-        limits = SendLimitEnforcer(settings: settings, logger: context.logger, clock: clock)
+        limits = SendLimitEnforcer(settings: settings, afterCommit: context.afterCommit, logger: context.logger, clock: clock)
     }
 
     private static func internConstants(_ names: NameTable) -> (Int32, Int32, Int32) {
@@ -228,10 +228,6 @@ public final class EximStatsDriver: LogDriver {
             let constants = Self.internConstants(names)
             precondition(constants == (remoteID, unknownID, noDomainID), "constant names must keep their ids")
         }
-    }
-
-    public func afterCommit() {
-        limits.afterCommit()
     }
 
     public func rollback() {

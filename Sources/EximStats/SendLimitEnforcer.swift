@@ -12,7 +12,8 @@ import TailWatchEngine
 /// Exactly once: the counts are the rollup's (`mail_hourly.remote_delivered` and friends), which
 /// commit with the lines, so a restart seeds the current hour from the database; a limit reached is
 /// recorded in `send_limit_events` in the same transaction, so its log line and notification never
-/// repeat. Markers and notifications follow the commit (`afterCommit`), never a rolled-back batch.
+/// repeat. Markers and notifications are after-commit effects (`AfterCommit`): they follow the
+/// commit, never a rolled-back batch.
 /// Only the current hour (wall clock, UTC hours) is enforced: a backlog of past hours is counted
 /// in the rollup but blocks no one now.
 final class SendLimitEnforcer {
@@ -42,7 +43,10 @@ final class SendLimitEnforcer {
     /// the hot path), and the ids touched.
     private var pending: [Counts] = []
     private var touched: [Int32] = []
-    private var staged: (totals: [String: Counts], reached: Set<String>, actions: [Action])?
+    /// Totals and limits reached in the open transaction, over `committed` and `reached`: they
+    /// become those once it commits, and are forgotten if it rolls back.
+    private var uncommitted = Uncommitted()
+    private let afterCommit: AfterCommit
     private var insertEvent: PreparedStatement?
     private var needsReconcile = true
     private var lastLimitsCheck = Date.distantPast
@@ -53,9 +57,13 @@ final class SendLimitEnforcer {
 
     /// Marker files this process knows are there (written, or found wanted at the last reconcile).
     private var markersPresent = Set<String>()
-    /// The markers a reconcile found wanted (name → content), put in place after its transaction
-    /// commits: file writes wait on the disk (fsync) and must not hold the database's write lock.
-    private var markersWanted: [String: String]?
+
+    private struct Uncommitted {
+        var totals: [String: Counts] = [:]
+        var reached = Set<String>()
+        /// The effect that makes them the committed ones is registered.
+        var registered = false
+    }
 
     private enum Action {
         case marker(Kind, domain: String, content: String)
@@ -63,8 +71,9 @@ final class SendLimitEnforcer {
         case announce(Kind, domain: String, count: Int64, threshold: Int64, percent: Int)
     }
 
-    init(settings: EximStatsSettings, logger: Logger, clock: @escaping @Sendable () -> Date) {
+    init(settings: EximStatsSettings, afterCommit: AfterCommit, logger: Logger, clock: @escaping @Sendable () -> Date) {
         self.settings = settings
+        self.afterCommit = afterCommit
         self.logger = logger
         self.clock = clock
         limits = SendLimits.load(path: settings.sendLimits, globalMaxPerHour: settings.maxEmailsPerHour)
@@ -122,9 +131,9 @@ final class SendLimitEnforcer {
     /// they reach, and the events to record.
     func flush(_ db: Database, name: (Int32) -> String) throws {
         guard !touched.isEmpty else { return }
-        var totals: [String: Counts] = staged?.totals ?? [:]
-        var newlyReached = staged?.reached ?? []
-        var actions = staged?.actions ?? []
+        var totals = uncommitted.totals
+        var newlyReached = uncommitted.reached
+        var actions: [Action] = []
         // One sum per domain first (the same domain may come in several spellings of case).
         var batch: [String: Counts] = [:]
         for id in touched {
@@ -151,7 +160,51 @@ final class SendLimitEnforcer {
             }
         }
         touched.removeAll(keepingCapacity: true)
-        staged = (totals, newlyReached, actions)
+        stage(totals: totals, reached: newlyReached, actions: actions)
+    }
+
+    /// What the open transaction decided, for after its commit: the totals and limits reached
+    /// become the committed ones, then each action is carried out in order.
+    private func stage(totals: [String: Counts], reached newlyReached: Set<String>, actions: [Action]) {
+        uncommitted.totals = totals
+        uncommitted.reached = newlyReached
+        if !uncommitted.registered {
+            uncommitted.registered = true
+            afterCommit.add("send limits: counts", ifDropped: { self.uncommitted = Uncommitted() }) {
+                self.committed.merge(self.uncommitted.totals) { $1 }
+                self.reached.formUnion(self.uncommitted.reached)
+                self.uncommitted = Uncommitted()
+            }
+        }
+        for action in actions {
+            switch action {
+            case .marker(let kind, let domain, _), .removeMarker(let kind, let domain):
+                // A newer decision about the same marker replaces one that has not worked yet.
+                afterCommit.add("send limits: marker \(kind.rawValue)_\(domain)", key: "send-limits.\(kind.rawValue)_\(domain)") {
+                    try self.perform(action)
+                }
+            case .announce:
+                afterCommit.add("send limits: notice") { try self.perform(action) }
+            }
+        }
+    }
+
+    private func perform(_ action: Action) throws {
+        switch action {
+        case .marker(let kind, let domain, let content):
+            try writeMarker(kind, domain: domain, content: content)
+        case .removeMarker(let kind, let domain):
+            let name = "\(kind.rawValue)_\(domain)"
+            try AtomicFile.remove(settings.limitsDirectory + "/" + name)
+            markersPresent.remove(name)
+            logger.info("[\(domain)] back under its \(kind == .maxEmails ? "hourly limit" : "defer/fail share"); \(name) removed")
+        case .announce(let kind, let domain, let count, let threshold, let percent):
+            switch kind {
+            case .maxEmails: logger.warning("[\(domain)] Max Email/Hour Limit reached (\(threshold))")
+            case .maxDeferFail: logger.warning("[\(domain)] Max Defer/Fail Percentage reached (\(count)/\(threshold), \(percent)%)")
+            }
+            notify(domain: domain, kind: kind, count: count, threshold: threshold)
+        }
     }
 
     /// The limits `counts` has reached: (kind, count, threshold, percent). Defer/fail protection
@@ -207,47 +260,10 @@ final class SendLimitEnforcer {
         }
     }
 
+    /// The batch rolled back: its counts are forgotten (what it staged is dropped by the outbox).
     func rollback() {
         for id in touched { pending[Int(id)] = Counts() }
         touched.removeAll(keepingCapacity: true)
-        staged = nil
-        if markersWanted != nil {
-            markersWanted = nil
-            needsReconcile = true
-        }
-    }
-
-    /// After the commit: the counts are the committed ones now; markers, log lines, notifications.
-    func afterCommit() {
-        if let wanted = markersWanted {
-            markersWanted = nil
-            placeMarkers(wanted)
-        }
-        guard let (totals, newlyReached, actions) = staged else { return }
-        staged = nil
-        committed.merge(totals) { $1 }
-        reached.formUnion(newlyReached)
-        for action in actions {
-            switch action {
-            case .marker(let kind, let domain, let content):
-                writeMarker(kind, domain: domain, content: content)
-            case .removeMarker(let kind, let domain):
-                let name = "\(kind.rawValue)_\(domain)"
-                do {
-                    try AtomicFile.remove(settings.limitsDirectory + "/" + name)
-                    markersPresent.remove(name)
-                    logger.info("[\(domain)] back under its \(kind == .maxEmails ? "hourly limit" : "defer/fail share"); \(name) removed")
-                } catch {
-                    logger.error("send limits: \(error)")
-                }
-            case .announce(let kind, let domain, let count, let threshold, let percent):
-                switch kind {
-                case .maxEmails: logger.warning("[\(domain)] Max Email/Hour Limit reached (\(threshold))")
-                case .maxDeferFail: logger.warning("[\(domain)] Max Defer/Fail Percentage reached (\(count)/\(threshold), \(percent)%)")
-                }
-                notify(domain: domain, kind: kind, count: count, threshold: threshold)
-            }
-        }
     }
 
     /// Every tick: a new hour starts afresh (markers go); a changed limits file is read again; at
@@ -286,8 +302,8 @@ final class SendLimitEnforcer {
     /// recorded and announced like one reached by a delivery.
     private func reconcile(_ db: Database) throws {
         var wanted: [String: String] = [:]
-        var newlyReached = staged?.reached ?? []
-        var actions = staged?.actions ?? []
+        var newlyReached = uncommitted.reached
+        var actions: [Action] = []
         for (domain, counts) in committed {
             for (kind, count, threshold, percent) in Self.breaches(counts, limits.limit(for: domain)) {
                 if Self.isSafeName(domain) {
@@ -298,27 +314,27 @@ final class SendLimitEnforcer {
                 }
             }
         }
-        if !actions.isEmpty || !newlyReached.isEmpty { staged = (staged?.totals ?? [:], newlyReached, actions) }
-        markersWanted = wanted
+        if !actions.isEmpty || newlyReached != uncommitted.reached { stage(totals: uncommitted.totals, reached: newlyReached, actions: actions) }
+        // File writes wait on the disk (fsync): after the commit, never under the write lock. If
+        // the transaction rolls back, the next tick reconciles again.
+        afterCommit.add("send limits: markers", key: "send-limits.markers", ifDropped: { self.needsReconcile = true }) {
+            try self.placeMarkers(wanted)
+        }
     }
 
     /// Exactly the `wanted` markers in the folder: the others removed, these written.
-    private func placeMarkers(_ wanted: [String: String]) {
+    private func placeMarkers(_ wanted: [String: String]) throws {
         let folder = settings.limitsDirectory
         if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
             for name in names where (name.hasPrefix("max_emails_") || name.hasPrefix("max_deferfail_")) && wanted[name] == nil {
-                do {
-                    try AtomicFile.remove(folder + "/" + name)
-                    markersPresent.remove(name)
-                } catch {
-                    logger.error("send limits: \(error)")
-                }
+                try AtomicFile.remove(folder + "/" + name)
+                markersPresent.remove(name)
             }
         }
-        for (name, content) in wanted { write(name: name, content: content, refreshed: false) }
+        for (name, content) in wanted { try write(name: name, content: content, refreshed: false) }
     }
 
-    private func writeMarker(_ kind: Kind, domain: String, content: String) {
+    private func writeMarker(_ kind: Kind, domain: String, content: String) throws {
         let name = "\(kind.rawValue)_\(domain)"
         if markersPresent.contains(name), let last = markerWritten[name], last.secondsAgo < 10 { return }
         guard Self.isSafeName(domain) else {
@@ -327,19 +343,15 @@ final class SendLimitEnforcer {
             }
             return
         }
-        write(name: "\(kind.rawValue)_\(domain)", content: content, refreshed: true)
+        try write(name: "\(kind.rawValue)_\(domain)", content: content, refreshed: true)
     }
 
     /// `refreshed`: a count update from a batch (rate-limited); a reconcile's write is not.
-    private func write(name: String, content: String, refreshed: Bool) {
-        do {
-            try FileManager.default.createDirectory(atPath: settings.limitsDirectory, withIntermediateDirectories: true)
-            try AtomicFile.write(content, to: settings.limitsDirectory + "/" + name, mode: 0o644)
-            markersPresent.insert(name)
-            if refreshed { markerWritten[name] = .now }
-        } catch {
-            logger.error("send limits: marker \(name) not written: \(error)")
-        }
+    private func write(name: String, content: String, refreshed: Bool) throws {
+        try FileManager.default.createDirectory(atPath: settings.limitsDirectory, withIntermediateDirectories: true)
+        try AtomicFile.write(content, to: settings.limitsDirectory + "/" + name, mode: 0o644)
+        markersPresent.insert(name)
+        if refreshed { markerWritten[name] = .now }
     }
 
     /// A domain as a file name: letters, digits, `.-_`, not starting with a dot (a sender address

@@ -144,9 +144,12 @@ enum DriverGuide {
              (network checks, commands) belongs on threads of its own, its results written by a later
              tick, so the log drivers never wait. context.once says --once (do the work once);
              context.health is the engine's view of every driver (bytes behind, last commit).
-           - Side effects outside the database (files other programs read, notifications) belong
-             in afterCommit(), which follows only committed state; AtomicFile replaces such files
-             whole, BoundedCommand runs an operator's command with a timeout.
+           - Side effects outside the database (files other programs read, notifications) are
+             registered with context.afterCommit.add(label) { ... } while you work in the
+             transaction: the engine runs them after it commits, drops them if it rolls back
+             (calling ifDropped:), and retries one that throws after each later commit (a newer
+             effect with the same key: replaces it). AtomicFile replaces such files whole,
+             BoundedCommand runs an operator's command with a timeout.
            - Log through the Logger in DriverContext; with --debug, log one "[debug] …" line per event
              when context.debug is true.
 

@@ -3,7 +3,7 @@ import GRDB
 import Logging
 import Testing
 @testable import EximStats
-import TailWatchEngine
+@testable import TailWatchEngine
 import TestSupport
 
 /// cPanel's sending limits: counted per domain and clock hour, enforced with marker files exim
@@ -237,7 +237,8 @@ import TestSupport
         try queue.write { db in
             try db.execute(sql: "INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered) VALUES ('bob', 'bobsbikes.example', ?, 5, 500, 5, 0, 0, 5)", arguments: [hour])
         }
-        let enforcer = SendLimitEnforcer(settings: settings, logger: Logger(label: "test"), clock: { now })
+        let outbox = AfterCommit(logger: Logger(label: "test"))
+        let enforcer = SendLimitEnforcer(settings: settings, afterCommit: outbox, logger: Logger(label: "test"), clock: { now })
         let marker = settings.limitsDirectory + "/max_emails_bobsbikes.example"
         try queue.inDatabase { db in
             try enforcer.open(db)
@@ -248,7 +249,7 @@ import TestSupport
             }
         }
         #expect(!FileManager.default.fileExists(atPath: marker))
-        enforcer.afterCommit()
+        outbox.committed()
         #expect(FileManager.default.fileExists(atPath: marker))
 
         // A reconcile whose transaction rolls back writes nothing, and is done again next tick.
@@ -262,6 +263,7 @@ import TestSupport
             }
         }
         enforcer.rollback()
+        outbox.rolledBack()
         #expect(!FileManager.default.fileExists(atPath: marker))
         try queue.inDatabase { db in
             try db.inTransaction(.immediate) {
@@ -269,7 +271,7 @@ import TestSupport
                 return .commit
             }
         }
-        enforcer.afterCommit()
+        outbox.committed()
         #expect(FileManager.default.fileExists(atPath: marker))
     }
 }

@@ -29,9 +29,6 @@ public protocol LogDriver: AnyObject {
     func flush(_ db: Database) throws
     /// Forgets what was ingested since the last successful commit.
     func rollback()
-    /// Called after a batch committed: side effects outside the database (notifications, marker
-    /// files) that must only follow committed state. Never called for a batch that rolled back.
-    func afterCommit()
     /// Called just before each `tick`, outside any transaction: work that waits on the outside
     /// world (a round of service checks seen through under `--once`) goes here, so that the
     /// database's write lock is never held while a service or a disk takes its time.
@@ -51,7 +48,6 @@ public extension LogDriver {
     }
     func flush(_ db: Database) throws {}
     func rollback() {}
-    func afterCommit() {}
     func beforeTick() {}
     func tick(_ db: Database, now: Date) throws {}
     func close() {}
@@ -59,7 +55,7 @@ public extension LogDriver {
 }
 
 /// Everything a driver is given when the engine builds it on its own thread.
-public struct DriverContext: Sendable {
+public struct DriverContext {
     public let settings: EngineSettings
     public let logger: Logger
     /// `--debug`: log a debug line for each event written.
@@ -68,13 +64,19 @@ public struct DriverContext: Sendable {
     public let once: Bool
     /// The engine's view of every driver it runs, updated about once a second.
     public let health: EngineHealth
+    /// Where effects outside the database that must follow the commit are registered.
+    public let afterCommit: AfterCommit
 
-    public init(settings: EngineSettings, logger: Logger, debug: Bool, once: Bool = false, health: EngineHealth = EngineHealth()) {
+    public init(
+        settings: EngineSettings, logger: Logger, debug: Bool, once: Bool = false, health: EngineHealth = EngineHealth(),
+        afterCommit: AfterCommit? = nil
+    ) {
         self.settings = settings
         self.logger = logger
         self.debug = debug
         self.once = once
         self.health = health
+        self.afterCommit = afterCommit ?? AfterCommit(logger: logger)
     }
 }
 

@@ -58,6 +58,8 @@ public final class Engine {
     private var lastSweep: ContinuousClock.Instant
     private var lastTick: ContinuousClock.Instant?
     private let health = EngineHealth()
+    /// Effects the drivers registered for after the open transaction commits.
+    private let afterCommit: AfterCommit
     private var lastReclaim: ContinuousClock.Instant?
     private var lastCommitTimes: [Date?]
     /// Enabled drivers that could not start, with the reason.
@@ -89,11 +91,14 @@ public final class Engine {
         // A driver that cannot be built or opened (a custom driver whose table is not what it
         // expects, say) is left out, logged and reported, and the others run; only when none can
         // start is that an error of the engine.
+        let afterCommit = AfterCommit(logger: logger)
+        self.afterCommit = afterCommit
         var runtimes: [DriverRuntime] = []
         var failed: [(name: String, error: any Error)] = []
         for (name, configured) in drivers where configured.enabled {
             let driverLog = driverLogger(name)
-            let context = DriverContext(settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health)
+            let context = DriverContext(
+                settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health, afterCommit: afterCommit)
             do {
                 let driver = try configured.make(context)
                 try queue.inDatabase { db in try driver.open(db) }
@@ -542,7 +547,7 @@ public final class Engine {
         for (index, runtime) in runtimes.enumerated() where !runtime.pending.isZero {
             lastCommitTimes[index] = committedAt
         }
-        for runtime in runtimes { runtime.driver.afterCommit() }
+        afterCommit.committed()
         for runtime in runtimes {
             runtime.total.linesRead += runtime.pending.linesRead
             runtime.total.events += runtime.pending.events
@@ -608,6 +613,7 @@ public final class Engine {
             runtime.driver.rollback()
             runtime.pending = DriverCounters()
         }
+        afterCommit.rolledBack()
         // A position saved differently from what this engine believes (which only a bug or a
         // second writer makes): take the saved one, so that the retry does not fail the same way
         // for ever.
@@ -638,7 +644,7 @@ public final class Engine {
                 return .commit
             }
             health.commitSucceeded()
-            runtime.driver.afterCommit()
+            afterCommit.committed()
         }
         // Free pages left by purges go back to the file system, 2,048 pages (32 MiB) at a time.
         // Housekeeping only: a failure is logged and tried again later, never taken for a failed
