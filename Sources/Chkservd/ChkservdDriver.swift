@@ -54,7 +54,7 @@ public final class ChkservdDriver: LogDriver {
         log = ChkservdLog(path: settings.log)
         checker = ServiceChecker(
             log: log, runDirectory: settings.runDirectory, notifyCommand: settings.notifyCommand,
-            notifyTimeout: Double(settings.notifyTimeoutSeconds), logger: context.logger)
+            notifyTimeout: Double(settings.notifyTimeoutSeconds), commands: context.commands, logger: context.logger)
         rounds = RoundRegistry.for(database: context.settings.database, configDirectory: settings.configDirectory)
     }
 
@@ -80,7 +80,6 @@ public final class ChkservdDriver: LogDriver {
     public func close() {
         insert = nil
         saveState = nil
-        selfNotifications.drain(seconds: Double(settings.notifyTimeoutSeconds) + 5)
     }
 
     /// chkservd tails no file.
@@ -210,11 +209,11 @@ public final class ChkservdDriver: LogDriver {
         if result.ok, state.failureNotified {
             parts.append("notify:recovered service:\(name)")
             state.failureNotified = false
-            notifyAsync(name, "recovered", "all drivers are keeping up")
+            checker.notify(name, "recovered", "all drivers are keeping up")
         } else if !result.ok, !state.failureNotified {
             parts.append("notify:failed service:\(name)")
             state.failureNotified = true
-            notifyAsync(name, "failed", result.detail)
+            checker.notify(name, "failed", result.detail)
         }
         state.status = result.ok ? .up : .down
         states[name] = state
@@ -224,12 +223,6 @@ public final class ChkservdDriver: LogDriver {
                                     action: .none, detail: result.detail, passed: result.ok), state))
     }
 
-    private let selfNotifications = CommandQueue(workers: 1, capacity: 100)
-
-    private func notifyAsync(_ service: String, _ status: String, _ detail: String) {
-        let checker = self.checker
-        selfNotifications.submit { checker.notify(service, status, detail) }
-    }
 
     /// Writes the rows and states of `unsaved` not yet written in this transaction; they stay in
     /// `unsaved` until it commits, so a failed tick writes them again next time.

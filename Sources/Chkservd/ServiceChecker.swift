@@ -12,6 +12,7 @@ struct ServiceChecker: Sendable {
     let runDirectory: String
     let notifyCommand: String?
     let notifyTimeout: Double
+    let commands: CommandRunner
     let logger: Logger
 
     /// One round for one service. Runs to the end even when its round is abandoned as hung (the
@@ -133,16 +134,10 @@ struct ServiceChecker: Sendable {
         return (true, String(output.prefix(1024)))
     }
 
+    /// Queued on the engine's `CommandRunner`: a slow hook never delays the check or the restart.
     func notify(_ service: String, _ status: String, _ detail: String) {
         guard let command = notifyCommand else { return }
-        do {
-            let result = try BoundedCommand.run(executable: command, arguments: [service, status, detail], timeout: notifyTimeout, outputLimit: 512)
-            if !result.succeeded {
-                logger.warning("notify_command \(command) for \(service) \(status): \(result.timedOut ? "timed out" : "exit status \(result.exitStatus.map(String.init) ?? "signal")")")
-            }
-        } catch {
-            logger.error("notify_command: \(error)")
-        }
+        commands.run(command, [service, status, detail], timeout: notifyTimeout, what: "notify_command for \(service) \(status)")
     }
 }
 

@@ -102,7 +102,7 @@ public final class CpBandwdDriver: LogDriver {
             LimitEnforcer(
                 limitsPath: $0, limitedDirectory: settings.limitedDirectory, notifyCommand: settings.notifyCommand,
                 notifyTimeout: Double(settings.notifyTimeoutSeconds), accounts: accounts, afterCommit: context.afterCommit,
-                logger: context.logger)
+                commands: context.commands, logger: context.logger)
         }
         self.mailParser = DovecotLogoutParser(zone: context.settings.timezone)
         self.ftpParser = XferlogParser(zone: context.settings.timezone)

@@ -29,10 +29,11 @@ final class LimitEnforcer {
     private var limitsModified: Date?
     private var loaded = false
     private let afterCommit: AfterCommit
+    private let commands: CommandRunner
 
     init(
         limitsPath: String, limitedDirectory: String?, notifyCommand: String?, notifyTimeout: Double, accounts: LiveUserDomains,
-        afterCommit: AfterCommit, logger: Logger
+        afterCommit: AfterCommit, commands: CommandRunner, logger: Logger
     ) {
         self.limitsPath = limitsPath
         self.limitedDirectory = limitedDirectory
@@ -40,6 +41,7 @@ final class LimitEnforcer {
         self.notifyTimeout = notifyTimeout
         self.accounts = accounts
         self.afterCommit = afterCommit
+        self.commands = commands
         self.logger = logger
         self.limits = BandwidthLimits()
         reloadIfChanged()
@@ -150,35 +152,12 @@ final class LimitEnforcer {
         notify(event)
     }
 
-    /// Runs the notification command with user, domain, level, limit and usage as arguments, in
-    /// the background, killed after the timeout; never waits on the engine's thread.
+    /// Runs the notification command with user, domain, level, limit and usage as arguments, off
+    /// the engine's thread, killed after the timeout (the engine's `CommandRunner`).
     private func notify(_ event: Event) {
         guard let command = notifyCommand else { return }
-        let arguments = [event.user, event.domain, String(event.level), String(event.limit), String(event.usage)]
-        let timeout = notifyTimeout
-        let logger = self.logger
-        DispatchQueue.global().async {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: command)
-            process.arguments = arguments
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            do {
-                try process.run()
-            } catch {
-                logger.error("limits: cannot run notify_command \(command): \(error)")
-                return
-            }
-            let deadline = Deadline.after(seconds: timeout)
-            while process.isRunning && !deadline.hasPassed { usleep(50_000) }
-            if process.isRunning {
-                process.terminate()
-                logger.warning("limits: notify_command \(command) did not finish within \(Int(timeout)) s and was stopped")
-            } else if process.terminationStatus != 0 {
-                logger.warning("limits: notify_command \(command) exited with status \(process.terminationStatus)")
-            }
-        }
+        commands.run(command, [event.user, event.domain, String(event.level), String(event.limit), String(event.usage)],
+                     timeout: notifyTimeout, what: "limits: notify_command for \(event.user) at \(event.level)%")
     }
 
 }

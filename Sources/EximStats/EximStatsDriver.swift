@@ -61,7 +61,7 @@ public final class EximStatsDriver: LogDriver {
         self.userDomains = accounts.map
         self.parser = EximLineParser(timezone: context.settings.timezone)
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
-        limits = SendLimitEnforcer(settings: settings, afterCommit: context.afterCommit, logger: context.logger, clock: clock)
+        limits = SendLimitEnforcer(settings: settings, afterCommit: context.afterCommit, commands: context.commands, logger: context.logger, clock: clock)
     }
 
     private static func internConstants(_ names: NameTable) -> (Int32, Int32, Int32) {
@@ -80,12 +80,8 @@ public final class EximStatsDriver: LogDriver {
         logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
     }
 
-    /// Notifications still queued are seen through first (they will never be sent again).
     public func close() {
         writer = nil
-        if !limits.notifications.drain(seconds: Double(settings.notifyTimeoutSeconds) + 5) {
-            logger.warning("send limits: notifications still running at shutdown")
-        }
     }
 
     private func updateCutoff(now: Date) {

@@ -47,6 +47,7 @@ final class SendLimitEnforcer {
     /// become those once it commits, and are forgotten if it rolls back.
     private var uncommitted = Uncommitted()
     private let afterCommit: AfterCommit
+    private let commands: CommandRunner
     private var insertEvent: PreparedStatement?
     private var needsReconcile = true
     private var lastLimitsCheck = Date.distantPast
@@ -71,9 +72,10 @@ final class SendLimitEnforcer {
         case announce(Kind, domain: String, count: Int64, threshold: Int64, percent: Int)
     }
 
-    init(settings: EximStatsSettings, afterCommit: AfterCommit, logger: Logger, clock: @escaping @Sendable () -> Date) {
+    init(settings: EximStatsSettings, afterCommit: AfterCommit, commands: CommandRunner, logger: Logger, clock: @escaping @Sendable () -> Date) {
         self.settings = settings
         self.afterCommit = afterCommit
+        self.commands = commands
         self.logger = logger
         self.clock = clock
         limits = SendLimits.load(path: settings.sendLimits, globalMaxPerHour: settings.maxEmailsPerHour)
@@ -362,23 +364,12 @@ final class SendLimitEnforcer {
         return domain.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" || $0 == "_" }
     }
 
-    /// At most four notification commands at a time (an outbreak can reach many domains at once);
-    /// seen through before the driver closes.
-    let notifications = CommandQueue(workers: 4)
-
+    /// The notification command, off the engine's thread (the engine's `CommandRunner`, which sees
+    /// it through before the process stops).
     private func notify(domain: String, kind: Kind, count: Int64, threshold: Int64) {
         guard let command = settings.notifyCommand else { return }
-        let timeout = Double(settings.notifyTimeoutSeconds)
-        let logger = self.logger
-        let queued = notifications.submit {
-            do {
-                let result = try BoundedCommand.run(executable: command, arguments: [domain, kind.rawValue, String(count), String(threshold)], timeout: timeout, outputLimit: 512)
-                if !result.succeeded { logger.warning("send limits: notify_command \(command) for \(domain): \(result.timedOut ? "timed out" : "exit status \(result.exitStatus.map(String.init) ?? "signal")")") }
-            } catch {
-                logger.error("send limits: \(error)")
-            }
-        }
-        if !queued { logger.error("send limits: more than 10,000 notifications waiting; the one for \(domain) was dropped") }
+        commands.run(command, [domain, kind.rawValue, String(count), String(threshold)],
+                     timeout: Double(settings.notifyTimeoutSeconds), what: "send limits: notify_command for \(domain)")
     }
 
 

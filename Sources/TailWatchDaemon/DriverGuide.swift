@@ -148,8 +148,9 @@ enum DriverGuide {
              registered with context.afterCommit.add(label) { ... } while you work in the
              transaction: the engine runs them after it commits, drops them if it rolls back
              (calling ifDropped:), and retries one that throws after each later commit (a newer
-             effect with the same key: replaces it). AtomicFile replaces such files whole,
-             BoundedCommand runs an operator's command with a timeout.
+             effect with the same key: replaces it). AtomicFile replaces such files whole;
+             context.commands.run(...) runs an operator's command off the engine's thread, with
+             a timeout that stops its whole process group, seen through when the daemon stops.
            - Log through the Logger in DriverContext; with --debug, log one "[debug] …" line per event
              when context.debug is true.
 

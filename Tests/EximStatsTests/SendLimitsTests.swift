@@ -238,7 +238,7 @@ import TestSupport
             try db.execute(sql: "INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered) VALUES ('bob', 'bobsbikes.example', ?, 5, 500, 5, 0, 0, 5)", arguments: [hour])
         }
         let outbox = AfterCommit(logger: Logger(label: "test"))
-        let enforcer = SendLimitEnforcer(settings: settings, afterCommit: outbox, logger: Logger(label: "test"), clock: { now })
+        let enforcer = SendLimitEnforcer(settings: settings, afterCommit: outbox, commands: CommandRunner(logger: Logger(label: "test")), logger: Logger(label: "test"), clock: { now })
         let marker = settings.limitsDirectory + "/max_emails_bobsbikes.example"
         try queue.inDatabase { db in
             try enforcer.open(db)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import TailWatchEngine
 import TestSupport
@@ -46,5 +47,17 @@ import TestSupport
         while !FileManager.default.fileExists(atPath: alive) && Date() < until { usleep(20_000) }
         #expect(FileManager.default.fileExists(atPath: alive))
         #expect(throws: BoundedCommand.LaunchFailure.self) { try BoundedCommand.run(executable: "/no/such/program", arguments: [], timeout: 1) }
+    }
+
+    @Test func theCommandRunnerSeesEveryQueuedCommandThroughWhenDrained() throws {
+        let folder = TemporaryFolder("runner")
+        let runner = CommandRunner(logger: Logger(label: "test"), workers: 2)
+        for n in 0..<6 {
+            #expect(runner.run("/bin/sh", ["-c", "sleep 0.2; echo \(n) > '\(folder.file("done-\(n)"))'"], timeout: 10, what: "test \(n)"))
+        }
+        // One that outlives its timeout is stopped and does not hold the drain up.
+        runner.run("/bin/sh", ["-c", "sleep 30"], timeout: 0.3, what: "slow")
+        #expect(runner.drain())
+        for n in 0..<6 { #expect(FileManager.default.fileExists(atPath: folder.file("done-\(n)"))) }
     }
 }

@@ -66,10 +66,12 @@ public struct DriverContext {
     public let health: EngineHealth
     /// Where effects outside the database that must follow the commit are registered.
     public let afterCommit: AfterCommit
+    /// Runs operators' commands (notifications) off the engine's thread; drained when it stops.
+    public let commands: CommandRunner
 
     public init(
         settings: EngineSettings, logger: Logger, debug: Bool, once: Bool = false, health: EngineHealth = EngineHealth(),
-        afterCommit: AfterCommit? = nil
+        afterCommit: AfterCommit? = nil, commands: CommandRunner? = nil
     ) {
         self.settings = settings
         self.logger = logger
@@ -77,6 +79,7 @@ public struct DriverContext {
         self.once = once
         self.health = health
         self.afterCommit = afterCommit ?? AfterCommit(logger: logger)
+        self.commands = commands ?? CommandRunner(logger: logger)
     }
 }
 

@@ -60,6 +60,8 @@ public final class Engine {
     private let health = EngineHealth()
     /// Effects the drivers registered for after the open transaction commits.
     private let afterCommit: AfterCommit
+    /// Operators' commands the drivers started; seen through before the engine goes.
+    private let commands: CommandRunner
     private var lastReclaim: ContinuousClock.Instant?
     private var lastCommitTimes: [Date?]
     /// Enabled drivers that could not start, with the reason.
@@ -93,12 +95,15 @@ public final class Engine {
         // start is that an error of the engine.
         let afterCommit = AfterCommit(logger: logger)
         self.afterCommit = afterCommit
+        let commands = CommandRunner(logger: logger)
+        self.commands = commands
         var runtimes: [DriverRuntime] = []
         var failed: [(name: String, error: any Error)] = []
         for (name, configured) in drivers where configured.enabled {
             let driverLog = driverLogger(name)
             let context = DriverContext(
-                settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health, afterCommit: afterCommit)
+                settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health, afterCommit: afterCommit,
+                commands: commands)
             do {
                 let driver = try configured.make(context)
                 try queue.inDatabase { db in try driver.open(db) }
@@ -116,6 +121,7 @@ public final class Engine {
     }
 
     deinit {
+        if !commands.drain() { logger.warning("operators' commands still running at shutdown") }
         for runtime in runtimes { runtime.driver.close() }
     }
 
