@@ -42,7 +42,6 @@ public final class CpBandwdDriver: LogDriver {
     private var writer: BandwidthWriter?
     private let limits: LimitEnforcer?
     private var lastLimitCheck = Deadline.distantPast
-    private var lastPurge = Deadline.distantPast
     private let unknownID: Int32
     private let protocolNames: [Int32]
 
@@ -325,21 +324,23 @@ public final class CpBandwdDriver: LogDriver {
         newestBucket = .min
     }
 
+    /// 5-minute rows older than `keep_5min_days`, purged by the engine in slices (the hourly,
+    /// daily and monthly rollups are kept).
+    public var retention: [RetentionRule] {
+        guard settings.keepFiveMinuteDays > 0 else { return [] }
+        let keep = Int64(settings.keepFiveMinuteDays) * 86400
+        return [RetentionRule(label: "5-minute bandwidth rows", table: "bandwidth_5min", column: "period",
+                              key: ["period", "user", "domain", "protocol"]) { now in Int64(now.timeIntervalSince1970) - keep }]
+    }
+
     /// Every second: a changed userdomains is re-read (and UNKNOWN rows of domains that now have an
     /// owner move to it). Once a minute (and at start): a changed limits file is re-read, accounts
-    /// whose month ended or whose limit was raised are released. Hourly: 5-minute rows older than
-    /// `keep_5min_days` go.
+    /// whose month ended or whose limit was raised are released.
     public func tick(_ db: Database, now: Date) throws {
         if accounts.reloadIfChanged() || !unknownRowsChecked {
             owners.removeAll()
             unknownRowsChecked = true
             try moveUnknownRows(db, now: now)
-        }
-        if settings.keepFiveMinuteDays > 0, lastPurge.secondsAgo >= 3600 {
-            lastPurge = .now
-            let cutoff = Int64(now.timeIntervalSince1970) - Int64(settings.keepFiveMinuteDays) * 86400
-            try db.execute(sql: "DELETE FROM bandwidth_5min WHERE period < ?", arguments: [cutoff])
-            if db.changesCount > 0 { logger.info("purged \(db.changesCount) 5-minute rows older than \(settings.keepFiveMinuteDays) days") }
         }
         guard let limits, lastLimitCheck.secondsAgo >= 60 else { return }
         lastLimitCheck = .now

@@ -20,7 +20,9 @@ final class CustomDriver: LogDriver {
     private var insertLine: PreparedStatement?
     private var upsertCount: PreparedStatement?
     private var counts: [CounterKey: (count: Int64, sum: Int64)] = [:]
-    private var lastPurge = Deadline.distantPast
+    /// Lines and counter buckets older than `keep_days`, purged by the engine in slices (set by
+    /// `open`, once the tables exist).
+    private(set) var retention: [RetentionRule] = []
     /// An external driver: how often each line (by hash) broke a fresh program (see `ask`).
     private var pausesByLine: [UInt64: Int] = [:]
     /// Whether the program answered a line since the last line it was blamed for (see `ask`).
@@ -86,6 +88,18 @@ final class CustomDriver: LogDriver {
                 INSERT INTO \(quoted(definition.countsTable)) (\(keys.joined(separator: ", ")), count, sum) VALUES (\(marks))
                 ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum
                 """)
+        }
+        if definition.keepDays > 0 {
+            let keep = Int64(definition.keepDays) * 86400
+            let cutoff: @Sendable (Date) -> Int64? = { now in Int64(now.timeIntervalSince1970) - keep }
+            if definition.storeLines {
+                retention.append(RetentionRule(label: "\(definition.name) lines", table: quoted(definition.linesTable), column: "at", key: ["id"], cutoff: cutoff))
+            }
+            if let counter = definition.counter {
+                retention.append(RetentionRule(
+                    label: "\(definition.name) counter buckets", table: quoted(definition.countsTable), column: "bucket",
+                    key: ["bucket"] + counter.by.map { quoted(columns[$0].name) }, cutoff: cutoff))
+            }
         }
     }
 
@@ -279,24 +293,6 @@ final class CustomDriver: LogDriver {
     func rollback() {
         counts.removeAll(keepingCapacity: true)
         sourceNumbers.removeAll()
-    }
-
-    /// Retention: rows and buckets older than `keep_days`, checked every ten minutes. Lines go
-    /// 50,000 at a time (oldest first) so a first purge of a large table never holds the writer for
-    /// long; counter buckets are a range at the start of their table's key, deleted at once.
-    func tick(_ db: Database, now: Date) throws {
-        guard definition.keepDays > 0, lastPurge.secondsAgo >= 600 else { return }
-        let cutoff = Int64(now.timeIntervalSince1970) - Int64(definition.keepDays) * 86400
-        var more = false
-        if definition.storeLines, try db.tableExists(definition.linesTable) {
-            let table = quoted(definition.linesTable)
-            try db.execute(sql: "DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) WHERE at < ? ORDER BY at LIMIT 50000)", arguments: [cutoff])
-            more = db.changesCount == 50000
-        }
-        if definition.counter != nil, try db.tableExists(definition.countsTable) {
-            try db.execute(sql: "DELETE FROM \(quoted(definition.countsTable)) WHERE bucket < ?", arguments: [cutoff])
-        }
-        if !more { lastPurge = .now }
     }
 
     func close() {

@@ -28,13 +28,11 @@ public final class EximStatsDriver: LogDriver {
     private var hours: [HourKey: HourCounts] = [:]
     private var writer: EximStatsWriter?
     private var retentionCutoff: Int64 = .min
-    private var lastPurge = Date.distantPast
     private let remoteID: Int32
     private let unknownID: Int32
     private let noDomainID: Int32
     private let limits: SendLimitEnforcer
     private let clock: @Sendable () -> Date
-    private let once: Bool
 
     /// Lines seen by kind since start (for `--status`, tests and the corpus check).
     public private(set) var lineCounts = [Int](repeating: 0, count: EximLineKind.allCases.count)
@@ -55,7 +53,6 @@ public final class EximStatsDriver: LogDriver {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
-        self.once = context.once
         self.clock = clock
         self.accounts = try LiveUserDomains(path: context.settings.userdomains, logger: context.logger)
         self.userDomains = accounts.map
@@ -234,10 +231,7 @@ public final class EximStatsDriver: LogDriver {
     }
 
     /// Every second: userdomains, if it changed (mail of domains that now have an owner moves to
-    /// it); the sending limits' hour and file. Retention: rows older than
-    /// `retention_days` go in slices of at most `purgeSlice` rows per table and tick, so the write
-    /// lock is held for milliseconds and the log keeps being read between slices; once nothing is
-    /// left to purge, the next look is an hour later. (The engine gives the freed pages back.)
+    /// it); the sending limits' hour and file.
     public func tick(_ db: Database, now _: Date) throws {
         let now = clock()
         if accounts.reloadIfChanged() || !unknownRowsChecked {
@@ -247,9 +241,23 @@ public final class EximStatsDriver: LogDriver {
         }
         try limits.tick(db, now: now)
         updateCutoff(now: now)
-        guard settings.retentionDays > 0, purging || now.timeIntervalSince(lastPurge) >= 3600 else { return }
-        // Under --once nobody waits for the lock between ticks: purge it all now.
-        repeat { try purgeOneSlice(db, now: now) } while once && purging
+    }
+
+    /// Rows older than `retention_days` (the event tables by their time-keyed ids, the hourly
+    /// rollup by its hour), purged by the engine in slices.
+    public var retention: [RetentionRule] {
+        guard settings.retentionDays > 0 else { return [] }
+        let keep = Int64(settings.retentionDays) * 86400, clock = self.clock, slice = purgeSlice
+        let events = EximStatsWriter.keyedTables.map { table in
+            RetentionRule(label: "\(table) rows", table: table, column: "id", firstSlice: slice) { _ in
+                let cutoff = Int64(clock().timeIntervalSince1970) - keep
+                return TimeKeyedIDs.range(from: cutoff, to: cutoff).lower
+            }
+        }
+        let hourly = RetentionRule(label: "hourly mail rows", table: "mail_hourly", column: "hour", key: ["user", "domain", "hour"], firstSlice: slice) { _ in
+            MailReport.floorHour(Int64(clock().timeIntervalSince1970) - keep)
+        }
+        return events + [hourly]
     }
 
     /// The mail written as UNKNOWN of domains that have an owner now becomes the owner's: the
@@ -268,39 +276,6 @@ public final class EximStatsDriver: LogDriver {
         logger.info("moved the UNKNOWN mail of \(rows)")
     }
 
-    private func purgeOneSlice(_ db: Database, now: Date) throws {
-        let started = Deadline.now
-        var removed = 0
-        var more = false
-        defer {
-            // About a tenth of a second of deleting per tick: a full slice that was cheap grows the
-            // next (an idle hourly look never does), a slow one shrinks it; at most 200,000 rows a
-            // table, so the commit that follows stays short too.
-            let spent = started.secondsAgo
-            if more, spent < 0.05 { purgeSlice = min(purgeSlice * 2, 200_000) } else if spent > 0.2 { purgeSlice = max(purgeSlice / 2, 1000) }
-        }
-        let below = TimeKeyedIDs.range(from: retentionCutoff, to: retentionCutoff).lower
-        for table in EximStatsWriter.keyedTables {
-            try db.execute(sql: "DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) WHERE id < ? ORDER BY id LIMIT ?)", arguments: [below, purgeSlice])
-            removed += db.changesCount
-            if db.changesCount == purgeSlice { more = true }
-        }
-        try db.execute(
-            sql: "DELETE FROM mail_hourly WHERE (user, domain, hour) IN (SELECT user, domain, hour FROM mail_hourly WHERE hour < ? LIMIT ?)",
-            arguments: [MailReport.floorHour(retentionCutoff), purgeSlice])
-        if db.changesCount == purgeSlice { more = true }
-        purged += removed
-        if !purging, more { logger.info("purging rows older than \(settings.retentionDays) days, a slice each second") }
-        purging = more
-        if !more {
-            lastPurge = now
-            if purged > 0 { logger.info("purged \(purged) rows older than \(settings.retentionDays) days") }
-            purged = 0
-        }
-    }
-
-    /// Rows per table and tick a purge deletes (adapted as it goes; see `purgeOneSlice`).
+    /// Rows of each table in a purge's first slice (later ones are sized by time; `RetentionPurge`).
     public var purgeSlice = 20_000
-    private var purging = false
-    private var purged = 0
 }

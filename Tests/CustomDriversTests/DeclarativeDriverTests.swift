@@ -71,6 +71,29 @@ import TestSupport
 
     /// `(a+)+$` against a run of a's that ends otherwise backtracks exponentially; the match limit
     /// ends it: the line is rejected with its reason, and the lines after it are still read.
+    /// `keep_days`: the engine purges old lines and counter buckets (in slices), recent ones stay.
+    @Test func linesAndBucketsOlderThanKeepDaysArePurged() throws {
+        let h = try CustomHarness()
+        let log = h.folder.file("drivers.d/auth.log")
+        try LogWriter.append(log, "")
+        try h.define("sshd", Self.sshd.replacingOccurrences(of: "[store]\nlines = true", with: "[store]\nlines = true\nkeep_days = 3"))
+        try h.runOnce("sshd")
+        let now = Int64(Date().timeIntervalSince1970)
+        try h.harness.database().write { db in
+            for (age, n) in [(10 * 86400, 3), (3600, 2)] {
+                let at = now - Int64(age)
+                for i in 0..<n {
+                    try db.execute(sql: "INSERT INTO custom_sshd (at, source, time, user, ip, port) VALUES (?, 1, ?, 'u', '203.0.113.\(i)', 22)", arguments: [at, at])
+                    try db.execute(sql: "INSERT INTO custom_sshd_counts (ip, bucket, count) VALUES ('203.0.113.\(i)', ?, 1)", arguments: [at - at % 300])
+                }
+            }
+        }
+        try h.runOnce("sshd")
+        #expect(try h.count("SELECT COUNT(*) FROM custom_sshd") == 2)
+        #expect(try h.count("SELECT COUNT(*) FROM custom_sshd_counts") == 2)
+        #expect(try h.count("SELECT MIN(at) FROM custom_sshd") >= Int(now) - 3600)
+    }
+
     @Test func aCatastrophicPatternIsStoppedByTheMatchLimit() throws {
         let regex = try LineRegex("(a+)+$", matchLimit: 100_000)
         let hostile = String(repeating: "a", count: 40) + "!"

@@ -33,8 +33,10 @@ public protocol LogDriver: AnyObject {
     /// world (a round of service checks seen through under `--once`) goes here, so that the
     /// database's write lock is never held while a service or a disk takes its time.
     func beforeTick()
-    /// Periodic work (retention, rollups); called inside a transaction of its own about every second.
+    /// Periodic work (rollups, reconciling); called inside a transaction of its own about every second.
     func tick(_ db: Database, now: Date) throws
+    /// What the driver keeps only for a while; the engine purges it after the tick, in slices.
+    var retention: [RetentionRule] { get }
     /// Releases statements; called once, outside a transaction.
     func close()
     /// False while the driver cannot take lines (an external driver's program waits to be
@@ -52,6 +54,7 @@ public extension LogDriver {
     func tick(_ db: Database, now: Date) throws {}
     func close() {}
     var acceptsLines: Bool { true }
+    var retention: [RetentionRule] { [] }
 }
 
 /// Everything a driver is given when the engine builds it on its own thread.

@@ -60,6 +60,7 @@ public final class Engine {
     private let health = EngineHealth()
     /// Effects the drivers registered for after the open transaction commits.
     private let afterCommit: AfterCommit
+    private let retention: RetentionPurge
     /// Operators' commands the drivers started; seen through before the engine goes.
     private let commands: CommandRunner
     private var lastReclaim: ContinuousClock.Instant?
@@ -97,6 +98,7 @@ public final class Engine {
         self.afterCommit = afterCommit
         let commands = CommandRunner(logger: logger)
         self.commands = commands
+        self.retention = RetentionPurge(once: options.once)
         var runtimes: [DriverRuntime] = []
         var failed: [(name: String, error: any Error)] = []
         for (name, configured) in drivers where configured.enabled {
@@ -651,6 +653,7 @@ public final class Engine {
             }
             health.commitSucceeded()
             afterCommit.committed()
+            try retention.step(db, rules: runtime.driver.retention, driver: runtime.name, logger: runtime.logger)
         }
         // Free pages left by purges go back to the file system, 2,048 pages (32 MiB) at a time.
         // Housekeeping only: a failure is logged and tried again later, never taken for a failed
