@@ -16,7 +16,7 @@ wal_max = 0
 started_all = time.monotonic()
 i = 0
 while time.monotonic() - started_all < timeout:
-    mid = f"PRG{i:03d}-{i:06d}-Zz"
+    mid = f"P{i:05d}-{i:06d}-Zz"  # a valid exim id (6-6-2) up to 99,999 appends
     i += 1
     line = (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) +
             f" {mid} <= lat@site0.example H=(c) [203.0.113.1] P=esmtpa A=dovecot_login:user0@site0.example S=100 for x@example.org\n")

@@ -131,7 +131,7 @@ public final class Engine {
 
     private func loadFiles(_ db: Database) throws {
         for (index, runtime) in runtimes.enumerated() {
-            let saved = try loadCheckpoints(db, driver: runtime.name)
+            let saved = try CheckpointRecords.load(db, driver: runtime.name)
             // One file per path and driver: a path named twice (a file also matched by a folder's
             // pattern) would be read twice and its one saved position written twice.
             var seen = Set<String>()
@@ -173,18 +173,8 @@ public final class Engine {
         case .folder(let folder, let pattern):
             watcher.watch(folder: folder)
             folderTimes[folder] = Self.modificationTime(of: folder)
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
-            // A rotated copy of a matching log (`example.com.1`) is read through that log, never on
-            // its own, also while the log itself is briefly missing between rename and create.
-            return names.filter { name in
-                fnmatch(pattern, name, 0) == 0 && !Self.isCompressed(name)
-                    && !RotatedSiblings.rotationBases(of: name).contains { fnmatch(pattern, $0, 0) == 0 }
-            }.sorted().map { (folder as NSString).appendingPathComponent($0) }
+            return FolderListing.logs(in: folder, matching: pattern)
         }
-    }
-
-    private static func isCompressed(_ name: String) -> Bool {
-        [".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4"].contains { name.hasSuffix($0) }
     }
 
     /// Picks up files that appeared in `only` (every folder source when nil) since the last scan,
@@ -205,7 +195,7 @@ public final class Engine {
                       only.map({ $0.contains(folder) }) ?? true || replaced.contains(folder) else { continue }
                 let listed = expand(source)
                 for path in listed where followed.index(driver: index, path: path) == nil {
-                    if saved == nil { saved = try loadCheckpoints(db, driver: runtime.name) }
+                    if saved == nil { saved = try CheckpointRecords.load(db, driver: runtime.name) }
                     let checkpoint = saved?[path]
                     if checkpoint == nil { runtime.logger.info("new log \(path); reading it from the start") }
                     addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: checkpoint)
@@ -253,22 +243,6 @@ public final class Engine {
     private static func modificationTime(of folder: String) -> timespec {
         var st = stat()
         return stat(folder, &st) == 0 ? st.st_mtim : timespec(tv_sec: -1, tv_nsec: 0)
-    }
-
-    private func loadCheckpoints(_ db: Database, driver: String) throws -> [String: Checkpoint] {
-        var result: [String: Checkpoint] = [:]
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT path, device, inode, offset, head_length, head_hash, tail_length, tail_hash
-            FROM checkpoints WHERE driver = ?
-            """, arguments: [driver])
-        for row in rows {
-            let device: Int64 = row["device"], inode: Int64 = row["inode"], headHash: Int64 = row["head_hash"], tailHash: Int64 = row["tail_hash"]
-            result[row["path"]] = Checkpoint(
-                device: UInt64(bitPattern: device), inode: UInt64(bitPattern: inode), offset: row["offset"],
-                head: ContentHash(length: row["head_length"], hash: UInt64(bitPattern: headHash)),
-                tail: ContentHash(length: row["tail_length"], hash: UInt64(bitPattern: tailHash)))
-        }
-        return result
     }
 
     // MARK: Running
@@ -540,10 +514,10 @@ public final class Engine {
         for runtime in runtimes { try runtime.driver.flush(db) }
         let now = Int64(Date().timeIntervalSince1970)
         for (index, checkpoint) in moved {
-            try save(checkpoint, for: files[index], driver: runtimes[fileDriver[index]].name, now: now, db: db)
+            try CheckpointRecords.save(checkpoint, replacing: files[index].committed, path: files[index].path, driver: runtimes[fileDriver[index]].name, now: now, db: db)
         }
         for runtime in runtimes where !runtime.pending.isZero {
-            try saveCounters(runtime, now: now, db: db)
+            try DriverCounterRecords.add(runtime.pending, driver: runtime.name, now: now, db: db)
         }
         try db.commit()
         inTransaction = false
@@ -565,52 +539,6 @@ public final class Engine {
         }
     }
 
-    /// Writes a file's position, refusing to overwrite a position another process moved.
-    private func save(_ checkpoint: Checkpoint, for file: TailedFile, driver: String, now: Int64, db: Database) throws {
-        let arguments: StatementArguments = [
-            driver, file.path, Int64(bitPattern: checkpoint.device), Int64(bitPattern: checkpoint.inode), checkpoint.offset,
-            checkpoint.head.length, Int64(bitPattern: checkpoint.head.hash), checkpoint.tail.length,
-            Int64(bitPattern: checkpoint.tail.hash), now,
-        ]
-        if let previous = file.committed {
-            try db.execute(sql: """
-                UPDATE checkpoints SET device = ?3, inode = ?4, offset = ?5, head_length = ?6, head_hash = ?7,
-                    tail_length = ?8, tail_hash = ?9, updated_at = ?10
-                WHERE driver = ?1 AND path = ?2 AND offset = ?11 AND inode = ?12 AND tail_hash = ?13
-                """, arguments: arguments + [previous.offset, Int64(bitPattern: previous.inode), Int64(bitPattern: previous.tail.hash)])
-            if db.changesCount != 1 { throw StoreError.checkpointMoved(driver: driver, path: file.path) }
-        } else {
-            do {
-                try db.execute(sql: """
-                    INSERT INTO checkpoints (driver, path, device, inode, offset, head_length, head_hash, tail_length, tail_hash, updated_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                    """, arguments: arguments)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                throw StoreError.checkpointMoved(driver: driver, path: file.path)
-            }
-        }
-    }
-
-    private func saveCounters(_ runtime: DriverRuntime, now: Int64, db: Database) throws {
-        let p = runtime.pending
-        try db.execute(sql: """
-            INSERT INTO driver_stats (driver, lines_read, events_written, lines_ignored, lines_rejected, last_commit)
-            VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (driver) DO UPDATE SET lines_read = lines_read + excluded.lines_read,
-                events_written = events_written + excluded.events_written,
-                lines_ignored = lines_ignored + excluded.lines_ignored,
-                lines_rejected = lines_rejected + excluded.lines_rejected,
-                last_commit = excluded.last_commit
-            """, arguments: [runtime.name, p.linesRead, p.events, p.ignored, p.rejected, now])
-        for (reason, entry) in p.rejectedByReason {
-            try db.execute(sql: """
-                INSERT INTO rejected_lines (driver, reason, count, last_path, last_offset, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (driver, reason) DO UPDATE SET count = count + excluded.count,
-                    last_path = excluded.last_path, last_offset = excluded.last_offset, last_seen = excluded.last_seen
-                """, arguments: [runtime.name, reason.description, entry.count, entry.path, entry.offset, now])
-        }
-    }
-
     /// After a failed commit: roll back, let drivers forget the batch, and reopen every file at its
     /// committed position, so the same lines are read again once the database accepts writes.
     private func abandonBatch(_ db: Database, after error: any Error) throws {
@@ -627,7 +555,7 @@ public final class Engine {
         // for ever.
         if case StoreError.checkpointMoved(let driver, let path)? = error as? StoreError,
            let index = files.indices.first(where: { runtimes[fileDriver[$0]].name == driver && files[$0].path == path }) {
-            let saved = (try? loadCheckpoints(db, driver: driver))?[path]
+            let saved = (try? CheckpointRecords.load(db, driver: driver))?[path]
             logger.warning("\(path): taking the position saved in the database (\(saved.map { "byte \($0.offset)" } ?? "none")) for \(driver)")
             files[index].resume(from: saved)
         }

@@ -39,19 +39,21 @@ final class RetentionPurge {
     }
 
     private func slice(_ db: Database, rule: RetentionRule, cutoff: Int64, state: inout State, logger: Logger) throws {
-        let started = Deadline.now
         let key = rule.key.joined(separator: ", ")
         let target = rule.key.count == 1 ? key : "(\(key))"
         var removed = 0
+        var spent = 0.0
         try db.inTransaction(.immediate) {
+            // The DELETE is what grows with the slice; the commit's cost is the pages it wrote.
+            let started = Deadline.now
             try db.execute(
                 sql: "DELETE FROM \(rule.table) WHERE \(target) IN (SELECT \(key) FROM \(rule.table) WHERE \(rule.column) < ? LIMIT ?)",
                 arguments: [cutoff, state.slice])
             removed = db.changesCount
+            spent = started.secondsAgo
             return .commit
         }
         let full = removed == state.slice
-        let spent = started.secondsAgo
         if full, spent < 0.05 {
             state.slice = min(state.slice * 2, 200_000)
         } else if spent > 0.2 {
