@@ -264,6 +264,7 @@ public final class ChkservdDriver: LogDriver {
 
 /// One round's services and the results their threads hand back. Results are accepted until the
 /// last thread reports, also after the round was abandoned as hung.
+/// Unchecked: its results are under a lock; the service list is set before the threads start.
 final class Round: @unchecked Sendable {
     /// When it started: stamped on the rows of checks it abandons.
     let started: Date
@@ -321,6 +322,7 @@ final class Round: @unchecked Sendable {
 /// Rounds whose threads may still be running, per database and service folder, for the whole
 /// process: a reload (SIGHUP) builds a new driver while the old one's round carries on, and the new
 /// one must collect those results and not check the same services twice at once.
+/// Unchecked: its rounds and the process-wide table are under locks.
 final class RoundRegistry: @unchecked Sendable {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var registries: [String: RoundRegistry] = [:]

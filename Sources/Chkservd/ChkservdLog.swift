@@ -6,6 +6,7 @@ import TailWatchEngine
 ///
 ///     [2026-11-30 10:00:00 +0000] Service check ....exim [[check command:+][socket connect:+]]...Done
 ///     [2026-11-30 10:00:03 +0000] Restarting exim....Done
+/// Unchecked: every use of `formatter` and the file is under `lock` (DateFormatter is not Sendable).
 public final class ChkservdLog: @unchecked Sendable {
     private let path: String
     private let lock = NSLock()

@@ -7,6 +7,8 @@ import TailWatchEngine
 /// pieces of each block are parsed on two cores at once; the driver's name table and batch sums
 /// are not shared with another thread, so each pass fills its own and the driver folds them into
 /// the batch afterwards (a few hundred keys per block, against thousands of lines).
+/// Unchecked: each pass is used by one thread at a time (the piece counter hands pieces out once
+/// and the driver folds the passes only after both threads finished the block).
 final class AccessPass: @unchecked Sendable {
     /// Marks the sums of a file whose domain comes from its name, not from its lines.
     static let fixedDomain: Int32 = -1

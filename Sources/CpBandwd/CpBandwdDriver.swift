@@ -370,6 +370,7 @@ public final class CpBandwdDriver: LogDriver {
 
 /// The pieces of a block the passes walk at once, each piece by one thread only (`PieceCounter`
 /// hands each index out once).
+/// Unchecked: pointers to the block's parts, each part walked by one thread only.
 private struct SharedParts: @unchecked Sendable {
     let parts: UnsafeMutableBufferPointer<LineBlock>
 }

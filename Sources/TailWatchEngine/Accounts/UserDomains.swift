@@ -63,4 +63,6 @@ public struct UserDomains: Sendable {
     }
 }
 
+/// Unchecked: a ByteKeyMap owns its storage through pointers; once built it is only read, and a
+/// changed userdomains is a new map, never a mutation of one another thread reads.
 extension ByteKeyMap: @unchecked Sendable where Value: Sendable {}

@@ -5,6 +5,9 @@ import Glibc
 /// Why not `String`: decoding and allocating a `String` per line costs more than everything else a
 /// driver does with it. A `ByteLine` is a pointer and a length; it is valid only during the call that
 /// hands it out, so a driver copies what it keeps (the store copies bound text itself).
+/// Unchecked: a borrowed pointer, valid only during the call that hands it out (see above); it
+/// crosses threads only inside a split `LineBlock`, whose buffer nobody writes meanwhile.
+/// (`Span<UInt8>` would make the borrow checked, but cannot be stored in a struct that escapes.)
 public struct ByteLine: @unchecked Sendable {
     public let base: UnsafePointer<UInt8>
     public let count: Int

@@ -13,6 +13,8 @@ import Glibc
 /// The lines borrow the tailer's buffer: like a `ByteLine`, nothing of them outlives the call. A
 /// driver may `split` a large block and walk the parts on other threads while its `ingest` waits for
 /// them (the buffer is neither written nor freed meanwhile), then `merge` their tallies back.
+/// Unchecked: it holds a pointer into the tailer's buffer, which stays valid and unwritten while
+/// the parts of a split block are walked (the engine's thread waits in `ingest`).
 public struct LineBlock: @unchecked Sendable {
     private let base: UnsafePointer<UInt8>
     private let end: UnsafePointer<UInt8>

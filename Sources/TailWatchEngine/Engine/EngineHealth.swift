@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How each driver of a running engine is doing, as the engine last saw it: for a driver that
 /// watches the others (chkservd's `tailwatchd` pseudo-service) and, through it, the operator.
@@ -6,7 +7,7 @@ import Foundation
 /// Why a board and not a query: "falling behind" is the distance between a file's size and the
 /// position read so far, which only the engine knows between commits; and a driver must not reach
 /// into another driver. The engine writes it about once a second, before the drivers' ticks.
-public final class EngineHealth: @unchecked Sendable {
+public final class EngineHealth: Sendable {
     public struct Driver: Sendable, Equatable {
         public var name: String
         /// Files it tails now (0 for a timer driver).
@@ -16,27 +17,30 @@ public final class EngineHealth: @unchecked Sendable {
         public var lastCommit: Date?
     }
 
+    private struct Board {
+        var drivers: [Driver] = []
+        var failing: (since: Date, reason: String)?
+    }
+
     /// When the engine started (a driver that never committed is judged from here).
     public let startedAt = Date()
-    private let lock = NSLock()
-    private var drivers: [Driver] = []
-    private var failing: (since: Date, reason: String)?
+    private let board = Mutex(Board())
 
     public init() {}
 
     public var snapshot: (drivers: [Driver], failingSince: Date?, failure: String?) {
-        lock.withLock { (drivers, failing?.since, failing?.reason) }
+        board.withLock { ($0.drivers, $0.failing?.since, $0.failing?.reason) }
     }
 
     func update(_ drivers: [Driver]) {
-        lock.withLock { self.drivers = drivers }
+        board.withLock { $0.drivers = drivers }
     }
 
     func commitFailed(_ reason: String) {
-        lock.withLock { if failing == nil { failing = (Date(), reason) } else { failing?.reason = reason } }
+        board.withLock { if $0.failing == nil { $0.failing = (Date(), reason) } else { $0.failing?.reason = reason } }
     }
 
     func commitSucceeded() {
-        lock.withLock { failing = nil }
+        board.withLock { $0.failing = nil }
     }
 }

@@ -7,8 +7,9 @@ import Logging
 /// own, so ingestion commits between slices and never waits behind more than one.
 ///
 /// A slice is sized by time: it starts at the rule's `firstSlice` (20,000 rows by default),
-/// doubles while a full slice takes under 50 ms and halves when one takes over 200 ms (1,000 to
-/// 200,000 rows). Under `--once` nobody waits for the lock, so each rule is purged to the end at
+/// doubles while a full slice's DELETE takes under 20 ms and halves when one takes over 50 ms
+/// (1,000 to 200,000 rows), so that a live commit waits at most a few tens of milliseconds behind
+/// one (its commit writes the pages the DELETE touched, about as long again). Under `--once` nobody waits for the lock, so each rule is purged to the end at
 /// once.
 final class RetentionPurge {
     private struct State {
@@ -54,9 +55,9 @@ final class RetentionPurge {
             return .commit
         }
         let full = removed == state.slice
-        if full, spent < 0.05 {
+        if full, spent < 0.02 {
             state.slice = min(state.slice * 2, 200_000)
-        } else if spent > 0.2 {
+        } else if spent > 0.05 {
             state.slice = max(state.slice / 2, 1000)
         }
         state.purged += removed

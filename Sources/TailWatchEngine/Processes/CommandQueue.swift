@@ -4,6 +4,8 @@ import Foundation
 /// `capacity` waiting (beyond that a job is dropped and counted, never a thread per job), and
 /// `drain(seconds:)` lets a driver see its queue through before the process stops — a limit reached
 /// is recorded once, so a notification dropped at exit would never be sent.
+/// Unchecked: the job list and counts are under `lock`, and waiting for idle uses `idle`, an
+/// NSCondition (a Mutex cannot be waited on).
 public final class CommandQueue: @unchecked Sendable {
     private let lock = NSLock()
     private let workers: Int

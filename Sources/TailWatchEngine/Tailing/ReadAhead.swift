@@ -10,6 +10,8 @@ import Glibc
 /// parse. Reading the next chunk meanwhile (into a second buffer) takes it off that path. Exactly
 /// one read is in flight, on the tailer's own descriptor, and the tailer waits for it before it
 /// looks at the descriptor's position again or lets go of the buffer.
+/// Unchecked: the buffer and result are written by the one reading thread and read by the
+/// tailer only after `wait()` (a semaphore orders the two).
 final class ReadAhead: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     // Written by the reading thread before it signals `done`, read after `wait()`.
