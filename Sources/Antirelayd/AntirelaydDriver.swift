@@ -40,8 +40,8 @@ public final class AntirelaydDriver: LogDriver {
     private var lastStage = Deadline.distantPast
     private var nextExpiry: Int64?
     private var alwaysRelay = AlwaysRelay()
-    /// The always-relay file as last read (a change in any part means it was edited or replaced).
-    private var alwaysRelayStamp: FileIdentity?
+    /// The always-relay file, read again whenever it is edited, replaced or deleted.
+    private var alwaysRelayFile: EditedFile?
     private var lastPrune = Date.distantPast
     private var lastSlowCheck = Date.distantPast
 
@@ -66,6 +66,7 @@ public final class AntirelaydDriver: LogDriver {
         parser = LoginLineParser(zone: context.settings.timezone, now: clock)
         local = LocalAddresses(configured: settings.localAddresses)
         exporting = settings.export != nil || settings.exportUsers != nil
+        alwaysRelayFile = settings.alwaysRelay.map { EditedFile(path: $0, readNow: false) }
     }
 
     public func open(_ db: Database) throws {
@@ -172,14 +173,10 @@ public final class AntirelaydDriver: LogDriver {
         var due = !exportedOnce || exportDirty || (nextExpiry.map { now >= $0 } ?? false) || lastStage.secondsAgo >= 60
         if date.timeIntervalSince(lastSlowCheck) >= 5 {
             lastSlowCheck = date
-            if let path = settings.alwaysRelay {
-                let stamp = FileIdentity.of(path: path)
-                if stamp != alwaysRelayStamp {
-                    alwaysRelayStamp = stamp
-                    alwaysRelay = AlwaysRelay.load(path: path)
-                    for problem in alwaysRelay.problems { logger.warning("\(problem)") }
-                    due = true
-                }
+            if let look = alwaysRelayFile?.look(), look != .unchanged, let path = settings.alwaysRelay {
+                alwaysRelay = AlwaysRelay.load(path: path)
+                for problem in alwaysRelay.problems { logger.warning("\(problem)") }
+                due = true
             }
             let refreshed = LocalAddresses(configured: settings.localAddresses)
             if refreshed.networks != local.networks {

@@ -26,8 +26,7 @@ final class LimitEnforcer {
     private let accounts: LiveUserDomains
     private let logger: Logger
     private(set) var limits: BandwidthLimits
-    private var limitsModified: Date?
-    private var loaded = false
+    private var limitsFile: EditedFile
     private let afterCommit: AfterCommit
     private let commands: CommandRunner
 
@@ -44,27 +43,27 @@ final class LimitEnforcer {
         self.commands = commands
         self.logger = logger
         self.limits = BandwidthLimits()
+        limitsFile = EditedFile(path: limitsPath, readNow: false)
         reloadIfChanged()
     }
 
-    /// Re-reads the limits file when its modification time changed (or on the first call).
+    /// Re-reads the limits file when it changed (or on the first call).
     @discardableResult
     func reloadIfChanged() -> Bool {
-        let modified = (try? FileManager.default.attributesOfItem(atPath: limitsPath))?[.modificationDate] as? Date
-        if loaded && modified == limitsModified { return false }
-        if loaded && modified == nil {
+        switch limitsFile.look() {
+        case .unchanged:
+            return false
+        case .missing:
             // Missing for a moment (a tool rewriting it): keep the limits we have rather than
             // release every account and warn them all again.
             logger.warning("limits: \(limitsPath) is missing; keeping the \(limits.bytes.count) limits read before")
-            limitsModified = nil
             return false
+        case .changed:
+            limits = BandwidthLimits.load(path: limitsPath)
+            for problem in limits.problems { logger.warning("limits: \(problem); line skipped") }
+            logger.info("limits: \(limits.bytes.count) accounts with a monthly limit in \(limitsPath)")
+            return true
         }
-        loaded = true
-        limitsModified = modified
-        limits = BandwidthLimits.load(path: limitsPath)
-        for problem in limits.problems { logger.warning("limits: \(problem); line skipped") }
-        logger.info("limits: \(limits.bytes.count) accounts with a monthly limit in \(limitsPath)")
-        return true
     }
 
     /// Inside the batch's transaction, after its sums were written: check the accounts it touched.

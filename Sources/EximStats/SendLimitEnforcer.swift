@@ -34,7 +34,7 @@ final class SendLimitEnforcer {
     private let clock: @Sendable () -> Date
     private(set) var limits: SendLimits
     /// The limits file as last read (a change in any part means it was edited or replaced).
-    private var limitsStamp: FileIdentity?
+    private var limitsFile: EditedFile?
     /// Start of the hour being enforced (UTC).
     private(set) var hour: Int64
     private var committed: [String: Counts] = [:]
@@ -80,7 +80,7 @@ final class SendLimitEnforcer {
         self.clock = clock
         limits = SendLimits.load(path: settings.sendLimits, globalMaxPerHour: settings.maxEmailsPerHour)
         hour = MailReport.floorHour(Int64(clock().timeIntervalSince1970))
-        limitsStamp = settings.sendLimits.flatMap { FileIdentity.of(path: $0) }
+        limitsFile = settings.sendLimits.map { EditedFile(path: $0, readNow: true) }
         for problem in limits.problems { logger.warning("\(problem)") }
     }
 
@@ -279,9 +279,8 @@ final class SendLimitEnforcer {
         }
         if now.timeIntervalSince(lastLimitsCheck) >= 5 {
             lastLimitsCheck = now
-            let stamp = settings.sendLimits.flatMap { FileIdentity.of(path: $0) }
-            if stamp != limitsStamp {
-                limitsStamp = stamp
+            // Edited, replaced or deleted (an absent file lifts every block): read again.
+            if let look = limitsFile?.look(), look != .unchanged {
                 limits = SendLimits.load(path: settings.sendLimits, globalMaxPerHour: settings.maxEmailsPerHour)
                 for problem in limits.problems { logger.warning("\(problem)") }
                 logger.info("send limits re-read from \(settings.sendLimits ?? "(none)"): \(limits.domains.count) domain line(s)")

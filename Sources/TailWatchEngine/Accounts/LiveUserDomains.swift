@@ -14,41 +14,36 @@ public final class LiveUserDomains {
     public let path: String
     /// The map as last read.
     public private(set) var map: UserDomains
-    private var stamp: FileIdentity?
+    private var file: EditedFile
     private let logger: Logger
-    private var warnedMissing = false
 
     /// Reads the file; a missing file is an empty map (a server without cPanel), other errors throw.
     public init(path: String, logger: Logger) throws {
         self.path = path
         self.logger = logger
-        stamp = FileIdentity.of(path: path)
+        file = EditedFile(path: path, readNow: true)
         map = try UserDomains.load(path: path)
     }
 
     /// Re-reads the file when it changed since it was last read; true when the map was replaced.
     @discardableResult
     public func reloadIfChanged() -> Bool {
-        let now = FileIdentity.of(path: path)
-        guard now != stamp else { return false }
-        guard let now else {
-            if !warnedMissing {
-                logger.warning("\(path) is missing; keeping the \(map.domainCount) domains read before")
-                warnedMissing = true
+        switch file.look() {
+        case .unchanged:
+            return false
+        case .missing:
+            logger.warning("\(path) is missing; keeping the \(map.domainCount) domains read before")
+            return false
+        case .changed:
+            do {
+                let fresh = try UserDomains.load(path: path)
+                logger.info("\(path) changed: \(fresh.domainCount) domains (were \(map.domainCount))")
+                map = fresh
+                return true
+            } catch {
+                logger.warning("\(path) changed but could not be read (\(error)); keeping the \(map.domainCount) domains read before")
+                return false
             }
-            return false
-        }
-        do {
-            let fresh = try UserDomains.load(path: path)
-            stamp = now
-            warnedMissing = false
-            logger.info("\(path) changed: \(fresh.domainCount) domains (were \(map.domainCount))")
-            map = fresh
-            return true
-        } catch {
-            logger.warning("\(path) changed but could not be read (\(error)); keeping the \(map.domainCount) domains read before")
-            stamp = now
-            return false
         }
     }
 }
