@@ -139,7 +139,10 @@ enum DriverGuide {
              at most once a minute) or .ignored for lines you recognise and do not need. Throw only
              for database failures; the engine then rolls back, calls rollback(), and reads the same
              lines again later.
-           - tick(_:now:) runs about once a second in a transaction of its own (retention, rollups).
+           - tick(_:now:) runs about once a second in a transaction of its own (rollups). Rows kept
+             only for a while are declared, not deleted by hand: return RetentionRule(table:,
+             column:, key:, cutoff:) values from `retention`, and the engine purges them in short
+             slices after the tick.
            - A timer driver (chkservd) has no sources and does its work from tick(); long work
              (network checks, commands) belongs on threads of its own, its results written by a later
              tick, so the log drivers never wait. context.once says --once (do the work once);
