@@ -31,7 +31,7 @@ public final class AntirelaydDriver: LogDriver {
     private var local: LocalAddresses
     private let users = NameTable()
     private var pending: [Key: Seen] = [:]
-    private var upsert: PreparedStatement?
+    private let upsert: PreparedStatement
     private let exporting: Bool
     private let afterCommit: AfterCommit
     private var exportedOnce = false
@@ -51,13 +51,14 @@ public final class AntirelaydDriver: LogDriver {
         migrations: MigrationSet(module: "Antirelayd", files: embeddedMigrationFiles)
     ) { section, engine throws(ConfigError) in
         let settings = try AntirelaydSettings(section)
-        return ConfiguredDriver(enabled: settings.enabled, sources: [.file(settings.maillog)]) { context in
-            AntirelaydDriver(settings: settings, context: context)
+        return ConfiguredDriver(enabled: settings.enabled, sources: [.file(settings.maillog)]) { context, db in
+            try AntirelaydDriver(settings: settings, context: context, db: db)
         }
     }
 
     /// `clock` is the wall clock (tests move it); log timestamps are judged against it.
-    public init(settings: AntirelaydSettings, context: DriverContext, clock: @escaping @Sendable () -> Date = Date.init) {
+    /// `db`: the connection the engine writes with (statements are prepared on it).
+    public init(settings: AntirelaydSettings, context: DriverContext, db: Database, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
@@ -67,9 +68,6 @@ public final class AntirelaydDriver: LogDriver {
         local = LocalAddresses(configured: settings.localAddresses)
         exporting = settings.export != nil || settings.exportUsers != nil
         alwaysRelayFile = settings.alwaysRelay.map { EditedFile(path: $0, readNow: false) }
-    }
-
-    public func open(_ db: Database) throws {
         upsert = try PreparedStatement(db, sql: """
             INSERT INTO relay_auth (ip, user, protocol, first_login, last_login, logins) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (ip, user, protocol) DO UPDATE SET
@@ -79,8 +77,6 @@ public final class AntirelaydDriver: LogDriver {
             """)
         logger.info("relay window \(settings.expireMinutes) min; never whitelisted: loopback and \(local.networks.count) local address(es)")
     }
-
-    public func close() { upsert = nil }
 
     // MARK: Lines
 
@@ -118,7 +114,7 @@ public final class AntirelaydDriver: LogDriver {
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
-        guard let upsert, !pending.isEmpty else { return }
+        guard !pending.isEmpty else { return }
         for (key, seen) in pending {
             upsert.bind(1, key.ip.text)
             upsert.bind(2, users[bytes: key.user])

@@ -28,8 +28,8 @@ public final class ChkservdDriver: LogDriver {
     private var nextRound = Deadline.distantPast
     private var ranOnce = false
     private var lastPurge = Deadline.distantPast
-    private var insert: PreparedStatement?
-    private var saveState: PreparedStatement?
+    private let insert: PreparedStatement
+    private let saveState: PreparedStatement
 
     public static let name = "chkservd"
 
@@ -39,12 +39,13 @@ public final class ChkservdDriver: LogDriver {
         migrations: MigrationSet(module: "Chkservd", files: embeddedMigrationFiles)
     ) { section, engine throws(ConfigError) in
         let settings = try ChkservdSettings(section)
-        return ConfiguredDriver(enabled: settings.enabled, sources: []) { context in
-            ChkservdDriver(settings: settings, context: context)
+        return ConfiguredDriver(enabled: settings.enabled, sources: []) { context, db in
+            try ChkservdDriver(settings: settings, context: context, db: db)
         }
     }
 
-    public init(settings: ChkservdSettings, context: DriverContext, clock: @escaping @Sendable () -> Date = Date.init) {
+    /// `db`: the connection the engine writes with (statements are prepared on it).
+    public init(settings: ChkservdSettings, context: DriverContext, db: Database, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.settings = settings
         self.logger = context.logger
         self.once = context.once
@@ -56,9 +57,6 @@ public final class ChkservdDriver: LogDriver {
             log: log, runDirectory: settings.runDirectory, notifyCommand: settings.notifyCommand,
             notifyTimeout: Double(settings.notifyTimeoutSeconds), commands: context.commands, logger: context.logger)
         rounds = RoundRegistry.for(database: context.settings.database, configDirectory: settings.configDirectory)
-    }
-
-    public func open(_ db: Database) throws {
         insert = try PreparedStatement(db, sql: """
             INSERT INTO service_checks (time, service, status, passed, socket, process, latency_ms, action, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -75,11 +73,6 @@ public final class ChkservdDriver: LogDriver {
             state.failureNotified = row["failure_notified"]
             states[row["service"]] = state
         }
-    }
-
-    public func close() {
-        insert = nil
-        saveState = nil
     }
 
     /// chkservd tails no file.
@@ -227,7 +220,7 @@ public final class ChkservdDriver: LogDriver {
     /// Writes the rows and states of `unsaved` not yet written in this transaction; they stay in
     /// `unsaved` until it commits, so a failed tick writes them again next time.
     private func saveUnsaved(_ db: Database) throws {
-        guard let insert, let saveState, savedUpTo < unsaved.count else { return }
+        guard savedUpTo < unsaved.count else { return }
         for (record, _) in unsaved[savedUpTo...] {
             insert.bind(1, Int64(record.time.timeIntervalSince1970))
             insert.bind(2, record.service)

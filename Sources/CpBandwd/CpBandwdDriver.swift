@@ -39,7 +39,7 @@ public final class CpBandwdDriver: LogDriver {
     private let noDomainID: Int32
     private let names = NameTable()
     private let bytesParser = BytesLogParser()
-    private var writer: BandwidthWriter?
+    private let writer: BandwidthWriter
     private let limits: LimitEnforcer?
     private var lastLimitCheck = Deadline.distantPast
     private let unknownID: Int32
@@ -73,8 +73,8 @@ public final class CpBandwdDriver: LogDriver {
         migrations: MigrationSet(module: "CpBandwd", files: embeddedMigrationFiles)
     ) { section, engine throws(ConfigError) in
         let settings = try CpBandwdSettings(section)
-        return ConfiguredDriver(enabled: settings.enabled, sources: sources(settings)) { context in
-            try CpBandwdDriver(settings: settings, context: context)
+        return ConfiguredDriver(enabled: settings.enabled, sources: sources(settings)) { context, db in
+            try CpBandwdDriver(settings: settings, context: context, db: db)
         }
     }
 
@@ -90,7 +90,8 @@ public final class CpBandwdDriver: LogDriver {
         return result + settings.accessLogs.map { (.file($0), .vhostLog) }
     }
 
-    public init(settings: CpBandwdSettings, context: DriverContext) throws {
+    /// `db`: the connection the engine writes with (statements are prepared on it).
+    public init(settings: CpBandwdSettings, context: DriverContext, db: Database) throws {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
@@ -109,13 +110,8 @@ public final class CpBandwdDriver: LogDriver {
         unknownID = names.id(for: Self.unknown)
         noDomainID = names.id(for: "")
         protocolNames = BandwidthProtocol.allCases.map { names.id(for: $0.rawValue) }
-    }
-
-    public func open(_ db: Database) throws {
         writer = try BandwidthWriter(db, names: names, protocolNames: protocolNames)
     }
-
-    public func close() { writer = nil }
 
     // MARK: Lines
 
@@ -286,7 +282,7 @@ public final class CpBandwdDriver: LogDriver {
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
-        guard let writer, !sums.isEmpty || !written.isEmpty else { return }
+        guard !sums.isEmpty || !written.isEmpty else { return }
         try writer.addFiveMinutes(sums)
         written.add(sums, roundedTo: 3600)
         sums.removeAll()
@@ -309,7 +305,7 @@ public final class CpBandwdDriver: LogDriver {
     /// `written` for the hourly, daily and monthly rollups at `flush`. A line that arrives later
     /// for such a bucket only costs one more upsert.
     private func writeSettledBuckets() throws {
-        guard let writer, newestBucket != .min else { return }
+        guard newestBucket != .min else { return }
         let settled = newestBucket - 600
         let early = sums.remove { $0.bucket < settled }
         guard !early.isEmpty else { return }

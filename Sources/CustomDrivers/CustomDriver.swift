@@ -41,7 +41,9 @@ final class CustomDriver: LogDriver {
     private static let malformedAnswer = RejectReason("the program's answer is not a JSON object, array of objects or null")
     private static let programFailed = RejectReason("the program failed on this line")
 
-    init(definition: CustomDefinition, context: DriverContext) throws {
+    /// `db`: the connection the engine writes with (the definition's tables are evolved and the
+    /// statements prepared on it).
+    init(definition: CustomDefinition, context: DriverContext, db: Database) throws {
         self.definition = definition
         logger = context.logger
         afterCommit = context.afterCommit
@@ -67,9 +69,12 @@ final class CustomDriver: LogDriver {
             fieldColumns = []
             program = ExternalProgram(path: path, timeout: timeout, logger: context.logger)
         }
+        try prepare(db)
     }
 
-    func open(_ db: Database) throws {
+    /// The tables as the definition wants them, its statements, and its retention. The statements
+    /// stay optional: a definition without stored lines or without a counter has no use for them.
+    private func prepare(_ db: Database) throws {
         let plan = try SchemaEvolution.apply(db, definition: definition)
         for change in plan.changes { logger.info("schema: \(change)") }
         for note in plan.notes { logger.warning("schema: \(note)") }

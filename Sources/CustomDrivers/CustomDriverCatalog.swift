@@ -67,8 +67,8 @@ public struct CustomDriverCatalog: Sendable {
             ) { section, _ throws(ConfigError) in
                 try section.requireOnly(["enabled"])
                 let enabled = try section.bool("enabled") ?? definition.enabled
-                return ConfiguredDriver(enabled: enabled, sources: definition.sources) { context in
-                    try CustomDriver(definition: definition, context: context)
+                return ConfiguredDriver(enabled: enabled, sources: definition.sources) { context, db in
+                    try CustomDriver(definition: definition, context: context, db: db)
                 }
             }
         }

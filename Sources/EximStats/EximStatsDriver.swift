@@ -26,7 +26,7 @@ public final class EximStatsDriver: LogDriver {
     private let names = NameTable()
     private var senders = SenderCache()
     private var hours: [HourKey: HourCounts] = [:]
-    private var writer: EximStatsWriter?
+    private let writer: EximStatsWriter
     private var retentionCutoff: Int64 = .min
     private let remoteID: Int32
     private let unknownID: Int32
@@ -43,13 +43,14 @@ public final class EximStatsDriver: LogDriver {
         migrations: MigrationSet(module: "EximStats", files: embeddedMigrationFiles)
     ) { section, engine throws(ConfigError) in
         let settings = try EximStatsSettings(section)
-        return ConfiguredDriver(enabled: settings.enabled, sources: [.file(settings.log)]) { context in
-            try EximStatsDriver(settings: settings, context: context)
+        return ConfiguredDriver(enabled: settings.enabled, sources: [.file(settings.log)]) { context, db in
+            try EximStatsDriver(settings: settings, context: context, db: db)
         }
     }
 
     /// `clock` is the wall clock (tests move it): it decides which hour the sending limits enforce.
-    public init(settings: EximStatsSettings, context: DriverContext, clock: @escaping @Sendable () -> Date = Date.init) throws {
+    /// `db`: the connection the engine writes with (statements are prepared on it).
+    public init(settings: EximStatsSettings, context: DriverContext, db: Database, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.settings = settings
         self.logger = context.logger
         self.debug = context.debug
@@ -59,6 +60,10 @@ public final class EximStatsDriver: LogDriver {
         self.parser = EximLineParser(timezone: context.settings.timezone)
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
         limits = SendLimitEnforcer(settings: settings, afterCommit: context.afterCommit, commands: context.commands, logger: context.logger, clock: clock)
+        writer = try EximStatsWriter(db)
+        try limits.open(db)
+        updateCutoff(now: clock())
+        logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
     }
 
     private static func internConstants(_ names: NameTable) -> (Int32, Int32, Int32) {
@@ -70,16 +75,6 @@ public final class EximStatsDriver: LogDriver {
     /// bounded, and deliveries of older messages are attributed from `sends` instead.
     public var maximumNames = 200_000
 
-    public func open(_ db: Database) throws {
-        writer = try EximStatsWriter(db)
-        try limits.open(db)
-        updateCutoff(now: clock())
-        logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
-    }
-
-    public func close() {
-        writer = nil
-    }
 
     private func updateCutoff(now: Date) {
         retentionCutoff = settings.retentionDays == 0 ? .min : Int64(now.timeIntervalSince1970) - Int64(settings.retentionDays) * 86400
@@ -95,7 +90,7 @@ public final class EximStatsDriver: LogDriver {
             count(.arrival)
             let sender = attribute(a)
             senders.remember(sender, for: MessageKey(a.messageID))
-            try writer!.send(a, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
+            try writer.send(a, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             Self.add(&hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: sender.domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
@@ -105,7 +100,7 @@ public final class EximStatsDriver: LogDriver {
             count(kind)
             let sender = try senderOf(d.messageID)
             let flag: StaticString = kind == .delivery ? "=>" : kind == .additionalDelivery ? "->" : ">>"
-            try writer!.delivery(d, kind: flag, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
+            try writer.delivery(d, kind: flag, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             let remote = SendLimitEnforcer.isRemoteTransport(d.transport)
             let hourKey = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
             hours[hourKey, default: HourCounts()].delivered += 1
@@ -121,7 +116,7 @@ public final class EximStatsDriver: LogDriver {
             guard keep(d.time) else { return .ignored }
             count(deferred ? .deferral : .failure)
             let sender = try senderOf(d.messageID)
-            try writer!.problem(d, deferred: deferred, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
+            try writer.problem(d, deferred: deferred, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
             let key = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
             if deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
             if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(d.time) { limits.addDeferFail(domain: sender.domain) }
@@ -130,7 +125,7 @@ public final class EximStatsDriver: LogDriver {
         case .rejectedRecipient(let r):
             guard keep(r.time) else { return .ignored }
             count(.rejectedRecipient)
-            try writer!.reject(r)
+            try writer.reject(r)
             return .stored(events: 1)
         case .ignored(let kind):
             count(kind)
@@ -196,7 +191,7 @@ public final class EximStatsDriver: LogDriver {
         let key = MessageKey(messageID)
         if let known = senders.sender(of: key) { return known }
         let found: SenderCache.Sender
-        if let row = try writer!.sender(of: messageID) {
+        if let row = try writer.sender(of: messageID) {
             found = .init(user: names.id(for: row.user), domain: names.id(for: row.domain))
         } else {
             found = .init(user: unknownID, domain: noDomainID)
@@ -208,7 +203,7 @@ public final class EximStatsDriver: LogDriver {
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
-        guard let writer, !hours.isEmpty else { return }
+        guard !hours.isEmpty else { return }
         for (key, counts) in hours {
             try writer.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
         }

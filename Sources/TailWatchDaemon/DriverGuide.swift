@@ -105,8 +105,8 @@ enum DriverGuide {
                  try section.requireOnly(["enabled", "log"])      // unknown keys are errors
                  let log = try section.path("log") ?? "/var/log/mylog"
                  let enabled = try section.bool("enabled") ?? section.isPresent
-                 return ConfiguredDriver(enabled: enabled, sources: [.file(log)]) { context in
-                     try MyDriver(context: context)
+                 return ConfiguredDriver(enabled: enabled, sources: [.file(log)]) { context, db in
+                     try MyDriver(context: context, db: db)
                  }
              }
 
@@ -116,15 +116,15 @@ enum DriverGuide {
         3. A class conforming to LogDriver:
 
              final class MyDriver: LogDriver {
-                 private var insert: PreparedStatement?
-                 func open(_ db: Database) throws {
+                 private let insert: PreparedStatement
+                 init(context: DriverContext, db: Database) throws {   // db: the engine's connection
                      insert = try PreparedStatement(db, sql: "INSERT INTO my_rows (time, what) VALUES (?, ?)")
                  }
                  func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
                      guard let space = line.firstIndex(of: 0x20) else { return .rejected(.init("no space")) }
-                     insert!.bind(1, Int64(0))
-                     insert!.bind(2, line.slice((space + 1)..<line.count))
-                     try insert!.run()
+                     insert.bind(1, Int64(0))
+                     insert.bind(2, line.slice((space + 1)..<line.count))
+                     try insert.run()
                      return .stored(events: 1)
                  }
              }

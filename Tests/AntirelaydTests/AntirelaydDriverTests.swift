@@ -43,8 +43,8 @@ import TestSupport
         var configured: ConfiguredDriver {
             let s = settings
             let clock = clock
-            return ConfiguredDriver(enabled: true, sources: [.file(s.maillog)]) { context in
-                AntirelaydDriver(settings: s, context: context, clock: { clock.now })
+            return ConfiguredDriver(enabled: true, sources: [.file(s.maillog)]) { context, db in
+                try AntirelaydDriver(settings: s, context: context, db: db, clock: { clock.now })
             }
         }
 

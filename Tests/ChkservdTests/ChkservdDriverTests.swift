@@ -41,7 +41,7 @@ import TestSupport
 
         var configured: ConfiguredDriver {
             let s = settings
-            return ConfiguredDriver(enabled: true, sources: []) { context in ChkservdDriver(settings: s, context: context) }
+            return ConfiguredDriver(enabled: true, sources: []) { context, db in try ChkservdDriver(settings: s, context: context, db: db) }
         }
 
         func round() throws { try h.runOnce("chkservd", configured) }

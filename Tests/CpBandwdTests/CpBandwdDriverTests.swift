@@ -24,8 +24,8 @@ import TestSupport
 
         func configured() -> ConfiguredDriver {
             let s = settings
-            return ConfiguredDriver(enabled: true, sources: CpBandwdDriver.sources(s)) { context in
-                try CpBandwdDriver(settings: s, context: context)
+            return ConfiguredDriver(enabled: true, sources: CpBandwdDriver.sources(s)) { context, db in
+                try CpBandwdDriver(settings: s, context: context, db: db)
             }
         }
 

@@ -40,8 +40,8 @@ final class EximStatsHarness {
     /// The driver as this harness's settings, clock and limits make it; `made` sees each instance.
     private func configured(_ made: @escaping @Sendable (EximStatsDriver) -> Void = { _ in }) -> ConfiguredDriver {
         let s = driverSettings, names = maximumNames, slice = purgeSlice, clock = clockBox
-        return ConfiguredDriver(enabled: true, sources: [.file(log)]) { context in
-            let driver = try EximStatsDriver(settings: s, context: context, clock: { clock.date ?? Date() })
+        return ConfiguredDriver(enabled: true, sources: [.file(log)]) { context, db in
+            let driver = try EximStatsDriver(settings: s, context: context, db: db, clock: { clock.date ?? Date() })
             driver.maximumNames = names
             driver.purgeSlice = slice
             made(driver)

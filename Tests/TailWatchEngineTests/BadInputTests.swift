@@ -54,7 +54,6 @@ import TestSupport
         final class OneLinePerBlock: LogDriver {
             let seen: LockedMessages
             init(_ seen: LockedMessages) { self.seen = seen }
-            func open(_ db: Database) throws {}
             func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
                 seen.append(line.string)
                 return line.hasPrefix("BAD") ? .rejected(RejectReason("test: bad")) : .stored(events: 1)
@@ -70,7 +69,7 @@ import TestSupport
         let seen = LockedMessages()
         let engine = try Engine(
             settings: h.settings, database: h.openDatabase(),
-            drivers: [(name: "recorder", configured: ConfiguredDriver(enabled: true, sources: [.file(log)]) { _ in OneLinePerBlock(seen) })],
+            drivers: [(name: "recorder", configured: ConfiguredDriver(enabled: true, sources: [.file(log)]) { _, _ in OneLinePerBlock(seen) })],
             options: EngineOptions(once: true), control: EngineControl(), logger: h.logger("TailWatch")
         ) { h.logger($0) }
         _ = try engine.run()

@@ -7,7 +7,7 @@ import TailWatchEngine
 /// the set of lines in the database with the set written (each exactly once).
 /// Lines starting with `BAD` are rejected, lines starting with `#` ignored.
 public final class RecordingDriver: LogDriver {
-    private var insert: PreparedStatement?
+    private let insert: PreparedStatement
     /// Commits fail while this is above zero (each failure counts it down): a full disk, say.
     public let failingCommits: FailureCounter
 
@@ -16,27 +16,24 @@ public final class RecordingDriver: LogDriver {
     ])
 
     public static func configured(_ sources: [LogSource], failingCommits: FailureCounter = FailureCounter(0)) -> ConfiguredDriver {
-        ConfiguredDriver(enabled: true, sources: sources) { _ in RecordingDriver(failingCommits: failingCommits) }
+        ConfiguredDriver(enabled: true, sources: sources) { _, db in try RecordingDriver(db: db, failingCommits: failingCommits) }
     }
 
-    public init(failingCommits: FailureCounter = FailureCounter(0)) {
+    public init(db: Database, failingCommits: FailureCounter = FailureCounter(0)) throws {
         self.failingCommits = failingCommits
+        insert = try PreparedStatement(db, sql: "INSERT INTO test_lines (path, line) VALUES (?, ?)")
     }
 
     public func flush(_ db: Database) throws {
         if failingCommits.take() { throw StoreError.sqlite(code: 13, message: "database or disk is full (test)", sql: "COMMIT") }
     }
 
-    public func open(_ db: Database) throws {
-        insert = try PreparedStatement(db, sql: "INSERT INTO test_lines (path, line) VALUES (?, ?)")
-    }
-
     public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
         if line.hasPrefix("BAD") { return .rejected(RejectReason("test: starts with BAD")) }
         if line.hasPrefix("#") { return .ignored }
-        insert!.bind(1, source.path)
-        insert!.bind(2, line)
-        try insert!.run()
+        insert.bind(1, source.path)
+        insert.bind(2, line)
+        try insert.run()
         return .stored(events: 1)
     }
 }

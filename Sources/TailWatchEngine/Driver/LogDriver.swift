@@ -6,9 +6,10 @@ import Logging
 /// transaction, and writes what it aggregated when the batch commits.
 ///
 /// Guarantees the engine gives:
-/// - every call happens on the engine's one thread, in this order: `open`, then any number of
-///   `ingest`/`flush`/`rollback`/`tick`, then `close`;
-/// - `ingest` is only called inside an open write transaction on the connection given to `open`,
+/// - the driver is built on the engine's thread with the database connection it will write to
+///   (`ConfiguredDriver.make`), so what it prepares there can be `let`; then every call happens on
+///   that thread: any number of `ingest`/`flush`/`rollback`/`tick`, then `close`;
+/// - `ingest` is only called inside an open write transaction on that connection,
 ///   and the positions of the lines it was given commit in the same transaction as its writes and
 ///   whatever `flush` writes, or none of them do;
 /// - after a failed commit the engine calls `rollback()`, rewinds the files to their committed
@@ -17,8 +18,6 @@ import Logging
 /// What a driver must guarantee: `ingest` never throws for bad input (it returns `.rejected`), only
 /// for a database failure; it keeps nothing from a `ByteLine` past the call without copying it.
 public protocol LogDriver: AnyObject {
-    /// Prepares statements and loads state; called once after migrations, outside a transaction.
-    func open(_ db: Database) throws
     /// One complete line (without its newline) from `source`, inside the open transaction.
     func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome
     /// The complete lines of one read of `source`, inside the open transaction. The default hands
@@ -91,9 +90,11 @@ public struct DriverContext {
 public struct ConfiguredDriver: Sendable {
     public let enabled: Bool
     public let sources: [LogSource]
-    public let make: @Sendable (DriverContext) throws -> any LogDriver
+    /// Builds the driver after migrations, outside a transaction, on the connection it will write
+    /// to (prepare statements and load state here).
+    public let make: @Sendable (DriverContext, Database) throws -> any LogDriver
 
-    public init(enabled: Bool, sources: [LogSource], make: @escaping @Sendable (DriverContext) throws -> any LogDriver) {
+    public init(enabled: Bool, sources: [LogSource], make: @escaping @Sendable (DriverContext, Database) throws -> any LogDriver) {
         self.enabled = enabled
         self.sources = sources
         self.make = make

@@ -107,8 +107,7 @@ public final class Engine {
                 settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health, afterCommit: afterCommit,
                 commands: commands)
             do {
-                let driver = try configured.make(context)
-                try queue.inDatabase { db in try driver.open(db) }
+                let driver = try queue.inDatabase { db in try configured.make(context, db) }
                 runtimes.append(DriverRuntime(name: name, driver: driver, configured: configured, logger: driverLog))
             } catch {
                 driverLog.error("not started: \(error); its files are left where they are until it can start")
