@@ -317,7 +317,9 @@ final class SendLimitEnforcer {
         }
         if !actions.isEmpty || newlyReached != uncommitted.reached { stage(totals: uncommitted.totals, reached: newlyReached, actions: actions) }
         // File writes wait on the disk (fsync): after the commit, never under the write lock. If
-        // the transaction rolls back, the next tick reconciles again.
+        // the transaction rolls back, the next tick reconciles again. The folder is set whole, so
+        // an earlier marker write still waiting for a retry must not undo it later.
+        afterCommit.cancel { $0.hasPrefix("send-limits.") }
         afterCommit.add("send limits: markers", key: "send-limits.markers", ifDropped: { self.needsReconcile = true }) {
             try self.placeMarkers(wanted)
         }

@@ -49,6 +49,24 @@ import Testing
         #expect(attempts == 3)
     }
 
+    @Test func cancellingByKeyForgetsStagedAndFailingEffectsWithoutRunningThem() {
+        let outbox = AfterCommit(logger: Logger(label: "test"))
+        var ran: [String] = []
+        var dropped = 0
+        outbox.add("old marker", key: "markers.a") {
+            ran.append("a")
+            throw Refused()
+        }
+        outbox.committed()
+        outbox.add("marker b", key: "markers.b", ifDropped: { dropped += 1 }) { ran.append("b") }
+        outbox.add("notice") { ran.append("notice") }
+        outbox.cancel { $0.hasPrefix("markers.") }
+        outbox.committed()
+        #expect(ran == ["a", "notice"], "the failing a and the staged b are gone; the unkeyed notice runs")
+        #expect(dropped == 0, "cancelled, not rolled back")
+        #expect(outbox.count == 0)
+    }
+
     @Test func aNewerEffectWithTheSameKeyReplacesAStagedOrFailingOne() {
         let outbox = AfterCommit(logger: Logger(label: "test"))
         var written: [Int] = []

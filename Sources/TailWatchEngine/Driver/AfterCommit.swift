@@ -45,6 +45,13 @@ public final class AfterCommit {
         staged.append(Effect(label: label, key: key, run: run, ifDropped: ifDropped))
     }
 
+    /// Forgets the effects whose key matches, staged or failing, without running them: a decision
+    /// that settles them all (every marker file of a folder set at once) supersedes them.
+    public func cancel(keysWhere matches: (String) -> Bool) {
+        staged.removeAll { $0.key.map(matches) ?? false }
+        failing.removeAll { $0.key.map(matches) ?? false }
+    }
+
     /// Effects registered and not yet run or dropped, and failed ones waiting for a retry.
     public var count: Int { staged.count + failing.count }
 
