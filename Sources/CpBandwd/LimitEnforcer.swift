@@ -103,7 +103,7 @@ final class LimitEnforcer {
             try db.execute(sql: "DELETE FROM bandwidth_overlimit WHERE user = ?", arguments: [user])
             if let directory = limitedDirectory {
                 let names = markers(of: user)
-                afterCommit.add("removing bandwidth limit markers of \(user)") {
+                afterCommit.add("removing bandwidth limit markers of \(user)", key: Self.markersKey(user)) {
                     for name in names where unlink(directory + "/" + name) != 0 && errno != ENOENT {
                         throw LimitMarkerError(path: directory + "/" + name, action: "remove", errno: errno)
                     }
@@ -131,10 +131,14 @@ final class LimitEnforcer {
     private func placeMarkers(of user: String) {
         guard let directory = limitedDirectory else { return }
         let names = markers(of: user)
-        afterCommit.add("bandwidth limit markers of \(user)") {
+        afterCommit.add("bandwidth limit markers of \(user)", key: Self.markersKey(user)) {
             for name in names { try Self.writeMarker(directory + "/" + name) }
         }
     }
+
+    /// Placing and removing an account's markers share a key: the newer decision replaces an older
+    /// one still waiting for a retry, so a failed write can never bring back a lifted block.
+    private static func markersKey(_ user: String) -> String { "bandwidth-limit-markers.\(user)" }
 
     private static func writeMarker(_ path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
