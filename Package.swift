@@ -102,11 +102,6 @@ let package = Package(
             dependencies: [
                 "TailWatchComposition",
                 "TailWatchEngine",
-                "EximStats",
-                "CpBandwd",
-                "Antirelayd",
-                "Chkservd",
-                "CustomDrivers",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
