@@ -6,18 +6,17 @@ import TailWatchEngine
 /// when one has had more than 64 KiB waiting and committed nothing for ten minutes (stalled), or when the
 /// engine's commits have been failing for over a minute: the ways a loaded driver silently stops
 /// accounting. Checked in the daemon only (under `--once` nothing runs beside the catch-up to
-/// watch). While commits fail, ticks (and so rounds) wait for the database; the failing commits
-/// are in the daemon log, and systemd's `Restart=` watches the process itself.
+/// watch). The board lists the engine's log drivers; chkservd, timed work, is not on it.
 enum SelfCheck {
     static let serviceName = "tailwatchd"
     static let stallSeconds: Double = 600
     static let stallBytes: Int64 = 65536
 
-    static func check(_ health: EngineHealth, maxBehind: Int64, except own: String, now: Date) -> (ok: Bool, parts: [String], detail: String) {
+    static func check(_ health: EngineHealth, maxBehind: Int64, now: Date) -> (ok: Bool, parts: [String], detail: String) {
         let (drivers, failingSince, failure) = health.snapshot
         var parts: [String] = []
         var problems: [String] = []
-        for driver in drivers where driver.name != own {
+        for driver in drivers {
             let behind = driver.bytesBehind > maxBehind
             let quietSince = driver.lastCommit ?? health.startedAt
             // More than a line's worth waiting: a log that merely ends without a newline (a writer

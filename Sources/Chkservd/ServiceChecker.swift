@@ -5,8 +5,8 @@ import TailWatchEngine
 /// Checks one service once, on a thread of its own, and acts: a failed process check restarts at
 /// once, failed socket checks restart when they reach the threshold; after a restart the service is
 /// left alone for the grace period and checked again. Writes the service's log lines, run file and
-/// notifications itself, so a slow neighbour never delays them; the database row goes back to the
-/// engine's thread (`CheckRecord`), which commits it.
+/// notifications itself, so a slow neighbour never delays them; the caller records the
+/// `CheckRecord` it returns.
 struct ServiceChecker: Sendable {
     let log: ChkservdLog
     let runDirectory: String
@@ -15,8 +15,8 @@ struct ServiceChecker: Sendable {
     let commands: CommandRunner
     let logger: Logger
 
-    /// One round for one service. Runs to the end even when its round is abandoned as hung (the
-    /// driver starts no other check of this service meanwhile), so a restart it decided is seen
+    /// One round for one service. Runs to the end even when its round is abandoned as hung (its
+    /// lease keeps other checks of this service away meanwhile), so a restart it decided is seen
     /// through, logged and recorded.
     func check(_ service: ServiceDefinition, state old: ServiceState, now: Date) -> (CheckRecord, ServiceState) {
         var state = old

@@ -12,7 +12,7 @@ public enum DriverRegistry {
         EximStatsDriver.descriptor,
         CpBandwdDriver.descriptor,
         AntirelaydDriver.descriptor,
-        ChkservdDriver.descriptor,
+        ChkservdRounds.descriptor,
     ]
 
     /// Schemas of the engine and of every registered driver, enabled or not, so that reports on a

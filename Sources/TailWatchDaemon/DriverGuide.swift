@@ -143,10 +143,14 @@ enum DriverGuide {
              only for a while are declared, not deleted by hand: return RetentionRule(table:,
              column:, key:, cutoff:) values from `retention`, and the engine purges them in short
              slices after the tick.
-           - A timer driver (chkservd) has no sources and does its work from tick(); long work
-             (network checks, commands) belongs on threads of its own, its results written by a later
-             tick, so the log drivers never wait. context.once says --once (do the work once);
-             context.health is the engine's view of every driver (bytes behind, last commit).
+           - Work on a clock instead of on lines (chkservd) is not a LogDriver: its descriptor
+             returns ConfiguredDriver(enabled:, retention:, timed:) whose TimedWork.run() is a
+             task beside the engine, cancelled at a reload or a stop (under --once: one round).
+             It writes through its own connection (TimedContext.database), so it never holds the
+             engine's transaction; blocking work (sockets, commands) goes through
+             BlockingWork.run, never on Swift's cooperative threads; context.leases keeps work
+             that outlives a round or a reload from starting twice; context.health is the
+             engine's view of every log driver (bytes behind, last commit).
            - Side effects outside the database (files other programs read, notifications) are
              registered with context.afterCommit.add(label) { ... } while you work in the
              transaction: the engine runs them after it commits, drops them if it rolls back

@@ -63,7 +63,7 @@ struct Foreground {
                 for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { control.requestStop() }
             }
             defer { signals.cancel() }
-            let summaries = try await runner.runOnThread(control: control)
+            let summaries = try await runner.run(control: control)
             for s in summaries where s.failure == nil {
                 print("\(s.driver): \(s.linesRead) lines read, \(s.events) events written, \(s.ignored) ignored, \(s.rejected) rejected")
             }
@@ -106,7 +106,7 @@ struct EngineService: Service {
                 group.addTask {
                     for await _ in hangups { control.requestReload() }
                 }
-                _ = try await runner.runOnThread(control: control)
+                _ = try await runner.run(control: control)
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -115,7 +115,8 @@ struct EngineService: Service {
     }
 }
 
-/// Runs engines one after another on a thread of their own: a new one after each reload.
+/// Runs the configuration through a `Supervisor` (the engine and the timed work), again after
+/// each reload with the configuration read afresh.
 final class EngineRunner: Sendable {
     let configPath: String
     let initial: LoadedConfiguration
@@ -135,31 +136,17 @@ final class EngineRunner: Sendable {
         self.level = level
     }
 
-    func runOnThread(control: EngineControl) async throws -> [DriverSummary] {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { [self] in
-                do {
-                    continuation.resume(returning: try self.runBlocking(control: control))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "tailwatch-engine"
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-    }
-
-    private func runBlocking(control: EngineControl) throws -> [DriverSummary] {
+    func run(control: EngineControl) async throws -> [DriverSummary] {
+        let supervisor = Supervisor(
+            databasePath: initial.settings.database, modules: DriverRegistry.migrationSets, logger: logger
+        ) { [sink, level] name in sink.logger(label: name, level: level) }
+        defer { supervisor.close() }
         var loaded = initial
         var options = options
         while true {
-            let engine = try Engine(
-                settings: loaded.settings, database: database, drivers: loaded.drivers, options: options,
-                control: control, logger: logger
-            ) { [sink, level] name in sink.logger(label: name, level: level) }
-            let exit = try engine.run()
-            if exit == .finished { return engine.summaries }
+            let (exit, summaries) = try await supervisor.run(
+                settings: loaded.settings, database: database, drivers: loaded.drivers, options: options, control: control)
+            if exit == .finished { return summaries }
             options.traceLines = 0
             sink.reopen()
             do {

@@ -52,6 +52,30 @@ public final class DriverHarness: @unchecked Sendable {
         return running
     }
 
+    /// The engine and timed work together, as the daemon runs them (a `Supervisor`), `--once`.
+    public func runSupervisedOnce(_ name: String, _ configured: ConfiguredDriver) async throws {
+        let running = startSupervised(name, configured, once: true)
+        try await running.finished()
+    }
+
+    /// The engine and timed work together in daemon mode (or `--once`), until `stop()`.
+    public func startSupervised(_ name: String, _ configured: ConfiguredDriver, once: Bool = false) -> RunningSupervisor {
+        let control = EngineControl()
+        let settings = settings, modules = modules
+        let task = Task {
+            let supervisor = Supervisor(databasePath: settings.database, modules: modules, logger: Logger(label: "test")) { Logger(label: $0) }
+            let database = try Store.openWriter(path: settings.database, modules: modules)
+            defer {
+                supervisor.close()
+                try? database.close()
+            }
+            _ = try await supervisor.run(
+                settings: settings, database: database, drivers: [(name: name, configured: configured)], options: EngineOptions(once: once),
+                control: control)
+        }
+        return RunningSupervisor(control: control, task: task)
+    }
+
     public func count(_ sql: String) throws -> Int {
         try database().read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
     }
@@ -78,5 +102,20 @@ public final class RunningEngine: @unchecked Sendable {
         }
         if first { finished.wait() }
         if let failure = lock.withLock({ failure }) { throw failure }
+    }
+}
+
+/// A `Supervisor` run started by `DriverHarness.startSupervised`.
+public struct RunningSupervisor: Sendable {
+    public let control: EngineControl
+    let task: Task<Void, any Error>
+
+    /// Waits for it to end by itself (`--once`), rethrowing its failure.
+    public func finished() async throws { try await task.value }
+
+    /// Asks it to commit and stop, and waits.
+    public func stop() async throws {
+        control.requestStop()
+        try await task.value
     }
 }

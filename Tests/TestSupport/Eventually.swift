@@ -11,3 +11,14 @@ public func eventually(timeout: Double = 15, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// `eventually` for async tests: waits with `Task.sleep`, so the cooperative threads the code under
+/// test needs stay free.
+public func awaitUntil(timeout: Double = 15, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}

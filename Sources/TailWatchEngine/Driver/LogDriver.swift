@@ -28,10 +28,6 @@ public protocol LogDriver: AnyObject {
     func flush(_ db: Database) throws
     /// Forgets what was ingested since the last successful commit.
     func rollback()
-    /// Called just before each `tick`, outside any transaction: work that waits on the outside
-    /// world (a round of service checks seen through under `--once`) goes here, so that the
-    /// database's write lock is never held while a service or a disk takes its time.
-    func beforeTick()
     /// Periodic work (rollups, reconciling); called inside a transaction of its own about every second.
     func tick(_ db: Database, now: Date) throws
     /// What the driver keeps only for a while; the engine purges it after the tick, in slices.
@@ -49,7 +45,6 @@ public extension LogDriver {
     }
     func flush(_ db: Database) throws {}
     func rollback() {}
-    func beforeTick() {}
     func tick(_ db: Database, now: Date) throws {}
     func close() {}
     var acceptsLines: Bool { true }
@@ -62,7 +57,7 @@ public struct DriverContext {
     public let logger: Logger
     /// `--debug`: log a debug line for each event written.
     public let debug: Bool
-    /// `--once`: the engine catches up and stops; a timer driver does its work once, in its first tick.
+    /// `--once`: the engine catches up, runs each driver's tick once, and stops.
     public let once: Bool
     /// The engine's view of every driver it runs, updated about once a second.
     public let health: EngineHealth
@@ -85,19 +80,37 @@ public struct DriverContext {
     }
 }
 
-/// A driver after its configuration table was read: whether it runs, what it tails, and how to
-/// build it on the engine's thread.
+/// A driver after its configuration table was read: whether it runs, and what it does: tail
+/// logs (a `LogDriver`, built on the engine's thread) or work on a clock (a `TimedWork`, run beside
+/// the engine by the `Supervisor`).
 public struct ConfiguredDriver: Sendable {
-    public let enabled: Bool
-    public let sources: [LogSource]
-    /// Builds the driver after migrations, outside a transaction, on the connection it will write
-    /// to (prepare statements and load state here).
-    public let make: @Sendable (DriverContext, Database) throws -> any LogDriver
+    public enum Work: Sendable {
+        /// `make` builds the driver after migrations, outside a transaction, on the connection it
+        /// will write to (prepare statements and load state there).
+        case lines(sources: [LogSource], make: @Sendable (DriverContext, Database) throws -> any LogDriver)
+        /// `retention`: what the engine purges of its tables, as for a log driver's.
+        case timed(retention: [RetentionRule], make: @Sendable (TimedContext) throws -> any TimedWork)
+    }
 
+    public let enabled: Bool
+    public let work: Work
+
+    /// A log driver tailing `sources`.
     public init(enabled: Bool, sources: [LogSource], make: @escaping @Sendable (DriverContext, Database) throws -> any LogDriver) {
         self.enabled = enabled
-        self.sources = sources
-        self.make = make
+        self.work = .lines(sources: sources, make: make)
+    }
+
+    /// Timed work.
+    public init(enabled: Bool, retention: [RetentionRule] = [], timed make: @escaping @Sendable (TimedContext) throws -> any TimedWork) {
+        self.enabled = enabled
+        self.work = .timed(retention: retention, make: make)
+    }
+
+    /// The logs it tails (none for timed work).
+    public var sources: [LogSource] {
+        if case .lines(let sources, _) = work { return sources }
+        return []
     }
 }
 

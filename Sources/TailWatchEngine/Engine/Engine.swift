@@ -57,7 +57,8 @@ public final class Engine {
     private var lastFolderLook: ContinuousClock.Instant
     private var lastSweep: ContinuousClock.Instant
     private var lastTick: ContinuousClock.Instant?
-    private let health = EngineHealth()
+    /// How each driver is doing, for timed work that watches the engine (given by the supervisor).
+    private let health: EngineHealth
     /// Effects the drivers registered for after the open transaction commits.
     private let afterCommit: AfterCommit
     private let retention: RetentionPurge
@@ -65,6 +66,8 @@ public final class Engine {
     private let commands: CommandRunner
     private var lastReclaim: ContinuousClock.Instant?
     private var lastCommitTimes: [Date?]
+    /// What the engine purges for enabled timed work (it runs beside the engine, in the supervisor).
+    private let timedRetention: [(name: String, rules: [RetentionRule], logger: Logger)]
     /// Enabled drivers that could not start, with the reason.
     private let failedDrivers: [(name: String, reason: String)]
     /// `--once`: how long it waits for paused drivers (see `waitForPausedDrivers`).
@@ -73,9 +76,11 @@ public final class Engine {
     /// Builds every enabled driver on the calling thread and opens them on `database`.
     public init(
         settings: EngineSettings, database: DatabaseQueue, drivers: [(name: String, configured: ConfiguredDriver)],
-        options: EngineOptions, control: EngineControl, logger: Logger, driverLogger: (String) -> Logger
+        options: EngineOptions, control: EngineControl, health: EngineHealth = EngineHealth(), logger: Logger,
+        driverLogger: (String) -> Logger
     ) throws {
         self.settings = settings
+        self.health = health
         self.queue = database
         self.logger = logger
         self.options = options
@@ -101,19 +106,26 @@ public final class Engine {
         self.retention = RetentionPurge(once: options.once)
         var runtimes: [DriverRuntime] = []
         var failed: [(name: String, error: any Error)] = []
+        var timedRetention: [(name: String, rules: [RetentionRule], logger: Logger)] = []
         for (name, configured) in drivers where configured.enabled {
             let driverLog = driverLogger(name)
-            let context = DriverContext(
-                settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health, afterCommit: afterCommit,
-                commands: commands)
-            do {
-                let driver = try queue.inDatabase { db in try configured.make(context, db) }
-                runtimes.append(DriverRuntime(name: name, driver: driver, configured: configured, logger: driverLog))
-            } catch {
-                driverLog.error("not started: \(error); its files are left where they are until it can start")
-                failed.append((name, error))
+            switch configured.work {
+            case .timed(let rules, _):
+                timedRetention.append((name, rules, driverLog))
+            case .lines(_, let make):
+                let context = DriverContext(
+                    settings: settings, logger: driverLog, debug: options.debug, once: options.once, health: health, afterCommit: afterCommit,
+                    commands: commands)
+                do {
+                    let driver = try queue.inDatabase { db in try make(context, db) }
+                    runtimes.append(DriverRuntime(name: name, driver: driver, configured: configured, logger: driverLog))
+                } catch {
+                    driverLog.error("not started: \(error); its files are left where they are until it can start")
+                    failed.append((name, error))
+                }
             }
         }
+        self.timedRetention = timedRetention
         if runtimes.isEmpty, let first = failed.first { throw first.error }
         self.failedDrivers = failed.map { ($0.name, "\($0.error)") }
         self.runtimes = runtimes
@@ -573,7 +585,6 @@ public final class Engine {
         }
         health.update(boards)
         for runtime in runtimes {
-            runtime.driver.beforeTick()
             try db.inTransaction(.immediate) {
                 try runtime.driver.tick(db, now: Date())
                 return .commit
@@ -581,6 +592,9 @@ public final class Engine {
             health.commitSucceeded()
             afterCommit.committed()
             try retention.step(db, rules: runtime.driver.retention, driver: runtime.name, logger: runtime.logger)
+        }
+        for timed in timedRetention {
+            try retention.step(db, rules: timed.rules, driver: timed.name, logger: timed.logger)
         }
         // Free pages left by purges go back to the file system, 2,048 pages (32 MiB) at a time.
         // Housekeeping only: a failure is logged and tried again later, never taken for a failed

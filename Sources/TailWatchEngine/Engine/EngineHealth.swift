@@ -10,7 +10,7 @@ import Synchronization
 public final class EngineHealth: Sendable {
     public struct Driver: Sendable, Equatable {
         public var name: String
-        /// Files it tails now (0 for a timer driver).
+        /// Files it tails now.
         public var files: Int
         /// Bytes written to its logs and not yet read.
         public var bytesBehind: Int64

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 @testable import Chkservd
 import TailWatchEngine
@@ -7,7 +8,7 @@ import TestSupport
 
 /// chkservd against real services: a perl SMTP-like daemon on a loopback port, its real process,
 /// restart commands that really start it again, a service that hangs, a broken file.
-@Suite(.serialized) struct ChkservdDriverTests {
+@Suite(.serialized) struct ChkservdRoundsTests {
     final class Setup {
         let h: DriverHarness
         var settings = ChkservdSettings()
@@ -15,7 +16,7 @@ import TestSupport
         let notified: String
 
         init() throws {
-            h = try DriverHarness(label: "chkservd", modules: [ChkservdDriver.descriptor.migrations], userdomains: "")
+            h = try DriverHarness(label: "chkservd", modules: [ChkservdRounds.descriptor.migrations], userdomains: "")
             configDir = h.folder.file("chkserv.d")
             try FileManager.default.createDirectory(atPath: configDir, withIntermediateDirectories: true)
             settings.configDirectory = configDir
@@ -41,10 +42,10 @@ import TestSupport
 
         var configured: ConfiguredDriver {
             let s = settings
-            return ConfiguredDriver(enabled: true, sources: []) { context, db in try ChkservdDriver(settings: s, context: context, db: db) }
+            return ConfiguredDriver(enabled: true, retention: ChkservdRounds.retention(s)) { context in ChkservdRounds(settings: s, context: context) }
         }
 
-        func round() throws { try h.runOnce("chkservd", configured) }
+        func round() async throws { try await h.runSupervisedOnce("chkservd", configured) }
 
         func rows(_ service: String) throws -> [Row] {
             try h.database().read { db in
@@ -57,14 +58,14 @@ import TestSupport
         var notifications: [String] { ((try? String(contentsOfFile: notified, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
     }
 
-    @Test func aDeadServiceIsDetectedAtTheThresholdRestartedAndBackUp() throws {
+    @Test func aDeadServiceIsDetectedAtTheThresholdRestartedAndBackUp() async throws {
         let t = try Setup()
         let tiny = TinyService(folder: t.h.folder, name: "tiny")
         try tiny.start()
         defer { tiny.stop() }
         try t.services(["tiny": "service[tiny]=\(tiny.address),QUIT,220,\(tiny.startCommand),\(tiny.title)\nfailure_threshold=2\n"])
 
-        try t.round()
+        try await t.round()
         var rows = try t.rows("tiny")
         #expect(rows.count == 1)
         #expect(rows.last?["status"] as String? == "up" && rows.last?["socket"] as Int? == 1 && rows.last?["process"] as Int? == 1)
@@ -75,7 +76,7 @@ import TestSupport
         // fails; a failed process check restarts at once.
         tiny.stop()
         #expect(!tiny.isRunning)
-        try t.round()
+        try await t.round()
         rows = try t.rows("tiny")
         #expect(rows.count == 2)
         #expect(rows.last?["socket"] as Int? == 0 && rows.last?["process"] as Int? == 0 && rows.last?["passed"] as Int? == 0)
@@ -91,23 +92,23 @@ import TestSupport
         #expect(t.notifications.first?.hasPrefix("tiny failed ") == true)
         #expect(t.notifications.last?.hasPrefix("tiny recovered ") == true)
 
-        let report = try t.h.database().read { db in try ServicesReport.rows(db, service: "tiny", since: nil, until: nil) }
+        let report = try await t.h.database().read { db in try ServicesReport.rows(db, service: "tiny", since: nil, until: nil) }
         #expect(report.map(\.checks) == [2] && report.map(\.failures) == [1] && report.map(\.restarts) == [1] && report.map(\.status) == ["up"])
         #expect(report.first?.uptime == 50)
     }
 
-    @Test func socketFailuresRestartOnlyAtTheThresholdAcrossRestartsOfTheDaemon() throws {
+    @Test func socketFailuresRestartOnlyAtTheThresholdAcrossRestartsOfTheDaemon() async throws {
         let t = try Setup()
         let port = FreePort.next() // nothing listens
         let marker = t.h.folder.file("restarted")
         try t.services(["ghost": "service[ghost]=\(port),QUIT,220,touch '\(marker)'\nfailure_threshold=3\nrestart_grace_seconds=0\n"])
-        try t.round()
-        try t.round()
+        try await t.round()
+        try await t.round()
         #expect(!FileManager.default.fileExists(atPath: marker))
         #expect(t.logText.contains("[socket connect:-][socket failure threshold:2/3]]...Failed"))
         #expect(t.runFile("ghost") == "-")
         #expect(t.notifications.isEmpty, "no notification below the threshold")
-        try t.round() // a new engine each time: the count lives in the database
+        try await t.round() // a new engine each time: the count lives in the database
         #expect(FileManager.default.fileExists(atPath: marker))
         let rows = try t.rows("ghost")
         #expect(rows.map { $0["action"] as String } == ["none", "none", "restart"])
@@ -116,7 +117,7 @@ import TestSupport
         #expect(t.notifications.count == 1 && t.notifications[0].hasPrefix("ghost failed connect: Connection refused"))
     }
 
-    @Test func aHangingServiceCostsItsTimeoutAndDelaysNoOther() throws {
+    @Test func aHangingServiceCostsItsTimeoutAndDelaysNoOther() async throws {
         let t = try Setup()
         let hung = TinyService(folder: t.h.folder, name: "hung", hang: true)
         let fine = TinyService(folder: t.h.folder, name: "fine", unix: true)
@@ -129,7 +130,7 @@ import TestSupport
             "b-fine": "service[b-fine]=\(fine.address),,,,,,220 tiny|EHLO me|250|QUIT|221\n",
             "broken": "service[broken]=smtp,QUIT,220\n",
         ], off: ["cpanellogd"])
-        try t.round()
+        try await t.round()
         let hungRow = try #require(try t.rows("a-hung").last)
         #expect(hungRow["status"] as String? == "down")
         #expect((hungRow["detail"] as String?)?.contains("no reply within the read timeout") == true)
@@ -144,85 +145,120 @@ import TestSupport
         #expect(try t.rows("cpanellogd").isEmpty)
     }
 
-    /// `--once` sees its round through, but not inside a transaction: while a slow check takes
-    /// its time, another writer (the daemon of another tool, a report's purge) can still write.
-    @Test func underOnceASlowRoundDoesNotHoldTheDatabasesWriteLock() throws {
+    /// `--once` sees its round through, but never inside a transaction: while a slow check takes
+    /// its time, another writer (the engine, another tool, a report's purge) can still write.
+    @Test func underOnceASlowRoundDoesNotHoldTheDatabasesWriteLock() async throws {
         let t = try Setup()
         let hung = TinyService(folder: t.h.folder, name: "slow", hang: true)
         try hung.start()
         defer { hung.stop() }
         try t.services(["slow": "service[slow]=\(hung.address),QUIT,220\nread_timeout_seconds=4\nfailure_threshold=9\n"])
-        let finished = DispatchSemaphore(value: 0)
-        let h = t.h, configured = t.configured
-        Thread {
-            try? h.runOnce("chkservd", configured)
-            finished.signal()
-        }.start()
-        #expect(eventually { t.logText.contains("Service Check Started") })
-        usleep(800_000)  // the catch-up (no files) is over: the engine is in its last tick, waiting for the round
+        let running = t.h.startSupervised("chkservd", t.configured, once: true)
+        #expect(await awaitUntil { t.logText.contains("Service Check Started") })
+        try await Task.sleep(for: .milliseconds(800))  // the catch-up (no files) is over; the round is still checking
         let other = try DatabaseQueue(path: t.h.settings.database)
-        var tookTheLock = false
-        try other.writeWithoutTransaction { db in
+        let tookTheLock = try await other.writeWithoutTransaction { db -> Bool in
             do {
                 try db.execute(sql: "BEGIN IMMEDIATE")
                 try db.execute(sql: "COMMIT")
-                tookTheLock = true
+                return true
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-                tookTheLock = false
+                return false
             }
         }
         #expect(tookTheLock, "the round was waited for inside a transaction")
         #expect(!t.logText.contains("Service check ....slow"), "the round was still running when the lock was tried")
-        finished.wait()
+        try await running.finished()
         #expect(try t.rows("slow").last?["status"] as String? == "down")
     }
 
-    @Test func aRoundThatOutlivesTwoIntervalsIsAbandonedAsHung() throws {
+    @Test func aRoundThatOutlivesTwoIntervalsIsAbandonedAsHung() async throws {
         let t = try Setup()
         t.settings.intervalSeconds = 1
         let hung = TinyService(folder: t.h.folder, name: "stuck", hang: true)
         try hung.start()
         defer { hung.stop() }
         try t.services(["stuck": "service[stuck]=\(hung.address),QUIT,220\nread_timeout_seconds=6\n"])
-        try t.round()
-        let row = try #require(try t.rows("stuck").last)
+        try await t.round()
+        let rows = try t.rows("stuck")
+        let row = try #require(rows.first)
         #expect(row["action"] as String? == "hung" && row["status"] as String? == "unknown" && row["passed"] as Int? == 0)
         #expect(t.logText.contains("Service check ....stuck [[hung:"))
+        // At exit the process waits (up to 10 s) for the abandoned check, which records itself.
+        #expect(rows.count == 2 && (rows.last?["detail"] as String?)?.hasPrefix("(finished after its round was abandoned) no reply") == true)
     }
 
     /// An abandoned check runs on (every wait has a timeout); meanwhile later rounds leave that
     /// service alone, and its late result is recorded when it comes.
-    @Test func anAbandonedCheckIsNotStartedTwiceAndItsLateResultIsKept() throws {
+    @Test func anAbandonedCheckIsNotStartedTwiceAndItsLateResultIsKept() async throws {
         let t = try Setup()
         t.settings.intervalSeconds = 1
         let hung = TinyService(folder: t.h.folder, name: "stuck", hang: true)
         try hung.start()
         defer { hung.stop() }
         try t.services(["stuck": "service[stuck]=\(hung.address),QUIT,220\nread_timeout_seconds=4\nfailure_threshold=9\n"])
-        let daemon = t.h.startDaemon("chkservd", t.configured)
+        let daemon = t.h.startSupervised("chkservd", t.configured)
         let deadline = Date().addingTimeInterval(20)
-        while (try t.rows("stuck").count) < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        try daemon.stop()
+        while (try t.rows("stuck").count) < 2 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        try await daemon.stop()
         let rows = try t.rows("stuck")
         #expect(rows.map { $0["action"] as String }.prefix(2) == ["hung", "none"])
         #expect((rows.dropFirst().first?["detail"] as String?)?.hasPrefix("(finished after its round was abandoned) no reply within the read timeout") == true)
-        #expect(t.logText.contains("stuck: still being checked by an abandoned round; skipped this round"))
+        #expect(t.logText.contains("stuck: still being checked since an earlier round; skipped this round"))
         #expect(t.logText.contains("its timeouts add up to 6 s, more than two intervals"))
     }
 
-    /// In the daemon, rounds come from the engine's tick, one after another, and the `tailwatchd`
+    /// A reload cancels the running round; its unfinished check runs on and records its own
+    /// result, and the new configuration's rounds leave that service alone until it has.
+    @Test func aCheckOutlivesAReloadAndIsNotStartedTwice() async throws {
+        let t = try Setup()
+        t.settings.intervalSeconds = 2
+        let hung = TinyService(folder: t.h.folder, name: "stuck", hang: true)
+        try hung.start()
+        defer { hung.stop() }
+        try t.services(["stuck": "service[stuck]=\(hung.address),QUIT,220\nread_timeout_seconds=3\nfailure_threshold=9\n"])
+        let supervisor = Supervisor(databasePath: t.h.settings.database, modules: t.h.modules, logger: Logger(label: "test")) { Logger(label: $0) }
+        let database = try t.h.database()
+        let control = EngineControl()
+        let settings = t.h.settings
+        let drivers = [(name: "chkservd", configured: t.configured)]
+        let first = Task {
+            try await supervisor.run(settings: settings, database: database, drivers: drivers, options: EngineOptions(), control: control)
+        }
+        #expect(await awaitUntil { t.logText.contains("Service Check Started") })
+        control.requestReload()
+        #expect(try await first.value.exit == .reloadRequested)
+        #expect(try t.rows("stuck").isEmpty, "the reload did not wait for the check")
+        let second = Task {
+            try await supervisor.run(settings: settings, database: database, drivers: drivers, options: EngineOptions(), control: control)
+        }
+        #expect(try await awaitUntil(timeout: 20) { try t.rows("stuck").count >= 2 })
+        control.requestStop()
+        _ = try await second.value
+        supervisor.close()
+        try database.close()
+        let rows = try t.rows("stuck")
+        #expect((rows.first?["detail"] as String?)?.hasPrefix("no reply within the read timeout") == true, "the first check recorded itself")
+        #expect(rows.allSatisfy { $0["action"] as String == "none" }, "no round was abandoned")
+        #expect(t.logText.contains("stuck: still being checked since an earlier round; skipped this round"))
+        // Each check takes 3 s; rows of overlapping checks would start less than 3 s apart.
+        let times = rows.map { $0["time"] as Int64 }
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= 3 }, "checks of one service never overlap: \(times)")
+    }
+
+    /// In the daemon, rounds follow one another beside the engine, and the `tailwatchd`
     /// pseudo-service reports the engine's health.
-    @Test func theDaemonRunsRoundsAndWatchesItself() throws {
+    @Test func theDaemonRunsRoundsAndWatchesItself() async throws {
         let t = try Setup()
         t.settings.intervalSeconds = 1
         let tiny = TinyService(folder: t.h.folder, name: "tiny")
         try tiny.start()
         defer { tiny.stop() }
         try t.services(["tiny": "service[tiny]=\(tiny.address),QUIT,220\n"])
-        let daemon = t.h.startDaemon("chkservd", t.configured)
+        let daemon = t.h.startSupervised("chkservd", t.configured)
         let deadline = Date().addingTimeInterval(20)
-        while (try t.rows("tiny").count) < 3 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        try daemon.stop()
+        while (try t.rows("tiny").count) < 3 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        try await daemon.stop()
         let rows = try t.rows("tiny")
         #expect(rows.count >= 3)
         let times = rows.map { $0["time"] as Int64 }

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// Runs one configuration: the engine on a thread of its own, and each enabled driver's timed work
+/// as a task beside it. What must outlive a reload lives here for the whole process: the engine's
+/// health board, the leases of checks still running, the timed work's own database connection and
+/// its command runner.
+///
+/// Why one place: the daemon, `--once` and the tests all need "the engine plus the timed work,
+/// started together, stopped together"; written once, a reload cannot forget one of them.
+public final class Supervisor: Sendable {
+    /// What the engine last saw of each log driver; timed work reads it.
+    public let health = EngineHealth()
+    private let leases = WorkLeases()
+    private let databasePath: String
+    private let modules: [MigrationSet]
+    private let logger: Logger
+    private let driverLogger: @Sendable (String) -> Logger
+    private let commands: CommandRunner
+    /// Opened when timed work first runs; kept across reloads, since a check that outlives its
+    /// configuration still records its result through it.
+    private let timedDatabase = Mutex<DatabaseQueue?>(nil)
+
+    public init(databasePath: String, modules: [MigrationSet], logger: Logger, driverLogger: @escaping @Sendable (String) -> Logger) {
+        self.databasePath = databasePath
+        self.modules = modules
+        self.logger = logger
+        self.driverLogger = driverLogger
+        self.commands = CommandRunner(logger: logger)
+    }
+
+    /// Runs the engine on `database` and the timed work until the engine returns (caught up under
+    /// `--once`, a stop, a reload). Timed work is then cancelled, except under `--once` without a
+    /// stop, where its round is seen through. Timed work that cannot start is reported in the
+    /// summaries, as a log driver that cannot start is.
+    public func run(
+        settings: EngineSettings, database: DatabaseQueue, drivers: [(name: String, configured: ConfiguredDriver)],
+        options: EngineOptions, control: EngineControl
+    ) async throws -> (exit: EngineExit, summaries: [DriverSummary]) {
+        var works: [any TimedWork] = []
+        var failures: [DriverSummary] = []
+        for (name, configured) in drivers where configured.enabled {
+            guard case .timed(_, let make) = configured.work else { continue }
+            let log = driverLogger(name)
+            do {
+                let context = TimedContext(
+                    settings: settings, logger: log, once: options.once, health: health, database: try openTimedDatabase(),
+                    leases: leases, commands: commands)
+                works.append(try make(context))
+            } catch {
+                log.error("not started: \(error)")
+                failures.append(DriverSummary(driver: name, linesRead: 0, events: 0, ignored: 0, rejected: 0, failure: "\(error)"))
+            }
+        }
+        let outcome = try await withThrowingTaskGroup(of: Void.self) { group in
+            for work in works { group.addTask { await work.run() } }
+            let engine: Result<(EngineExit, [DriverSummary]), any Error>
+            do {
+                engine = .success(try await runEngine(settings: settings, database: database, drivers: drivers, options: options, control: control))
+            } catch {
+                engine = .failure(error)
+            }
+            let seeRoundThrough = options.once && !control.stopRequested && (try? engine.get()) != nil
+            if !seeRoundThrough { group.cancelAll() }
+            try await group.waitForAll()
+            return try engine.get()
+        }
+        return (outcome.0, outcome.1 + failures)
+    }
+
+    /// Waits up to 10 s for work still running (a check that outlived its round), sees queued
+    /// commands through and closes the timed work's connection; call once, at exit. Work still
+    /// running after that cannot record its result, and the log names it.
+    public func close() {
+        let unfinished = leases.waitForAll(seconds: 10)
+        if !unfinished.isEmpty { logger.warning("still running at exit, their results not recorded: \(unfinished.joined(separator: ", "))") }
+        if !commands.drain() { logger.warning("operators' commands still running at shutdown") }
+        let database = timedDatabase.withLock { held -> DatabaseQueue? in
+            defer { held = nil }
+            return held
+        }
+        do { try database?.close() } catch { logger.error("closing the timed work's database connection: \(error)") }
+    }
+
+    private func openTimedDatabase() throws -> DatabaseQueue {
+        try timedDatabase.withLock { held in
+            if let held { return held }
+            let opened = try Store.openWriter(path: databasePath, modules: modules)
+            held = opened
+            return opened
+        }
+    }
+
+    /// The engine is built and run on a thread of its own: its loop blocks in `poll()`.
+    private func runEngine(
+        settings: EngineSettings, database: DatabaseQueue, drivers: [(name: String, configured: ConfiguredDriver)],
+        options: EngineOptions, control: EngineControl
+    ) async throws -> (EngineExit, [DriverSummary]) {
+        let health = self.health, logger = self.logger, driverLogger = self.driverLogger
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                // The engine is gone (its commands drained, its statements released) before the
+                // caller hears of it and perhaps closes the database.
+                let result = Result { () throws -> (EngineExit, [DriverSummary]) in
+                    let engine = try Engine(
+                        settings: settings, database: database, drivers: drivers, options: options, control: control, health: health,
+                        logger: logger, driverLogger: driverLogger)
+                    return (try engine.run(), engine.summaries)
+                }
+                continuation.resume(with: result)
+            }
+            thread.name = "tailwatch-engine"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+}
