@@ -14,64 +14,68 @@ import Logging
 ///
 /// Threading: an engine is built and run on one thread (the daemon gives it its own); other threads
 /// reach it only through `EngineControl`.
+///
+/// Files: the loop and the hand-over of lines (here), which files are followed (`Engine+Files`),
+/// the commit, the rollback and the ticks (`Engine+Commit`). Its state is shared by those files,
+/// so it is module-internal; nothing else in the module touches it.
 public final class Engine {
-    private let settings: EngineSettings
-    private let queue: DatabaseQueue
-    private let logger: Logger
-    private let options: EngineOptions
-    private let control: EngineControl
-    private let runtimes: [DriverRuntime]
-    private let followed = FollowedFiles()
-    private var files: [TailedFile] { followed.files }
+    let settings: EngineSettings
+    let queue: DatabaseQueue
+    let logger: Logger
+    let options: EngineOptions
+    let control: EngineControl
+    let runtimes: [DriverRuntime]
+    let followed = FollowedFiles()
+    var files: [TailedFile] { followed.files }
     /// Index into `runtimes` for each entry of `files`.
-    private var fileDriver: [Int] { followed.driverOf }
+    var fileDriver: [Int] { followed.driverOf }
     /// The read buffers all files share (a file holds one only while it has bytes to read).
-    private let readBuffers = ReadBufferPool()
-    private let descriptors: OpenDescriptors
-    private let watcher: FileWatcher
+    let readBuffers = ReadBufferPool()
+    let descriptors: OpenDescriptors
+    let watcher: FileWatcher
     /// The file being read (it stays touched across a commit in the middle of its lines).
-    private var reading: Int?
+    var reading: Int?
     /// Folders whose entries changed (created, renamed, deleted) since the last rescan.
-    private var foldersToRescan: Set<String> = []
+    var foldersToRescan: Set<String> = []
     /// Each folder source's folder with its modification time at its last listing.
-    private var folderTimes: [String: timespec] = [:]
+    var folderTimes: [String: timespec] = [:]
     /// Folder logs found missing from their folder's listing, to let go of once read to their end.
-    private var goneCandidates: Set<FollowedFiles.DriverPath> = []
+    var goneCandidates: Set<FollowedFiles.DriverPath> = []
     /// How long a live batch stays open for more appends before it commits (see `runLoop`).
-    private let commitLinger: Duration = .milliseconds(20)
+    let commitLinger: Duration = .milliseconds(20)
     /// Stat looks per poll interval by the sweep (the safety net behind the folder watches).
-    private let sweepBudget = 1000
-    private let warnings = RateLimitedWarnings()
-    private var inTransaction = false
-    private var batchEvents = 0
+    let sweepBudget = 1000
+    let warnings = RateLimitedWarnings()
+    var inTransaction = false
+    var batchEvents = 0
     /// `batch_events` while following live appends; `catchup_batch_events` while a backlog of
     /// more than a read chunk waits (a commit costs the same for 1,000 rows as for 50,000, and
     /// during a catch-up nobody waits for the individual line). The time limit holds in both.
-    private var batchLimit = 1000
+    var batchLimit = 1000
     // Deadlines and intervals run on the monotonic clock; wall-clock time is only stamped into rows.
-    private let clock = ContinuousClock()
-    private var batchStarted: ContinuousClock.Instant
-    private var traceRemaining: Int
-    private var nextFileID = 0
-    private var lastRescan: ContinuousClock.Instant
-    private var lastFolderLook: ContinuousClock.Instant
-    private var lastSweep: ContinuousClock.Instant
-    private var lastTick: ContinuousClock.Instant?
+    let clock = ContinuousClock()
+    var batchStarted: ContinuousClock.Instant
+    var traceRemaining: Int
+    var nextFileID = 0
+    var lastRescan: ContinuousClock.Instant
+    var lastFolderLook: ContinuousClock.Instant
+    var lastSweep: ContinuousClock.Instant
+    var lastTick: ContinuousClock.Instant?
     /// How each driver is doing, for timed work that watches the engine (given by the supervisor).
-    private let health: EngineHealth
+    let health: EngineHealth
     /// Effects the drivers registered for after the open transaction commits.
-    private let afterCommit: AfterCommit
-    private let retention: RetentionPurge
+    let afterCommit: AfterCommit
+    let retention: RetentionPurge
     /// Operators' commands the drivers started; seen through before the engine goes.
-    private let commands: CommandRunner
-    private var lastReclaim: ContinuousClock.Instant?
-    private var lastCommitTimes: [Date?]
+    let commands: CommandRunner
+    var lastReclaim: ContinuousClock.Instant?
+    var lastCommitTimes: [Date?]
     /// What the engine purges for enabled timed work (it runs beside the engine, in the supervisor).
-    private let timedRetention: [(name: String, rules: [RetentionRule], logger: Logger)]
+    let timedRetention: [(name: String, rules: [RetentionRule], logger: Logger)]
     /// Enabled drivers that could not start, with the reason.
-    private let failedDrivers: [(name: String, reason: String)]
+    let failedDrivers: [(name: String, reason: String)]
     /// `--once`: how long it waits for paused drivers (see `waitForPausedDrivers`).
-    private var onceWaitDeadline: ContinuousClock.Instant?
+    var onceWaitDeadline: ContinuousClock.Instant?
 
     /// Builds every enabled driver on the calling thread and opens them on `database`.
     public init(
@@ -138,124 +142,6 @@ public final class Engine {
         for runtime in runtimes { runtime.driver.close() }
     }
 
-    // MARK: Files
-
-    private func loadFiles(_ db: Database) throws {
-        for (index, runtime) in runtimes.enumerated() {
-            let saved = try CheckpointRecords.load(db, driver: runtime.name)
-            // One file per path and driver: a path named twice (a file also matched by a folder's
-            // pattern) would be read twice and its one saved position written twice.
-            var seen = Set<String>()
-            for (sourceIndex, source) in runtime.configured.sources.enumerated() {
-                for path in expand(source) where seen.insert(path).inserted {
-                    addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: saved[path])
-                }
-            }
-        }
-        lastRescan = clock.now
-    }
-
-    private func addFile(path: String, driver index: Int, sourceIndex: Int, checkpoint: Checkpoint?) {
-        let runtime = runtimes[index]
-        let file = TailedFile(
-            path: path, source: SourceFile(id: nextFileID, path: path, sourceIndex: sourceIndex),
-            maxLine: settings.maxLineBytes, rotationGrace: options.once ? 0 : 2, rotationHold: options.rotationHold, spares: readBuffers, descriptors: descriptors
-        ) { [logger = runtime.logger] notice in
-            switch notice {
-            case .truncated, .positionLost, .readError, .lostInCopyTruncate, .leftRenamed: logger.warning("\(notice)")
-            default: logger.info("\(notice)")
-            }
-        }
-        nextFileID += 1
-        // Past the descriptor budget, a file is opened when it is first read (after others were closed).
-        if descriptors.count < descriptors.budget {
-            file.resume(from: checkpoint)
-        } else {
-            file.postpone(from: checkpoint)
-        }
-        followed.add(file, driver: index)
-        watcher.watch(folder: FollowedFiles.folder(of: path))
-    }
-
-    private func expand(_ source: LogSource) -> [String] {
-        switch source {
-        case .file(let path):
-            return [path]
-        case .folder(let folder, let pattern):
-            watcher.watch(folder: folder)
-            folderTimes[folder] = Self.modificationTime(of: folder)
-            return FolderListing.logs(in: folder, matching: pattern)
-        }
-    }
-
-    /// Picks up files that appeared in `only` (every folder source when nil) since the last scan,
-    /// and lets go of folder logs that were deleted after being read to their end.
-    ///
-    /// A file that appears at a path that has a saved position resumes from it: a log let go of
-    /// between logrotate's rename and create is the same log, and its saved position (which may
-    /// now be in the rotated copy) must be both honoured and updated, never inserted a second time.
-    /// O(files in the folder) with set lookups: a domlogs folder of 20,000 entries costs one listing.
-    private func rescanFolders(_ db: Database, only: Set<String>?) throws {
-        lastRescan = clock.now
-        let replaced = watcher.forgetReplacedFolders()
-        for folder in followed.folders { watcher.watch(folder: folder) }
-        for (index, runtime) in runtimes.enumerated() {
-            var saved: [String: Checkpoint]?
-            for (sourceIndex, source) in runtime.configured.sources.enumerated() {
-                guard case .folder(let folder, _) = source,
-                      only.map({ $0.contains(folder) }) ?? true || replaced.contains(folder) else { continue }
-                let listed = expand(source)
-                for path in listed where followed.index(driver: index, path: path) == nil {
-                    if saved == nil { saved = try CheckpointRecords.load(db, driver: runtime.name) }
-                    let checkpoint = saved?[path]
-                    if checkpoint == nil { runtime.logger.info("new log \(path); reading it from the start") }
-                    addFile(path: path, driver: index, sourceIndex: sourceIndex, checkpoint: checkpoint)
-                }
-                let present = Set(listed)
-                for (fileIndex, file) in files.enumerated()
-                where fileDriver[fileIndex] == index && file.source.sourceIndex == sourceIndex && !present.contains(file.path) {
-                    goneCandidates.insert(FollowedFiles.DriverPath(driver: index, path: file.path))
-                }
-            }
-        }
-        letGoOfFinishedFiles()
-    }
-
-    /// Folder logs that left their folder: once read to their end and committed, their descriptors go.
-    private func letGoOfFinishedFiles() {
-        var gone = Set<Int>()
-        for candidate in goneCandidates {
-            guard let index = followed.index(driver: candidate.driver, path: candidate.path) else {
-                goneCandidates.remove(candidate)
-                continue
-            }
-            if files[index].isFinishedAndGone {
-                runtimes[candidate.driver].logger.info("\(candidate.path) is gone and fully read; no longer followed")
-                gone.insert(index)
-                goneCandidates.remove(candidate)
-            } else if FileIdentity.of(path: candidate.path) != nil {
-                goneCandidates.remove(candidate)
-            }
-        }
-        followed.remove(gone)
-    }
-
-    /// Folder sources whose folder changed (or cannot be watched) since it was last listed: a
-    /// `stat` of each folder, the safety net behind the watches' create/rename/delete events.
-    private func foldersChangedSinceListing() -> Set<String> {
-        var changed = Set<String>()
-        for (folder, time) in folderTimes {
-            let now = Self.modificationTime(of: folder)
-            if now.tv_sec != time.tv_sec || now.tv_nsec != time.tv_nsec || !watcher.isWatched(folder) { changed.insert(folder) }
-        }
-        return changed
-    }
-
-    private static func modificationTime(of folder: String) -> timespec {
-        var st = stat()
-        return stat(folder, &st) == 0 ? st.st_mtim : timespec(tv_sec: -1, tv_nsec: 0)
-    }
-
     // MARK: Running
 
     /// Runs until caught up (`--once`), a stop or a reload is requested. Everything read is committed
@@ -270,7 +156,7 @@ public final class Engine {
             + failedDrivers.map { DriverSummary(driver: $0.name, linesRead: 0, events: 0, ignored: 0, rejected: 0, failure: $0.reason) }
     }
 
-    private func runLoop(_ db: Database) throws -> EngineExit {
+    func runLoop(_ db: Database) throws -> EngineExit {
         try rescanFolders(db, only: nil)
         followed.markAll()
         try tickDrivers(db)
@@ -359,47 +245,10 @@ public final class Engine {
         }
     }
 
-    /// After a wait: the files the watches named become due; folders whose entries changed are
-    /// listed again (at most once a second: a busy folder changes all the time); the sweep looks
-    /// at its next share of files; and every 10 s a `stat` of each folder catches what the
-    /// watches missed.
-    private func noteChanges() {
-        let changes = watcher.takeChanges()
-        if changes.overflowed {
-            logger.notice("the kernel's inotify queue overflowed; looking at every file")
-            followed.markAll()
-            foldersToRescan.formUnion(folderTimes.keys)
-        } else {
-            followed.markChanged(changes.paths)
-            foldersToRescan.formUnion(changes.structural)
-        }
-        let now = clock.now
-        if now - lastSweep >= .milliseconds(settings.pollIntervalMilliseconds) {
-            lastSweep = now
-            followed.sweep(budget: sweepBudget)
-        }
-        if now - lastFolderLook >= .seconds(10) {
-            lastFolderLook = now
-            foldersToRescan.formUnion(foldersChangedSinceListing())
-        }
-    }
-
-    /// Closes idle files until the open ones are a tenth under the descriptor budget; commits
-    /// first when every open file has an uncommitted position (a catch-up of more files than the
-    /// budget), so that none is closed before its position is saved.
-    private func makeRoomForOneMoreFile(_ db: Database) throws {
-        guard descriptors.count >= descriptors.budget else { return }
-        let target = descriptors.budget - max(1, descriptors.budget / 10)
-        if followed.suspendIdle(descriptors: descriptors, target: target) == 0 {
-            try commit(db)
-            _ = followed.suspendIdle(descriptors: descriptors, target: target)
-        }
-    }
-
     /// `--once` and a paused driver (its helper program restarting) with lines left: wait for it
     /// (polling), 30 s at most in all, so that a catch-up is not cut short by a restart. Returns
     /// true while waiting.
-    private func waitForPausedDrivers() -> Bool {
+    func waitForPausedDrivers() -> Bool {
         let waiting = files.indices.contains { !runtimes[fileDriver[$0]].driver.acceptsLines && files[$0].bytesBehind > 0 }
         guard waiting, !control.stopRequested else { return false }
         let deadline = onceWaitDeadline ?? clock.now + .seconds(30)
@@ -413,7 +262,7 @@ public final class Engine {
     }
 
     /// Reads one file as far as the batch allows. Returns true when it may have more right away.
-    private func pump(_ db: Database, fileIndex: Int) throws -> Bool {
+    func pump(_ db: Database, fileIndex: Int) throws -> Bool {
         let file = files[fileIndex]
         let runtime = runtimes[fileDriver[fileIndex]]
         let onLine: (ByteLine, Int64) throws -> Bool = { line, offset in
@@ -438,7 +287,7 @@ public final class Engine {
 
     /// The per-line hot path. Returns false when the batch is full (commit before reading on).
     @inline(__always)
-    private func handle(_ line: ByteLine, at offset: Int64, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
+    func handle(_ line: ByteLine, at offset: Int64, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
         if !inTransaction { try begin(db) }
         runtime.pending.linesRead += 1
         if traceRemaining > 0 {
@@ -467,7 +316,7 @@ public final class Engine {
 
     /// The hot path of a catch-up: a block of lines through the driver, tallied once. Returns false
     /// when the batch is full (commit before reading on); a batch may end up to one block over its limit.
-    private func handle(_ block: inout LineBlock, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
+    func handle(_ block: inout LineBlock, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
         if !inTransaction { try begin(db) }
         try runtime.driver.ingest(&block, from: file.source)
         // Lines a driver left in the block go through `ingest(_:from:)`: whatever the driver does,
@@ -490,7 +339,7 @@ public final class Engine {
         return true
     }
 
-    private func reject(_ reason: RejectReason, runtime: DriverRuntime, path: String, offset: Int64, line: ByteLine?) {
+    func reject(_ reason: RejectReason, runtime: DriverRuntime, path: String, offset: Int64, line: ByteLine?) {
         runtime.pending.rejected += 1
         var entry = runtime.pending.rejectedByReason[reason] ?? (0, path, offset)
         entry.count += 1
@@ -500,116 +349,10 @@ public final class Engine {
         warnings.rejected(reason, path: path, offset: offset, line: line, logger: runtime.logger)
     }
 
-    private func begin(_ db: Database) throws {
+    func begin(_ db: Database) throws {
         try db.beginTransaction(.immediate)
         inTransaction = true
         batchEvents = 0
         batchStarted = clock.now
-    }
-
-    // MARK: Committing
-
-    /// Commits the open batch: the drivers' aggregates, every moved file position, and the counters.
-    private func commit(_ db: Database) throws {
-        // Only files read since the last commit can have moved (a suspended one is at its committed position).
-        let moved = followed.touched.sorted().compactMap { index -> (Int, Checkpoint)? in
-            guard let here = files[index].checkpointHere(), here != files[index].committed else { return nil }
-            return (index, here)
-        }
-        guard inTransaction || !moved.isEmpty else {
-            // Every touched file is where it was committed: none needs looking at again.
-            followed.committed(reading: reading)
-            return
-        }
-        if !inTransaction { try begin(db) }
-        for runtime in runtimes { try runtime.driver.flush(db) }
-        let now = Int64(Date().timeIntervalSince1970)
-        for (index, checkpoint) in moved {
-            try CheckpointRecords.save(checkpoint, replacing: files[index].committed, path: files[index].path, driver: runtimes[fileDriver[index]].name, now: now, db: db)
-        }
-        for runtime in runtimes where !runtime.pending.isZero {
-            try DriverCounterRecords.add(runtime.pending, driver: runtime.name, now: now, db: db)
-        }
-        try db.commit()
-        inTransaction = false
-        batchEvents = 0
-        for (index, checkpoint) in moved { files[index].committed = checkpoint }
-        followed.committed(reading: reading)
-        health.commitSucceeded()
-        let committedAt = Date()
-        for (index, runtime) in runtimes.enumerated() where !runtime.pending.isZero {
-            lastCommitTimes[index] = committedAt
-        }
-        afterCommit.committed()
-        for runtime in runtimes {
-            runtime.total.linesRead += runtime.pending.linesRead
-            runtime.total.events += runtime.pending.events
-            runtime.total.ignored += runtime.pending.ignored
-            runtime.total.rejected += runtime.pending.rejected
-            runtime.pending = DriverCounters()
-        }
-    }
-
-    /// After a failed commit: roll back, let drivers forget the batch, and reopen every file at its
-    /// committed position, so the same lines are read again once the database accepts writes.
-    private func abandonBatch(_ db: Database, after error: any Error) throws {
-        if db.isInsideTransaction { try? db.rollback() }
-        inTransaction = false
-        batchEvents = 0
-        for runtime in runtimes {
-            runtime.driver.rollback()
-            runtime.pending = DriverCounters()
-        }
-        afterCommit.rolledBack()
-        // A position saved differently from what this engine believes (which only a bug or a
-        // second writer makes): take the saved one, so that the retry does not fail the same way
-        // for ever.
-        if case StoreError.checkpointMoved(let driver, let path)? = error as? StoreError,
-           let index = files.indices.first(where: { runtimes[fileDriver[$0]].name == driver && files[$0].path == path }) {
-            let saved = (try? CheckpointRecords.load(db, driver: driver))?[path]
-            logger.warning("\(path): taking the position saved in the database (\(saved.map { "byte \($0.offset)" } ?? "none")) for \(driver)")
-            files[index].resume(from: saved)
-        }
-        for file in files { file.rewind() }
-        followed.touchAll()
-    }
-
-    private func tickDrivers(_ db: Database) throws {
-        lastTick = clock.now
-        var boards = runtimes.enumerated().map { index, runtime in
-            EngineHealth.Driver(name: runtime.name, files: 0, bytesBehind: 0, lastCommit: lastCommitTimes[index])
-        }
-        for (index, file) in files.enumerated() {
-            boards[fileDriver[index]].files += 1
-            boards[fileDriver[index]].bytesBehind += file.knownBytesBehind
-        }
-        health.update(boards)
-        for runtime in runtimes {
-            try db.inTransaction(.immediate) {
-                try runtime.driver.tick(db, now: Date())
-                return .commit
-            }
-            health.commitSucceeded()
-            afterCommit.committed()
-            try retention.step(db, rules: runtime.driver.retention, driver: runtime.name, logger: runtime.logger)
-        }
-        for timed in timedRetention {
-            try retention.step(db, rules: timed.rules, driver: timed.name, logger: timed.logger)
-        }
-        // Free pages left by purges go back to the file system, 2,048 pages (32 MiB) at a time.
-        // Housekeeping only: a failure is logged and tried again later, never taken for a failed
-        // commit (which would slow ingestion down).
-        if lastReclaim.map({ clock.now - $0 >= .seconds(10) }) ?? true {
-            lastReclaim = clock.now
-            do {
-                try db.inTransaction(.immediate) {
-                    let freed = try Store.reclaimFreePages(db, maxPages: 2048)
-                    if freed > 0 { logger.debug("gave \(freed) free database pages back to the file system") }
-                    return .commit
-                }
-            } catch {
-                logger.warning("giving free database pages back failed (will retry): \(error)")
-            }
-        }
     }
 }

@@ -6,23 +6,23 @@ import Foundation
 /// is recorded once, so a notification dropped at exit would never be sent.
 /// Unchecked: the job list and counts are under `lock`, and waiting for idle uses `idle`, an
 /// NSCondition (a Mutex cannot be waited on).
-public final class CommandQueue: @unchecked Sendable {
+final class CommandQueue: @unchecked Sendable {
     private let lock = NSLock()
     private let workers: Int
     private let capacity: Int
     private var jobs: [@Sendable () -> Void] = []
     private var running = 0
     private let idle = NSCondition()
-    public private(set) var dropped = 0
+    private(set) var dropped = 0
 
-    public init(workers: Int = 4, capacity: Int = 10_000) {
+    init(workers: Int = 4, capacity: Int = 10_000) {
         self.workers = workers
         self.capacity = capacity
     }
 
     /// Queues `job`; false when the queue is full and it was dropped.
     @discardableResult
-    public func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+    func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
         let start: Bool = lock.withLock {
             guard jobs.count < capacity else {
                 dropped += 1
@@ -62,7 +62,7 @@ public final class CommandQueue: @unchecked Sendable {
 
     /// Waits until every queued job ran or `seconds` passed; true when the queue is empty.
     @discardableResult
-    public func drain(seconds: Double) -> Bool {
+    func drain(seconds: Double) -> Bool {
         let deadline = Deadline.after(seconds: seconds)
         idle.lock()
         defer { idle.unlock() }

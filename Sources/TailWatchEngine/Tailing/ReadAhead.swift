@@ -37,6 +37,8 @@ final class ReadAhead: @unchecked Sendable {
     }
 }
 
+/// The buffer handed to the reading thread.
+/// Unchecked: the tailer does not touch the buffer until `wait()` returns (see `ReadAhead`).
 private struct UnsafeSendablePointer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<UInt8>
 }
