@@ -66,6 +66,12 @@ public final class ChkservdRounds: TimedWork {
     }
 
     public func run() async {
+        if !once {
+            // The daemon started or reloaded (`--enable`, SIGHUP): the operator acted, so every
+            // flap hold is lifted and the services are judged afresh.
+            let lifted = store.liftFlapHolds(now: clock())
+            if !lifted.isEmpty { logger.notice("flap holds lifted by the start or reload: \(lifted.joined(separator: ", "))") }
+        }
         let interval = Duration.seconds(settings.intervalSeconds)
         var next = ContinuousClock.now
         while !Task.isCancelled {
@@ -105,23 +111,28 @@ public final class ChkservdRounds: TimedWork {
         if !once { checkSelf(now: now) }
 
         let started = ContinuousClock.now
-        let limit = Duration.seconds(2 * settings.intervalSeconds)
-        var reported = Set<String>()
-        await withTaskGroup(of: String?.self) { group in
-            for service in services {
-                group.addTask { await self.check(service, now: now) }
+        let deadline = started + .seconds(2 * settings.intervalSeconds)
+        var outcome: [String: ServiceStatus] = [:]
+        var missing: [String] = []
+        // Dependencies first: each level's services are checked side by side once the levels
+        // before it are done, so a dependency is restarted (once) before what needs it is judged.
+        for level in DependencyOrder.levels(of: services, problems: { problem in
+            logger.warning("\(problem)")
+            log.write(["\(log.stamp(now)) \(problem)"])
+        }) {
+            guard !Task.isCancelled, ContinuousClock.now < deadline else {
+                // Out of time (or stopping): these were never started.
+                for service in level { leases.release(leaseKey(service.name)) }
+                missing += level.map(\.name)
+                continue
             }
-            // The round's own deadline: it answers nil, as a check cancelled does.
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
+            let finished = await checkSideBySide(level, now: now, until: deadline, blockedBy: { service in
+                service.dependsOn.first { name in outcome[name].map { $0 != .up } ?? false }
+            })
+            for service in level {
+                if let status = finished[service.name] { outcome[service.name] = status } else { missing.append(service.name) }
             }
-            while reported.count < services.count, let finished = await group.next(), let name = finished {
-                reported.insert(name)
-            }
-            group.cancelAll()
         }
-        let missing = services.map(\.name).filter { !reported.contains($0) }
         if missing.isEmpty {
             log.write(["\(log.stamp()) Service Check Finished"])
             logger.debug("chkservd round of \(services.count) service(s) took \(started.duration(to: .now))")
@@ -132,21 +143,50 @@ public final class ChkservdRounds: TimedWork {
         }
     }
 
+    /// Checks `services` at once; what each finished with, by name. Those not finished by
+    /// `deadline` (or when the task is cancelled) are left out; their checks run on.
+    private func checkSideBySide(
+        _ services: [ServiceDefinition], now: Date, until deadline: ContinuousClock.Instant, blockedBy: (ServiceDefinition) -> String?
+    ) async -> [String: ServiceStatus] {
+        var finished: [String: ServiceStatus] = [:]
+        await withTaskGroup(of: (String, ServiceStatus)?.self) { group in
+            for service in services {
+                let blocker = blockedBy(service)
+                group.addTask { await self.check(service, now: now, blockedBy: blocker) }
+            }
+            // The round's deadline: it answers nil, as a check cancelled does.
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            while finished.count < services.count, let next = await group.next(), let (name, status) = next {
+                finished[name] = status
+            }
+            group.cancelAll()
+        }
+        return finished
+    }
+
     /// Also names the work in the log when it is still running at exit.
     private func leaseKey(_ service: String) -> String { "chkservd check of \(service) (\(settings.configDirectory))" }
 
     /// Checks one service on a thread of its own and records the result there (a late one too);
     /// its name once done, nil when the round stopped waiting for it.
-    private func check(_ service: ServiceDefinition, now: Date) async -> String? {
+    private func check(_ service: ServiceDefinition, now: Date, blockedBy: String?) async -> (String, ServiceStatus)? {
         let key = leaseKey(service.name)
+        let store = self.store
         return await BlockingWork.run(name: "chkservd \(service.name)") { [self] in
             defer { leases.release(key) }
-            var (record, state) = checker.check(service, state: store.state(of: service.name), now: now)
+            let state = store.state(of: service.name)
+            let circumstances = ServiceChecker.Circumstances(blockedBy: blockedBy) {
+                store.history(of: service.name, rounds: service.limits.flapRounds, since: state.flapCountFrom)
+            }
+            var (record, newState) = checker.check(service, state: state, now: now, circumstances)
             if abandoned.withLock({ $0.remove(service.name) }) != nil {
                 record.detail = "(finished after its round was abandoned) " + record.detail
             }
-            store.record(record, state)
-            return service.name
+            store.record(record, newState)
+            return (service.name, record.status)
         }
     }
 
@@ -182,13 +222,13 @@ public final class ChkservdRounds: TimedWork {
         let result = SelfCheck.check(health, maxBehind: settings.maxBehindBytes, now: now)
         var state = store.state(of: name)
         var parts = result.parts.isEmpty ? ["drivers:+"] : result.parts
-        if result.ok, state.failureNotified {
+        if result.ok, state.notified != .none {
             parts.append("notify:recovered service:\(name)")
-            state.failureNotified = false
+            state.notified = .none
             checker.notify(name, "recovered", "all drivers are keeping up")
-        } else if !result.ok, !state.failureNotified {
+        } else if !result.ok, state.notified != .failed {
             parts.append("notify:failed service:\(name)")
-            state.failureNotified = true
+            state.notified = .failed
             checker.notify(name, "failed", result.detail)
         }
         state.status = result.ok ? .up : .down

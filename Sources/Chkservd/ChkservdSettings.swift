@@ -22,7 +22,7 @@ public struct ChkservdSettings: Sendable {
     public static let keys: Set<String> = [
         "enabled", "config_dir", "interval_seconds", "log", "run_dir", "notify_command", "notify_timeout_seconds",
         "failure_threshold", "connect_timeout_seconds", "read_timeout_seconds", "restart_timeout_seconds",
-        "restart_grace_seconds", "max_behind_bytes", "keep_days",
+        "restart_grace_seconds", "startup_seconds", "flap_restarts", "flap_rounds", "flap_quiet_seconds", "max_behind_bytes", "keep_days",
     ]
 
     public init() {}
@@ -41,6 +41,10 @@ public struct ChkservdSettings: Sendable {
         if let v = try section.integer("read_timeout_seconds", in: 1...3600) { limits.readTimeout = Double(v) }
         if let v = try section.integer("restart_timeout_seconds", in: 1...3600) { limits.restartTimeout = Double(v) }
         if let v = try section.integer("restart_grace_seconds", in: 0...3600) { limits.restartGrace = Double(v) }
+        if let v = try section.integer("startup_seconds", in: 0...86400) { limits.startupSeconds = Double(v) }
+        if let v = try section.integer("flap_restarts", in: 0...100) { limits.flapRestarts = Int(v) }
+        if let v = try section.integer("flap_rounds", in: 1...1000) { limits.flapRounds = Int(v) }
+        if let v = try section.integer("flap_quiet_seconds", in: 0...604800) { limits.flapQuietSeconds = Double(v) }
         if let v = try section.integer("max_behind_bytes", in: 0...Int64.max) { maxBehindBytes = v }
         if let v = try section.integer("keep_days", in: 0...36500) { keepDays = Int(v) }
     }
@@ -55,6 +59,16 @@ public struct ServiceLimits: Sendable, Equatable {
     public var restartTimeout: Double = 120
     /// After a restart, the service is left alone this long, then checked again.
     public var restartGrace: Double = 10
+    /// After a restart, how long the service may take to come up: failed checks meanwhile
+    /// neither restart it again nor count towards the threshold (a slow starter is not killed
+    /// in a loop).
+    public var startupSeconds: Double = 60
+    /// Restarts within the last `flapRounds` checks after which a service down again is marked
+    /// `flapping` instead of restarted once more; 0 never holds restarts back.
+    public var flapRestarts = 3
+    public var flapRounds = 10
+    /// How long a flapping service's restarts stay held.
+    public var flapQuietSeconds: Double = 3600
 
     public init() {}
 
@@ -66,5 +80,8 @@ public struct ServiceLimits: Sendable, Equatable {
     }
 
     /// The keys a service file may set on lines of their own (`failure_threshold=5`).
-    public static let overrideKeys = ["failure_threshold", "connect_timeout_seconds", "read_timeout_seconds", "restart_timeout_seconds", "restart_grace_seconds"]
+    public static let overrideKeys = [
+        "failure_threshold", "connect_timeout_seconds", "read_timeout_seconds", "restart_timeout_seconds", "restart_grace_seconds",
+        "startup_seconds", "flap_restarts", "flap_rounds", "flap_quiet_seconds",
+    ]
 }

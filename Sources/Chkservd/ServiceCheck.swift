@@ -1,17 +1,30 @@
 import Foundation
 
 /// A service's status as chkservd shows it (and writes to its run file).
-public enum ServiceStatus: String, Sendable {
+public enum ServiceStatus: String, Sendable, CaseIterable {
     case up, down, unknown
+    /// Restarted `flap_restarts` times within its last `flap_rounds` checks and down again: no more
+    /// restarts until `flap_quiet_seconds` have passed, the daemon reloads, or it is restarted.
+    case flapping
+    /// Down while a service it `depends` on is down: not restarted (the dependency is).
+    case blocked
 
-    /// cPanel's run-file marks.
+    /// cPanel's run-file marks (`-` for every way of being down).
     var mark: String {
         switch self {
         case .up: "+"
-        case .down: "-"
+        case .down, .flapping, .blocked: "-"
         case .unknown: "?"
         }
     }
+}
+
+/// The last state change the operator was told of (through `notify_command`), so that one
+/// outage is never announced twice.
+public enum Notified: String, Sendable {
+    /// Nothing outstanding: the last word was that it is up (or nothing was ever said).
+    case none = ""
+    case failed, flapping, blocked
 }
 
 /// What chkservd remembers about a service between rounds (and restarts of the daemon).
@@ -20,8 +33,12 @@ public struct ServiceState: Sendable, Equatable {
     /// Socket checks failed in a row, towards the failure threshold.
     public var consecutiveFailures = 0
     public var lastRestart: Date?
-    /// A `failed` notification went out and no `recovered` yet.
-    public var failureNotified = false
+    /// The last notification that went out and is not yet answered by a `recovered`.
+    public var notified = Notified.none
+    /// Flapping since then: restarts are held until `flap_quiet_seconds` later.
+    public var flappingSince: Date?
+    /// Restarts before this moment do not count towards flapping (a hold ended or was lifted).
+    public var flapCountFrom: Date?
 
     public init() {}
 }
@@ -34,6 +51,11 @@ public struct CheckRecord: Sendable, Equatable {
         case restart
         /// Within the grace period after a restart: not checked.
         case grace
+        /// Down within its start-up period after a restart: not restarted again, not counted
+        /// towards the failure threshold.
+        case starting
+        /// A restart was due and withheld: the service is flapping, or a dependency is down.
+        case held
         /// The round outlived two intervals; this service's check was abandoned.
         case hung
     }

@@ -15,15 +15,36 @@ struct ServiceChecker: Sendable {
     let commands: CommandRunner
     let logger: Logger
 
+    /// What a check weighs besides the service itself.
+    struct Circumstances {
+        /// A service this one depends on that is not up this round.
+        var blockedBy: String?
+        /// Restarts among its recent checks and their details (read only when a restart is due).
+        var history: () -> (restarts: Int, lastDetails: [String])
+    }
+
     /// One round for one service. Runs to the end even when its round is abandoned as hung (its
     /// lease keeps other checks of this service away meanwhile), so a restart it decided is seen
     /// through, logged and recorded.
-    func check(_ service: ServiceDefinition, state old: ServiceState, now: Date) -> (CheckRecord, ServiceState) {
+    ///
+    /// Judged in this order: within `restart_grace_seconds` of a restart it is not checked; while
+    /// flapping it is checked and never restarted; up is up; down while a dependency is down is
+    /// `blocked`; down within `startup_seconds` of a restart is `starting`; otherwise a failed
+    /// process check, or socket checks failing `failure_threshold` times in a row, restart it —
+    /// unless it was restarted `flap_restarts` times within its last `flap_rounds` checks, when it
+    /// is `flapping` instead. The operator hears of each state change once: `failed`, `flapping`,
+    /// `blocked`, and `recovered` when it is up again.
+    func check(_ service: ServiceDefinition, state old: ServiceState, now: Date, _ circumstances: Circumstances) -> (CheckRecord, ServiceState) {
         var state = old
         let limits = service.limits
         if let restarted = old.lastRestart, now.timeIntervalSince(restarted) < limits.restartGrace {
             return (CheckRecord(time: now, service: service.name, status: old.status, socket: nil, process: nil, latency: nil, action: .grace,
                                 detail: "restarted \(Int(now.timeIntervalSince(restarted))) s ago; grace period \(Int(limits.restartGrace)) s"), state)
+        }
+        // A hold that has lasted its quiet period ends; restarts count afresh from here.
+        if let since = state.flappingSince, now.timeIntervalSince(since) >= limits.flapQuietSeconds {
+            state.flappingSince = nil
+            state.flapCountFrom = now
         }
         let first = probe(service)
         var parts = first.parts
@@ -33,12 +54,33 @@ struct ServiceChecker: Sendable {
         // A socket that answers ends a run of socket failures, whatever the process check said.
         if first.socket?.ok == true || first.ok { state.consecutiveFailures = 0 }
         var restartNow = false
-        if first.ok {
-            if state.failureNotified {
+        if let since = state.flappingSince {
+            let left = Int(limits.flapQuietSeconds - now.timeIntervalSince(since))
+            record.status = .flapping
+            record.action = .held
+            record.detail = (first.ok ? "answers again" : first.detail) + "; flapping: restarts held for \(left) s more"
+            parts.append("flapping:held \(left)s")
+        } else if first.ok {
+            if state.notified != .none {
                 notifications.append(("recovered", "\(service.name) is up again"))
                 parts.append("notify:recovered service:\(service.name)")
-                state.failureNotified = false
+                state.notified = .none
             }
+        } else if let blocker = circumstances.blockedBy {
+            record.status = .blocked
+            record.action = .held
+            record.detail = first.detail + "; \(blocker), which it depends on, is down: not restarted"
+            parts.append("blocked by:\(blocker)")
+            if state.notified != .blocked {
+                notifications.append(("blocked", record.detail))
+                parts.append("notify:blocked service:\(service.name)")
+                state.notified = .blocked
+            }
+        } else if let restarted = state.lastRestart, now.timeIntervalSince(restarted) < limits.startupSeconds {
+            let ago = Int(now.timeIntervalSince(restarted))
+            record.action = .starting
+            record.detail = first.detail + "; restarted \(ago) s ago, within its start-up period of \(Int(limits.startupSeconds)) s: not restarted again"
+            parts.append("starting:\(ago)s")
         } else {
             restartNow = first.process == false
             if first.socket?.ok == false {
@@ -46,10 +88,25 @@ struct ServiceChecker: Sendable {
                 parts.append("socket failure threshold:\(state.consecutiveFailures)/\(limits.failureThreshold)")
                 if state.consecutiveFailures >= limits.failureThreshold { restartNow = true }
             }
-            if restartNow, !state.failureNotified {
+            if restartNow, !service.restart.isEmpty, limits.flapRestarts > 0 {
+                let history = circumstances.history()
+                if history.restarts >= limits.flapRestarts {
+                    restartNow = false
+                    state.flappingSince = now
+                    record.status = .flapping
+                    record.action = .held
+                    let why = "restarted \(history.restarts) times within its last \(limits.flapRounds) checks and down again"
+                    record.detail = first.detail + "; " + why + ": flapping, restarts held for \(Int(limits.flapQuietSeconds)) s"
+                    parts.append("flapping")
+                    notifications.append(("flapping", "\(why): restarts held for \(Int(limits.flapQuietSeconds)) s (or until a reload); now: \(first.detail); before: " + history.lastDetails.joined(separator: " | ")))
+                    parts.append("notify:flapping service:\(service.name)")
+                    state.notified = .flapping
+                }
+            }
+            if restartNow, state.notified != .failed {
                 notifications.append(("failed", first.detail))
                 parts.append("notify:failed service:\(service.name)")
-                state.failureNotified = true
+                state.notified = .failed
             }
         }
         log.write(["\(log.stamp()) Service check ....\(service.name) [\(parts.map { "[\($0)]" }.joined())]...\(first.ok ? "Done" : "Failed")"])
@@ -72,10 +129,10 @@ struct ServiceChecker: Sendable {
                 var againParts = again.parts
                 if again.ok {
                     againParts.append("notify:recovered service:\(service.name)")
-                    state.failureNotified = false
+                    state.notified = .none
                 }
                 log.write(["\(log.stamp()) Service check ....\(service.name) [\(againParts.map { "[\($0)]" }.joined())]...\(again.ok ? "Done" : "Failed")"])
-                if again.ok { notify(service.name, "recovered", "\(service.name) is up again after a restart") }
+                if again.ok { notify(service.name, "recovered", "\(service.name) is up again after a restart (\(output.isEmpty ? "ok" : output))") }
             }
         }
         state.status = record.status

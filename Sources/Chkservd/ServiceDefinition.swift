@@ -32,6 +32,9 @@ public struct ServiceDefinition: Sendable, Equatable {
     public var owners: [String]
     public var transaction: [Step]
     public var limits: ServiceLimits
+    /// Services that must be up for this one to work (`depends=mysql`): checked (and restarted)
+    /// first; while one is down, this one is `blocked`, not restarted.
+    public var dependsOn: [String] = []
 
     public var hasSocketCheck: Bool { endpoint != .none }
 }
@@ -54,6 +57,7 @@ extension ServiceDefinition {
         }
         var serviceLine: (name: String, value: String)?
         var limits = defaults
+        var dependsOn: [String] = []
         for raw in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -63,7 +67,7 @@ extension ServiceDefinition {
                     return fail("service", "expected service[NAME]=PORT,SEND,EXPECT,RESTART,PROCESS,OWNER,TRANSACTION")
                 }
                 let name = String(line[line.index(line.startIndex, offsetBy: 8)..<close])
-                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), name.first != "." else {
+                guard Self.isServiceName(name) else {
                     return fail("service", "'\(name)' is not a service name (letters, digits, - _ .)")
                 }
                 serviceLine = (name, String(line[line.index(close, offsetBy: 2)...]))
@@ -72,8 +76,16 @@ extension ServiceDefinition {
             guard let equals = line.firstIndex(of: "=") else { return fail("line", "'\(line)' is neither service[NAME]=… nor key=value") }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if key == "depends" {
+                let names = value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+                guard !names.isEmpty, names.allSatisfy(Self.isServiceName) else {
+                    return fail(key, "'\(value)' is not a list of service names (depends=mysql or depends=mysql,named)")
+                }
+                dependsOn += names
+                continue
+            }
             guard ServiceLimits.overrideKeys.contains(key) else {
-                return fail(key, "unknown setting (known: service[NAME]=…, \(ServiceLimits.overrideKeys.joined(separator: ", ")))")
+                return fail(key, "unknown setting (known: service[NAME]=…, depends, \(ServiceLimits.overrideKeys.joined(separator: ", ")))")
             }
             guard let number = Int(value), number >= 0, number <= 86400 else { return fail(key, "'\(value)' is not a whole number of 0 to 86400") }
             switch key {
@@ -91,6 +103,16 @@ extension ServiceDefinition {
                 limits.restartTimeout = Double(number)
             case "restart_grace_seconds":
                 limits.restartGrace = Double(number)
+            case "startup_seconds":
+                limits.startupSeconds = Double(number)
+            case "flap_restarts":
+                guard number <= 100 else { return fail(key, "must be at most 100 (0 turns flap protection off)") }
+                limits.flapRestarts = number
+            case "flap_rounds":
+                guard number >= 1, number <= 1000 else { return fail(key, "must be 1 to 1000") }
+                limits.flapRounds = number
+            case "flap_quiet_seconds":
+                limits.flapQuietSeconds = Double(number)
             default:
                 return fail(key, "unknown setting (known: \(ServiceLimits.overrideKeys.joined(separator: ", ")))")
             }
@@ -140,7 +162,11 @@ extension ServiceDefinition {
         }
         return .success(ServiceDefinition(
             name: name, endpoint: endpoint, send: send, expect: expect, restart: restart, process: process,
-            owners: owners, transaction: transaction, limits: limits))
+            owners: owners, transaction: transaction, limits: limits, dependsOn: dependsOn.filter { $0 != name }))
+    }
+
+    static func isServiceName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) && name.first != "."
     }
 
     /// `\r`, `\n`, `\t` and `\\` as in cPanel's files; anything else after a backslash stays.

@@ -30,8 +30,43 @@ final class ServiceRecords: Sendable {
         state.status = ServiceStatus(rawValue: row["status"]) ?? .unknown
         state.consecutiveFailures = row["consecutive_failures"]
         state.lastRestart = (row["last_restart"] as Int64?).map { Date(timeIntervalSince1970: Double($0)) }
-        state.failureNotified = row["failure_notified"]
+        state.notified = Notified(rawValue: row["notified"]) ?? .none
+        state.flappingSince = (row["flapping_since"] as Int64?).map { Date(timeIntervalSince1970: Double($0)) }
+        state.flapCountFrom = (row["flap_count_from"] as Int64?).map { Date(timeIntervalSince1970: Double($0)) }
         return state
+    }
+
+    /// What flap protection weighs: restarts among the service's last `rounds` checks (not before
+    /// `since`), and the details of its last few checks, the evidence a `flapping` notice carries.
+    func history(of service: String, rounds: Int, since: Date?) -> (restarts: Int, lastDetails: [String]) {
+        let rows = (try? database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT time, action, status, detail FROM service_checks WHERE service = ? AND time >= ? ORDER BY time DESC, rowid DESC LIMIT ?",
+                arguments: [service, Int64(since?.timeIntervalSince1970 ?? 0), rounds])
+        }) ?? []
+        let restarts = rows.filter { ($0["action"] as String?) == CheckRecord.Action.restart.rawValue }.count
+        let details = rows.prefix(5).map { row -> String in
+            let time = Date(timeIntervalSince1970: Double(row["time"] as Int64))
+            return "\(ISO8601DateFormatter().string(from: time)) \(row["status"] as String): \(row["detail"] as String)"
+        }
+        return (restarts, details)
+    }
+
+    /// A reload or a start of the daemon lifts every flap hold (the operator acted): the services
+    /// are judged afresh, their earlier restarts no longer counted.
+    func liftFlapHolds(now: Date) -> [String] {
+        do {
+            return try database.write { db in
+                let held = try String.fetchAll(db, sql: "SELECT service FROM service_state WHERE flapping_since IS NOT NULL ORDER BY service")
+                try db.execute(
+                    sql: "UPDATE service_state SET flapping_since = NULL, flap_count_from = ? WHERE flapping_since IS NOT NULL",
+                    arguments: [Int64(now.timeIntervalSince1970)])
+                return held
+            }
+        } catch {
+            logger.warning("lifting flap holds: \(error)")
+            return []
+        }
     }
 
     func record(_ record: CheckRecord, _ state: ServiceState) {
@@ -84,13 +119,15 @@ final class ServiceRecords: Sendable {
                     ])
                 try db.execute(
                     sql: """
-                        INSERT OR REPLACE INTO service_state (service, status, consecutive_failures, last_restart, failure_notified, last_check)
-                        VALUES (?, ?, ?, ?, ?, ?)
+                        INSERT OR REPLACE INTO service_state (service, status, consecutive_failures, last_restart, failure_notified, last_check,
+                                                              notified, flapping_since, flap_count_from)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         record.service, state.status.rawValue, state.consecutiveFailures,
-                        state.lastRestart.map { Int64($0.timeIntervalSince1970) }, state.failureNotified ? 1 : 0,
-                        Int64(record.time.timeIntervalSince1970),
+                        state.lastRestart.map { Int64($0.timeIntervalSince1970) }, state.notified == .none ? 0 : 1,
+                        Int64(record.time.timeIntervalSince1970), state.notified.rawValue,
+                        state.flappingSince.map { Int64($0.timeIntervalSince1970) }, state.flapCountFrom.map { Int64($0.timeIntervalSince1970) },
                     ])
             }
         }

@@ -20,6 +20,9 @@ struct ReportTable {
         case percent(Double?)
         /// No value: null in JSON, empty in CSV, "-" in the table.
         case null
+        /// Rows belonging to this one (a service's outages): an array of objects in JSON, their
+        /// count in CSV and in the table, which lists them below itself.
+        case nested(ReportTable)
     }
 
     static func percentText(_ p: Double) -> String { String(format: "%.2f", p) }
@@ -69,7 +72,11 @@ struct ReportTable {
     }
 
     private func renderJSON() -> String {
-        let objects = rows.map { row in
+        "[" + jsonObjects().joined(separator: ",\n") + "]\n"
+    }
+
+    private func jsonObjects() -> [String] {
+        rows.map { row in
             "{" + zip(columns, row).map { name, cell in
                 let value: String
                 switch cell {
@@ -79,11 +86,11 @@ struct ReportTable {
                 case .list(let items): value = "[" + items.map(Self.jsonString).joined(separator: ",") + "]"
                 case .percent(let p): value = p.map(Self.percentText) ?? "null"
                 case .null: value = "null"
+                case .nested(let table): value = "[" + table.jsonObjects().joined(separator: ",") + "]"
                 }
                 return Self.jsonString(name) + ":" + value
             }.joined(separator: ",") + "}"
         }
-        return "[" + objects.joined(separator: ",\n") + "]\n"
     }
 
     static func csvField(_ s: String) -> String {
@@ -104,6 +111,7 @@ struct ReportTable {
                 case .list(let items): Self.csvField(items.joined(separator: ", "))
                 case .percent(let p): p.map(Self.percentText) ?? ""
                 case .null: ""
+                case .nested(let table): String(table.rows.count)
                 }
             }.joined(separator: ",") + "\n"
         }
@@ -119,6 +127,7 @@ struct ReportTable {
         case .bytes(let n): HumanSize.format(n)
         case .time(let t): t.map(Self.iso) ?? "-"
         case .null: "-"
+        case .nested(let table): String(table.rows.count)
         }
     }
 
@@ -135,7 +144,7 @@ struct ReportTable {
         for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
         let numeric = (rows.first ?? []).map { cell -> Bool in
             switch cell {
-            case .integer, .bytes, .percent: true
+            case .integer, .bytes, .percent, .nested: true
             default: false
             }
         }
@@ -152,6 +161,13 @@ struct ReportTable {
                 out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
             }
             out += format(line) + "\n"
+        }
+        // Nested rows follow, under the first column's value of the row they belong to.
+        for row in rows {
+            for case .nested(let table) in row where !table.rows.isEmpty {
+                out += "\n" + (row.first.map(tableText) ?? "") + ":\n"
+                out += table.renderTable().split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "  " + $0 }.joined(separator: "\n") + "\n"
+            }
         }
         return out
     }

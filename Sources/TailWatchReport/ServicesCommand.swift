@@ -17,9 +17,26 @@ struct ServicesCommand: ParsableCommand {
     @Option(help: "Only this service.")
     var service: String?
 
+    @Flag(help: "Uptime over 24 h, 7 days and 30 days, and each outage (start, end, cause, checks, restarts); --since/--until bound the outages (default: 30 days).")
+    var history = false
+
     func run() throws {
         let (since, until) = try common.range()
         let (queue, _) = try ReportDatabase.open(configPath: parent.config, requiring: ["Chkservd"])
+        if history {
+            let now = Int64(Date().timeIntervalSince1970)
+            let rows = try queue.read { db in try ServiceHistory.report(db, service: service, now: now, since: since, until: until) }
+            let table = ReportTable(
+                columns: ["service", "status", "uptime_24h", "uptime_7d", "uptime_30d", "outages"],
+                rows: rows.map { r in
+                    [.text(r.service), .text(r.status), .percent(r.uptime24h), .percent(r.uptime7d), .percent(r.uptime30d),
+                     .nested(ReportTable(
+                        columns: ["start", "end", "cause", "checks", "restarts"],
+                        rows: r.outages.map { o in [.time(o.start), .time(o.end), .text(o.cause), .integer(o.checks), .integer(o.restarts)] }))]
+                })
+            print(table.render(common.format), terminator: "")
+            return
+        }
         let rows = try queue.read { db in try ServicesReport.rows(db, service: service, since: since, until: until) }
         let table = ReportTable(
             columns: ["service", "status", "last_check", "checks", "failures", "restarts", "uptime"],

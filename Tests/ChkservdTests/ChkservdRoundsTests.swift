@@ -208,6 +208,129 @@ import TestSupport
         #expect(t.logText.contains("its timeouts add up to 6 s, more than two intervals"))
     }
 
+    // MARK: Restart loops, flapping, dependencies (issue 18)
+
+    /// A service that runs but only listens 6 s after it starts: restarted once when found dead,
+    /// then left to start (its failed checks within `startup_seconds` are `starting`), never
+    /// restarted in a loop, and announced once down and once up.
+    @Test func aSlowStarterIsRestartedOnceNotInALoop() async throws {
+        let t = try Setup()
+        t.settings.intervalSeconds = 1
+        let slow = TinyService(folder: t.h.folder, name: "slow", slowStart: 6)
+        defer { slow.stop() }
+        // Not running at first: the process check fails and it is restarted at once.
+        try t.services(["slow": "service[slow]=\(slow.address),QUIT,220,\(slow.startCommand),\(slow.title)\nfailure_threshold=1\nrestart_grace_seconds=1\nstartup_seconds=30\nread_timeout_seconds=1\nconnect_timeout_seconds=1\n"])
+        let daemon = t.h.startSupervised("chkservd", t.configured)
+        #expect(try await awaitUntil(timeout: 30) { try t.rows("slow").last?["status"] as String? == "up" })
+        try await daemon.stop()
+        let rows = try t.rows("slow")
+        #expect(rows.filter { $0["action"] as String == "restart" }.count == 1, "\(rows.map { $0["action"] as String })")
+        #expect(rows.contains { $0["action"] as String == "starting" }, "checks during the start-up were not judged")
+        #expect(t.notifications.count == 2 && t.notifications.first?.hasPrefix("slow failed ") == true && t.notifications.last?.hasPrefix("slow recovered ") == true)
+        #expect(t.logText.contains("[starting:"))
+    }
+
+    /// Killed before every round: restarted `flap_restarts` times, then `flapping` — not
+    /// restarted again, announced once, with the last checks as evidence — and a start of the
+    /// daemon (as a reload) lifts the hold.
+    @Test func aServiceKilledEveryRoundGoesFlappingAndIsNotRestartedAgain() async throws {
+        let t = try Setup()
+        t.settings.limits.restartGrace = 0
+        let tiny = TinyService(folder: t.h.folder, name: "flappy")
+        defer { tiny.stop() }
+        try t.services(["flappy": "service[flappy]=\(tiny.address),QUIT,220,\(tiny.startCommand),\(tiny.title)\nstartup_seconds=0\nflap_restarts=2\nflap_rounds=5\n"])
+        for _ in 0..<5 {
+            tiny.stop()
+            try await t.round()
+            // The restart command backgrounds perl: wait for its pid file (a restart), or not (held).
+            _ = await awaitUntil(timeout: 3) { tiny.isRunning }
+        }
+        let rows = try t.rows("flappy")
+        #expect(rows.map { $0["action"] as String } == ["restart", "restart", "held", "held", "held"])
+        #expect(rows.map { $0["status"] as String }.suffix(3) == ["flapping", "flapping", "flapping"])
+        #expect(!tiny.isRunning, "not restarted once flapping")
+        #expect(t.runFile("flappy") == "-")
+        let flapping = t.notifications.filter { $0.hasPrefix("flappy flapping ") }
+        #expect(flapping.count == 1)
+        #expect(flapping.first?.contains("restarted 2 times within its last 5 checks") == true)
+        #expect(flapping.first?.contains("before: ") == true)
+        let report = try await t.h.database().read { db in try ServicesReport.rows(db, service: "flappy", since: nil, until: nil) }
+        #expect(report.first?.status == "flapping" && report.first?.restarts == 2)
+
+        // The daemon starting (as at a reload) lifts the hold: the next round restarts it.
+        let daemon = t.h.startSupervised("chkservd", t.configured)
+        #expect(try await awaitUntil(timeout: 20) { try t.rows("flappy").count >= 6 })
+        try await daemon.stop()
+        #expect(try t.rows("flappy")[5]["action"] as String? == "restart")
+    }
+
+    /// `depends`: the dependency is checked and restarted first; a dependent that is down while
+    /// its dependency stays down is `blocked`, not restarted, and announced once.
+    @Test func dependenciesAreRestartedFirstAndBlockTheirDependents() async throws {
+        let t = try Setup()
+        t.settings.limits.restartGrace = 1
+        let db = TinyService(folder: t.h.folder, name: "db")
+        let web = TinyService(folder: t.h.folder, name: "web")
+        defer { db.stop(); web.stop() }
+        // Both dead; "a-web" sorts first, but depends on "z-db".
+        try t.services([
+            "a-web": "service[a-web]=\(web.address),QUIT,220,\(web.startCommand),\(web.title)\ndepends=z-db\n",
+            "z-db": "service[z-db]=\(db.address),QUIT,220,\(db.startCommand),\(db.title)\n",
+        ])
+        try await t.round()
+        let log = t.logText
+        let dbRestart = try #require(log.range(of: "Restarting z-db....Done"))
+        let webRestart = try #require(log.range(of: "Restarting a-web....Done"))
+        #expect(dbRestart.lowerBound < webRestart.lowerBound, "the dependency first")
+        #expect(try t.rows("a-web").last?["status"] as String? == "up" && t.rows("z-db").last?["status"] as String? == "up")
+
+        // The dependency's restart now fails: it stays down, and its dependent is blocked.
+        try t.services([
+            "a-web": "service[a-web]=\(web.address),QUIT,220,\(web.startCommand),\(web.title)\ndepends=z-db\n",
+            "z-db": "service[z-db]=\(db.address),QUIT,220,/bin/false,\(db.title)\n",
+        ])
+        db.stop()
+        web.stop()
+        try await t.round()
+        try await t.round()
+        let webRows = try t.rows("a-web")
+        #expect(webRows.suffix(2).map { $0["status"] as String } == ["blocked", "blocked"])
+        #expect(webRows.suffix(2).allSatisfy { $0["action"] as String == "held" })
+        #expect(!web.isRunning, "a blocked service is not restarted")
+        #expect(t.notifications.filter { $0.hasPrefix("a-web blocked ") }.count == 1, "\(t.notifications)")
+    }
+
+    /// One notification per state change, over a scripted outage: up, down for three rounds
+    /// (no restart command), up again: `failed` once, `recovered` once; and the history's
+    /// uptime and outage are exact.
+    @Test func oneNotificationPerStateChangeAndAnExactHistory() async throws {
+        let t = try Setup()
+        let tiny = TinyService(folder: t.h.folder, name: "plain")
+        try tiny.start()
+        defer { tiny.stop() }
+        try t.services(["plain": "service[plain]=\(tiny.address),QUIT,220\nfailure_threshold=1\n"])
+        try await t.round()
+        tiny.stop()
+        for _ in 0..<3 { try await t.round() }
+        try tiny.start()
+        try await t.round()
+        try await t.round()
+        #expect(t.notifications.map { $0.split(separator: " ").prefix(2).joined(separator: " ") } == ["plain failed", "plain recovered"])
+        let rows = try t.rows("plain")
+        #expect(rows.map { $0["passed"] as Int } == [1, 0, 0, 0, 1, 1])
+
+        let history = try await t.h.database().read { db in
+            try ServiceHistory.report(db, service: "plain", now: Int64(Date().timeIntervalSince1970) + 1)
+        }
+        let plain = try #require(history.first)
+        #expect(plain.uptime24h == 50 && plain.uptime7d == 50 && plain.uptime30d == 50)
+        #expect(plain.outages.count == 1)
+        let outage = try #require(plain.outages.first)
+        #expect(outage.start == rows[1]["time"] as Int64 && outage.end == rows[4]["time"] as Int64)
+        #expect(outage.checks == 3 && outage.restarts == 0)
+        #expect(outage.cause.contains("connect"))
+    }
+
     /// A reload cancels the running round; its unfinished check runs on and records its own
     /// result, and the new configuration's rounds leave that service alone until it has.
     @Test func aCheckOutlivesAReloadAndIsNotStartedTwice() async throws {

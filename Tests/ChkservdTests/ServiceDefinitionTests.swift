@@ -28,6 +28,50 @@ import Testing
         #expect(socket.transaction == [.expect("expect 220"), .send("EHLO x\r\n"), .expect("250")])
     }
 
+    /// TailWatch's optional lines: dependencies, start-up period and flap protection; a cPanel
+    /// file without them gets the defaults.
+    @Test func dependenciesAndFlapSettingsAreRead() throws {
+        let plain = try Self.parse("service[exim]=25,QUIT,220,/scripts/restartsrv_exim\n").get()
+        #expect(plain.dependsOn.isEmpty && plain.limits.startupSeconds == 60 && plain.limits.flapRestarts == 3 && plain.limits.flapRounds == 10)
+        let web = try Self.parse("""
+            service[httpd]=80,GET / HTTP/1.0,HTTP/1..,/scripts/restartsrv_httpd
+            depends=mysql,named
+            depends = httpd
+            startup_seconds=120
+            flap_restarts=2
+            flap_rounds=6
+            flap_quiet_seconds=600
+            """).get()
+        #expect(web.dependsOn == ["mysql", "named"], "a service never depends on itself")
+        #expect(web.limits.startupSeconds == 120 && web.limits.flapRestarts == 2 && web.limits.flapRounds == 6 && web.limits.flapQuietSeconds == 600)
+        guard case .failure(let error) = Self.parse("service[x]=25,,,\ndepends=my sql!\n") else {
+            Issue.record("a bad dependency name was accepted")
+            return
+        }
+        #expect(error.field == "depends")
+        guard case .failure(let rounds) = Self.parse("service[x]=25,,,\nflap_rounds=0\n") else {
+            Issue.record("flap_rounds=0 was accepted")
+            return
+        }
+        #expect(rounds.field == "flap_rounds")
+    }
+
+    @Test func dependencyLevelsPutDependenciesFirstAndSurviveCycles() throws {
+        func service(_ name: String, _ deps: [String]) throws -> ServiceDefinition {
+            var s = try Self.parse("service[\(name)]=25,,,\n").get()
+            s.dependsOn = deps
+            return s
+        }
+        var problems: [String] = []
+        let levels = DependencyOrder.levels(of: [
+            try service("httpd", ["mysql"]), try service("mysql", []), try service("cpanel", ["httpd", "mysql"]),
+            try service("named", ["ghost"]), try service("a", ["b"]), try service("b", ["a"]),
+        ]) { problems.append($0) }
+        #expect(levels.map { $0.map(\.name) } == [["mysql", "named"], ["httpd"], ["cpanel"], ["a", "b"]])
+        #expect(problems.contains("named: depends on ghost, not monitored; checked without it"))
+        #expect(problems.contains("a, b: their dependencies form a cycle; checked last, without them"))
+    }
+
     @Test(arguments: [
         ("service[x]=http,,,", "PORT"),
         ("service[x]=70000,,,", "PORT"),

@@ -11,19 +11,22 @@ final class TinyService {
     let address: String
     let pidFile: String
     let hang: Bool
+    /// Seconds it runs before it listens (a slow-starting daemon); 0 listens at once.
+    let slowStart: Int
     /// The process title, unique to this instance (what a PROCESS field names).
     let title = "tinysmtpd-" + UUID().uuidString.prefix(8).lowercased()
 
-    init(folder: TemporaryFolder, name: String, unix: Bool = false, hang: Bool = false) {
+    init(folder: TemporaryFolder, name: String, unix: Bool = false, hang: Bool = false, slowStart: Int = 0) {
         kind = unix ? "unix" : "tcp"
         address = unix ? folder.file("\(name).sock") : String(FreePort.next())
         pidFile = folder.file("\(name).pid")
         self.hang = hang
+        self.slowStart = slowStart
     }
 
     /// The shell command that starts it in the background (what a restart command would say).
     var startCommand: String {
-        "perl '\(Self.script)' \(kind) '\(address)' '\(pidFile)' \(title) \(hang ? "hang" : "") >/dev/null 2>&1 &"
+        "perl '\(Self.script)' \(kind) '\(address)' '\(pidFile)' \(title) \(hang ? "hang" : slowStart > 0 ? "slow:\(slowStart)" : "") >/dev/null 2>&1 &"
     }
 
     var pid: pid_t? {

@@ -3,8 +3,9 @@
 #   tinysmtpd.pl tcp PORT PIDFILE TITLE [hang]    listen on 127.0.0.1:PORT
 #   tinysmtpd.pl unix PATH PIDFILE TITLE [hang]   listen on a Unix socket
 # Greets with "220 tiny ready", answers EHLO with "250 ok" and QUIT with "221 bye". With "hang"
-# it accepts connections and never says a word. Its process title is TITLE (each test's own, so a
-# leftover of another run never passes a process check).
+# it accepts connections and never says a word; with "slow:N" it runs (title and pid file in place)
+# N seconds before it listens, as a slow-starting daemon does. Its process title is TITLE (each
+# test's own, so a leftover of another run never passes a process check).
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -14,6 +15,11 @@ my ($kind, $where, $pidfile, $title, $mode) = @ARGV;
 $mode //= '';
 $title //= 'tinysmtpd';
 my $server;
+if ($mode =~ /^slow:(\d+)$/) {
+    $0 = $title;
+    open(my $early, '>', "$pidfile.tmp") or die; print $early "$$\n"; close $early; rename "$pidfile.tmp", $pidfile;
+    sleep $1;
+}
 if ($kind eq 'unix') {
     unlink $where;
     $server = IO::Socket::UNIX->new(Local => $where, Type => SOCK_STREAM, Listen => 16) or die "listen $where: $!";
