@@ -30,7 +30,8 @@ public enum ServiceHistory {
         public var outages: [Outage]
     }
 
-    /// `now`: the end of the windows (unix seconds); outages are listed from `since` (default: 30 days).
+    /// `now`: the end of the windows (unix seconds, included); outages are listed from `since`
+    /// (default: 30 days back) to before `until` (default: all up to `now`).
     public static func report(_ db: Database, service: String?, now: Int64, since: Int64? = nil, until: Int64? = nil) throws -> [Row] {
         let services = try String.fetchAll(
             db, sql: "SELECT service FROM service_state \(service == nil ? "" : "WHERE service = ?") ORDER BY service",
@@ -39,12 +40,12 @@ public enum ServiceHistory {
             let status = try String.fetchOne(db, sql: "SELECT status FROM service_state WHERE service = ?", arguments: [name]) ?? "unknown"
             func uptime(_ seconds: Int64) throws -> Double? {
                 try Double.fetchOne(
-                    db, sql: "SELECT avg(passed) * 100.0 FROM service_checks WHERE service = ? AND time >= ? AND time < ?",
+                    db, sql: "SELECT avg(passed) * 100.0 FROM service_checks WHERE service = ? AND time > ? AND time <= ?",
                     arguments: [name, now - seconds, now])
             }
             return Row(
                 service: name, status: status, uptime24h: try uptime(86400), uptime7d: try uptime(7 * 86400), uptime30d: try uptime(30 * 86400),
-                outages: try outages(db, service: name, from: since ?? now - 30 * 86400, until: until ?? now))
+                outages: try outages(db, service: name, from: since ?? now - 30 * 86400, until: until ?? now + 1))
         }
     }
 

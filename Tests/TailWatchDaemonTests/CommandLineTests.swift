@@ -118,6 +118,39 @@ import TestSupport
         #expect(stopAgain.code == 0 && stopAgain.stdout.contains("not running"))
     }
 
+    /// `services --history`: a service down for two `--once` rounds has one open outage, its cause
+    /// what the check saw, and 0 % uptime; nested in JSON, listed under the table.
+    @Test func reportServicesHistoryInEachFormat() throws {
+        let port = FreePort.next()  // nothing listens
+        let f = try DaemonFixture(extraTopLevel: """
+            [chkservd]
+            enabled = true
+            config_dir = "chkserv.d"
+            log = "chkservd.log"
+            run_dir = "chkservd-run"
+            """)
+        try FileManager.default.createDirectory(atPath: f.folder.file("chkserv.d"), withIntermediateDirectories: true)
+        try f.folder.write("chkserv.d/chkservd.conf", "ghost:1\n")
+        try f.folder.write("chkserv.d/ghost", "service[ghost]=\(port),QUIT,220\nfailure_threshold=9\n")
+        try f.run(["--once", "--config", f.configPath])
+        try f.run(["--once", "--config", f.configPath])
+        let json = try f.run(["--config", f.configPath, "services", "--history", "--format", "json"], binary: "tailwatch-report")
+        #expect(json.code == 0, "\(json.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        let ghost = try #require(rows?.first)
+        #expect(ghost["service"] as? String == "ghost" && ghost["status"] as? String == "down")
+        #expect(ghost["uptime_24h"] as? Double == 0 && ghost["uptime_30d"] as? Double == 0)
+        let outages = try #require(ghost["outages"] as? [[String: Any]])
+        #expect(outages.count == 1)
+        #expect(outages.first?["end"] is NSNull && outages.first?["checks"] as? Int == 2 && outages.first?["restarts"] as? Int == 0)
+        #expect((outages.first?["cause"] as? String)?.contains("Connection refused") == true)
+
+        let table = try f.run(["--config", f.configPath, "services", "--history"], binary: "tailwatch-report")
+        #expect(table.stdout.contains("uptime_24h") && table.stdout.contains("\nghost:\n") && table.stdout.contains("Connection refused"))
+        let csv = try f.run(["--config", f.configPath, "services", "--history", "--format", "csv"], binary: "tailwatch-report")
+        #expect(csv.stdout.split(separator: "\n").last == "ghost,down,0.00,0.00,0.00,1")
+    }
+
     @Test func reportMailInEachFormat() throws {
         let f = try DaemonFixture()
         try LogWriter.append(f.mainlog, MainlogGenerator.lines(0..<20))
