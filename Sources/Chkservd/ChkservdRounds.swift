@@ -178,8 +178,8 @@ public final class ChkservdRounds: TimedWork {
         return await BlockingWork.run(name: "chkservd \(service.name)") { [self] in
             defer { leases.release(key) }
             let state = store.state(of: service.name)
-            let circumstances = ServiceChecker.Circumstances(blockedBy: blockedBy) {
-                store.history(of: service.name, rounds: service.limits.flapRounds, since: state.flapCountFrom)
+            let circumstances = ServiceChecker.Circumstances(blockedBy: blockedBy) { since in
+                store.history(of: service.name, rounds: service.limits.flapRounds, since: since)
             }
             var (record, newState) = checker.check(service, state: state, now: now, circumstances)
             if abandoned.withLock({ $0.remove(service.name) }) != nil {

@@ -19,8 +19,9 @@ struct ServiceChecker: Sendable {
     struct Circumstances {
         /// A service this one depends on that is not up this round.
         var blockedBy: String?
-        /// Restarts among its recent checks and their details (read only when a restart is due).
-        var history: () -> (restarts: Int, lastDetails: [String])
+        /// Restarts among its recent checks since the given moment, and their details (read only
+        /// when a restart is due).
+        var history: (_ since: Date?) -> (restarts: Int, lastDetails: [String])
     }
 
     /// One round for one service. Runs to the end even when its round is abandoned as hung (its
@@ -89,7 +90,7 @@ struct ServiceChecker: Sendable {
                 if state.consecutiveFailures >= limits.failureThreshold { restartNow = true }
             }
             if restartNow, !service.restart.isEmpty, limits.flapRestarts > 0 {
-                let history = circumstances.history()
+                let history = circumstances.history(state.flapCountFrom)
                 if history.restarts >= limits.flapRestarts {
                     restartNow = false
                     state.flappingSince = now

@@ -35,6 +35,11 @@ struct StatusReport {
         Swift.print("  size \(HumanSize.format(size)) (\(size) bytes), WAL \(HumanSize.format(wal)), \(HumanSize.format(free * pageSize)) free inside")
         try queue.read { db in
             for (name, configured) in loaded.drivers {
+                if case .timed = configured.work {
+                    // It reads no log: its results are in its own report (chkservd: `tailwatch-report services`).
+                    Swift.print("\(name): \(configured.enabled ? "enabled" : "disabled"), timed work (no log files; see its report)")
+                    continue
+                }
                 let stats = try Row.fetchOne(db, sql: "SELECT * FROM driver_stats WHERE driver = ?", arguments: [name])
                 let checkpoints = try Row.fetchAll(db, sql: "SELECT path, inode, offset FROM checkpoints WHERE driver = ? ORDER BY path", arguments: [name])
                 var line = "\(name): \(configured.enabled ? "enabled" : "disabled"), \(checkpoints.count) file\(checkpoints.count == 1 ? "" : "s")"

@@ -264,6 +264,25 @@ import TestSupport
         #expect(try t.rows("flappy")[5]["action"] as String? == "restart")
     }
 
+    /// The hold ends by itself after `flap_quiet_seconds`: the next failure is restarted again,
+    /// the restarts before the hold no longer counted.
+    @Test func aFlapHoldEndsAfterItsQuietPeriod() async throws {
+        let t = try Setup()
+        t.settings.limits.restartGrace = 0
+        let tiny = TinyService(folder: t.h.folder, name: "quiet")
+        defer { tiny.stop() }
+        try t.services(["quiet": "service[quiet]=\(tiny.address),QUIT,220,\(tiny.startCommand),\(tiny.title)\nstartup_seconds=0\nflap_restarts=1\nflap_quiet_seconds=2\n"])
+        try await t.round()  // dead: restarted
+        #expect(await awaitUntil(timeout: 5) { tiny.isRunning })
+        tiny.stop()
+        try await t.round()  // dead again after one restart: flapping
+        #expect(try t.rows("quiet").last?["status"] as String? == "flapping")
+        try await Task.sleep(for: .milliseconds(2500))
+        try await t.round()  // the hold is over: restarted
+        #expect(try t.rows("quiet").map { $0["action"] as String } == ["restart", "held", "restart"])
+        #expect(await awaitUntil(timeout: 5) { tiny.isRunning })
+    }
+
     /// `depends`: the dependency is checked and restarted first; a dependent that is down while
     /// its dependency stays down is `blocked`, not restarted, and announced once.
     @Test func dependenciesAreRestartedFirstAndBlockTheirDependents() async throws {
