@@ -19,6 +19,44 @@ import TestSupport
         #expect(pageSize == 16384)
     }
 
+    /// An upgrade (a database with data, a binary with migrations it lacks) copies the database
+    /// first, with the backup API; a fresh database is not copied; a failed migration leaves the
+    /// database as it was and its message says where the copy is.
+    @Test func anUpgradeCopiesTheDatabaseFirstAndAFailedOneChangesNothing() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("db.sqlite3")
+        let v1 = MigrationSet(module: "Shop", files: [("0001_items", "CREATE TABLE items (name TEXT);")])
+        let first = try Store.openWriter(path: path, modules: [engineMigrations, v1])
+        #expect(!FileManager.default.fileExists(atPath: path + ".before-upgrade"), "a new database is not an upgrade")
+        try first.write { db in try db.execute(sql: "INSERT INTO items VALUES ('kept')") }
+        try first.close()
+
+        let v2 = MigrationSet(module: "Shop", files: [
+            ("0001_items", "CREATE TABLE items (name TEXT);"), ("0002_price", "ALTER TABLE items ADD COLUMN price INTEGER;"),
+        ])
+        let second = try Store.openWriter(path: path, modules: [engineMigrations, v2])
+        try second.close()
+        let copy = try DatabaseQueue(path: path + ".before-upgrade")
+        #expect(try copy.read { db in try String.fetchAll(db, sql: "SELECT name FROM items") } == ["kept"])
+        #expect(try copy.read { db in try db.columns(in: "items").map(\.name) } == ["name"], "the copy is from before the upgrade")
+        try copy.close()
+
+        let broken = MigrationSet(module: "Shop", files: [
+            ("0001_items", "CREATE TABLE items (name TEXT);"), ("0002_price", "ALTER TABLE items ADD COLUMN price INTEGER;"),
+            ("0003_bad", "ALTER TABLE items ADD COLUMN tax INTEGER; SELECT * FROM no_such_table;"),
+        ])
+        do {
+            _ = try Store.openWriter(path: path, modules: [engineMigrations, broken])
+            Issue.record("a failing migration was not reported")
+        } catch let error as StoreError {
+            #expect("\(error)".contains("migration Shop/0003_bad failed") && "\(error)".contains("the database was left as it was"), "\(error)")
+            #expect("\(error)".contains("a copy from before the upgrade is at \(path).before-upgrade"))
+        }
+        let after = try DatabaseQueue(path: path)
+        #expect(try after.read { db in try db.columns(in: "items").map(\.name) } == ["name", "price"], "the failed migration was rolled back whole")
+        #expect(try after.read { db in try String.fetchAll(db, sql: "SELECT name FROM items") } == ["kept"])
+    }
+
     /// A purge frees pages; the file gives them back to the file system without a VACUUM.
     @Test func freePagesGoBackToTheFileSystem() throws {
         let folder = TemporaryFolder()

@@ -53,6 +53,14 @@ struct Migrator {
         }
     }
 
+    /// Whether the database already holds TailWatch data and this binary has migrations it lacks:
+    /// an upgrade, which `Store.openWriter` copies the database before.
+    func upgradePending(_ db: Database, modules: [MigrationSet]) throws -> Bool {
+        guard let applied = try appliedVersions(db), !applied.isEmpty else { return false }
+        try refuseNewer(applied, modules: modules)
+        return modules.contains { set in set.latestVersion > (applied[set.module] ?? 0) }
+    }
+
     /// All of it in one `BEGIN IMMEDIATE` transaction: two processes opening a new database at the
     /// same moment (the daemon and a report, a test and its daemon) take turns, and the second
     /// sees the first one's work instead of creating the same tables again.

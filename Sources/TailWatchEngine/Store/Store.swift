@@ -47,8 +47,39 @@ public enum Store {
         } catch {
             throw StoreError.cannotOpen(path: path, reason: describe(error))
         }
-        try queue.inDatabase { db in try Migrator(path: path).migrate(db, modules: modules) }
+        let migrator = Migrator(path: path)
+        var copy: String?
+        if try queue.inDatabase({ db in try migrator.upgradePending(db, modules: modules) }) {
+            copy = try copyBeforeUpgrade(queue, path: path)
+        }
+        do {
+            try queue.inDatabase { db in try migrator.migrate(db, modules: modules) }
+        } catch StoreError.migrationFailed(let path, let migration, let reason, _) {
+            throw StoreError.migrationFailed(path: path, migration: migration, reason: reason, copy: copy)
+        }
         return queue
+    }
+
+    /// Before a schema upgrade: a consistent copy of the whole database with SQLite's backup API
+    /// (never a `cp` of a live file), at `PATH.before-upgrade`, replacing the one an earlier
+    /// upgrade left. The migrations run in one transaction and roll back whole on a failure, so
+    /// the copy is for what no transaction protects against: a new version whose migration
+    /// succeeded and whose data the operator does not want to keep.
+    static func copyBeforeUpgrade(_ queue: DatabaseQueue, path: String) throws -> String {
+        let copy = path + ".before-upgrade"
+        let partial = copy + ".partial"
+        do {
+            try? FileManager.default.removeItem(atPath: partial)
+            let destination = try DatabaseQueue(path: partial)
+            try queue.backup(to: destination)
+            try destination.close()
+            if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
+            try FileManager.default.moveItem(atPath: partial, toPath: copy)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw StoreError.upgradeCopyFailed(path: path, copy: copy, reason: describe(error))
+        }
+        return copy
     }
 
     /// Records a schema change made at run time as the next migration of `module` (e.g. a custom
