@@ -74,6 +74,7 @@ struct Foreground {
         }
 
         logger.info("tailwatchd \(TailWatchDaemonMain.version) started (pid \(getpid())), drivers: \(loaded.enabledDriverNames.joined(separator: ", ")), database \(settings.database)")
+
         let service = EngineService(runner: runner, control: control, hangups: hangups)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
@@ -102,6 +103,10 @@ struct EngineService: Service {
         let control = self.control
         let hangups = self.hangups
         try await withGracefulShutdownHandler {
+            // Ready for systemd (`Type=notify`): the configuration is good, the database open and
+            // up to date, the pid file written, and SIGTERM handled (the group traps it before it
+            // runs this); the engine starts reading now.
+            SystemdNotify.send("READY=1\nMAINPID=\(getpid())")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await _ in hangups { control.requestReload() }
@@ -110,6 +115,7 @@ struct EngineService: Service {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
+            SystemdNotify.send("STOPPING=1")
             control.requestStop()
         }
     }

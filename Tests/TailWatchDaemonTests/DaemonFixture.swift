@@ -60,10 +60,11 @@ final class DaemonFixture {
     }
 
     /// Starts `tailwatchd --foreground` and returns the running process.
-    func startForeground(_ extra: [String] = []) throws -> Process {
+    func startForeground(_ extra: [String] = [], environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryFolder + "/tailwatchd")
         process.arguments = ["--foreground", "--config", configPath] + extra
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
