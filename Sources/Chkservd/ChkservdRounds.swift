@@ -114,16 +114,17 @@ public final class ChkservdRounds: TimedWork {
         let deadline = started + .seconds(2 * settings.intervalSeconds)
         var outcome: [String: ServiceStatus] = [:]
         var missing: [String] = []
+        var notStarted: [String] = []
         // Dependencies first: each level's services are checked side by side once the levels
         // before it are done, so a dependency is restarted (once) before what needs it is judged.
-        for level in DependencyOrder.levels(of: services, problems: { problem in
+        for level in DependencyOrder.levels(of: services, monitored: Set(catalog.services.map(\.name)), problems: { problem in
             logger.warning("\(problem)")
             log.write(["\(log.stamp(now)) \(problem)"])
         }) {
             guard !Task.isCancelled, ContinuousClock.now < deadline else {
                 // Out of time (or stopping): these were never started.
                 for service in level { leases.release(leaseKey(service.name)) }
-                missing += level.map(\.name)
+                notStarted += level.map(\.name)
                 continue
             }
             let finished = await checkSideBySide(level, now: now, until: deadline, blockedBy: { service in
@@ -133,12 +134,22 @@ public final class ChkservdRounds: TimedWork {
                 if let status = finished[service.name] { outcome[service.name] = status } else { missing.append(service.name) }
             }
         }
-        if missing.isEmpty {
+        if !notStarted.isEmpty, !Task.isCancelled {
+            let seconds = Int(started.duration(to: .now).components.seconds)
+            for name in notStarted {
+                var state = store.state(of: name)
+                state.status = .unknown
+                store.record(CheckRecord(time: now, service: name, status: .unknown, socket: nil, process: nil, latency: nil,
+                                         action: .hung, detail: "not checked: the services it depends on took the round's \(seconds) s"), state)
+            }
+            logger.error("chkservd round ran out of time before checking: \(notStarted.joined(separator: ", "))")
+        }
+        if missing.isEmpty && notStarted.isEmpty {
             log.write(["\(log.stamp()) Service Check Finished"])
             logger.debug("chkservd round of \(services.count) service(s) took \(started.duration(to: .now))")
         } else if Task.isCancelled {
             logger.info("round interrupted (reload or stop); still running, to record their own results: \(missing.joined(separator: ", "))")
-        } else {
+        } else if !missing.isEmpty {
             abandon(missing, started: now, seconds: Int(started.duration(to: .now).components.seconds))
         }
     }

@@ -5,17 +5,20 @@
 /// round, so that a database that was restarted is not followed by restarting everything that
 /// uses it; services at one level still run side by side, so a hung one delays only its own.
 enum DependencyOrder {
-    /// `problems` hears of a dependency that is not monitored (ignored) and of a cycle (its
-    /// services are checked last, as if they had no dependencies).
-    static func levels(of services: [ServiceDefinition], problems: (String) -> Void) -> [[ServiceDefinition]] {
+    /// `monitored`: every service of the catalog, including those this round leaves out (still
+    /// being checked since an earlier round: a dependency on one is dropped for this round,
+    /// silently). `problems` hears of a dependency that is not monitored (ignored) and of a cycle
+    /// (its services are checked last, as if they had no dependencies).
+    static func levels(of services: [ServiceDefinition], monitored: Set<String>? = nil, problems: (String) -> Void) -> [[ServiceDefinition]] {
         let names = Set(services.map(\.name))
+        let known = monitored ?? names
         var waiting: [ServiceDefinition] = []
         for var service in services {
-            let unknown = service.dependsOn.filter { !names.contains($0) }
+            let unknown = service.dependsOn.filter { !known.contains($0) }
             if !unknown.isEmpty {
                 problems("\(service.name): depends on \(unknown.joined(separator: ", ")), not monitored; checked without \(unknown.count == 1 ? "it" : "them")")
-                service.dependsOn.removeAll { unknown.contains($0) }
             }
+            service.dependsOn.removeAll { !names.contains($0) }
             waiting.append(service)
         }
         var placed = Set<String>()

@@ -319,6 +319,28 @@ import TestSupport
         #expect(t.notifications.filter { $0.hasPrefix("a-web blocked ") }.count == 1, "\(t.notifications)")
     }
 
+    /// A dependency that hangs past the round's deadline: it is abandoned as hung, and its
+    /// dependent, never started, is recorded as not checked (no late result will say otherwise).
+    @Test func aDependentNeverStartedInTimeIsRecordedAsNotChecked() async throws {
+        let t = try Setup()
+        t.settings.intervalSeconds = 1
+        let hung = TinyService(folder: t.h.folder, name: "stuck", hang: true)
+        let web = TinyService(folder: t.h.folder, name: "web")
+        try hung.start()
+        try web.start()
+        defer { hung.stop(); web.stop() }
+        try t.services([
+            "a-web": "service[a-web]=\(web.address),QUIT,220\ndepends=z-db\n",
+            "z-db": "service[z-db]=\(hung.address),QUIT,220\nread_timeout_seconds=4\nfailure_threshold=9\n",
+        ])
+        try await t.round()
+        let webRow = try #require(try t.rows("a-web").first)
+        #expect(webRow["action"] as String? == "hung" && (webRow["detail"] as String?)?.hasPrefix("not checked: ") == true)
+        #expect(try t.rows("a-web").count == 1, "never checked, so no late result")
+        #expect(try t.rows("z-db").first?["action"] as String? == "hung")
+        #expect(!t.logText.contains("not monitored"))
+    }
+
     /// One notification per state change, over a scripted outage: up, down for three rounds
     /// (no restart command), up again: `failed` once, `recovered` once; and the history's
     /// uptime and outage are exact.

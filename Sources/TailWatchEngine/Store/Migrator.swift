@@ -22,7 +22,10 @@ struct Migrator {
 
     /// Versions already applied, per module; nil when the bookkeeping table is missing.
     func appliedVersions(_ db: Database) throws -> [String: Int]? {
-        guard try db.tableExists("tailwatch_migrations") else { return nil }
+        // Asked of SQLite each time, not of GRDB's schema cache: another process may have created
+        // the table since this connection last looked (two processes opening a new database).
+        guard try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'tailwatch_migrations'") == true
+        else { return nil }
         var result: [String: Int] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT module, MAX(version) AS v FROM tailwatch_migrations GROUP BY module") {
             result[row["module"]] = row["v"]
