@@ -172,6 +172,22 @@ import TestSupport
         #expect(try t.rows("slow").last?["status"] as String? == "down")
     }
 
+    /// `--once` sees its round through, but a stop (SIGTERM) interrupts it: the slow check is
+    /// left to record itself, and the run ends.
+    @Test func aStopInterruptsTheOnceRound() async throws {
+        let t = try Setup()
+        let hung = TinyService(folder: t.h.folder, name: "slow", hang: true)
+        try hung.start()
+        defer { hung.stop() }
+        try t.services(["slow": "service[slow]=\(hung.address),QUIT,220\nread_timeout_seconds=3\nfailure_threshold=9\n"])
+        let running = t.h.startSupervised("chkservd", t.configured, once: true)
+        #expect(await awaitUntil { t.logText.contains("Service Check Started") })
+        try await Task.sleep(for: .milliseconds(300))
+        try await running.stop()
+        #expect(t.logText.contains("Service Check Finished") == false)
+        #expect(try t.rows("slow").first?["action"] as String? == "none", "the check recorded itself before the exit")
+    }
+
     @Test func aRoundThatOutlivesTwoIntervalsIsAbandonedAsHung() async throws {
         let t = try Setup()
         t.settings.intervalSeconds = 1

@@ -67,7 +67,20 @@ public final class Supervisor: Sendable {
                 engine = .failure(error)
             }
             let seeRoundThrough = options.once && !control.stopRequested && (try? engine.get()) != nil
-            if !seeRoundThrough { group.cancelAll() }
+            if seeRoundThrough, !works.isEmpty {
+                // `--once`: the round is seen through, unless a stop (SIGTERM) comes meanwhile.
+                group.addTask {
+                    while !control.stopRequested && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
+                }
+                var running = works.count + 1
+                while running > 0, try await group.next() != nil {
+                    running -= 1
+                    // A stop, or only the watcher left: end what remains.
+                    if control.stopRequested || running == 1 { group.cancelAll() }
+                }
+            } else {
+                group.cancelAll()
+            }
             try await group.waitForAll()
             return try engine.get()
         }
