@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Synchronization
 import TailWatchEngine
@@ -21,7 +20,6 @@ public final class ChkservdRounds: TimedWork {
     private let logger: Logger
     private let once: Bool
     private let health: EngineHealth
-    private let database: DatabaseQueue
     private let leases: WorkLeases
     private let clock: @Sendable () -> Date
     private let log: ChkservdLog
@@ -55,7 +53,6 @@ public final class ChkservdRounds: TimedWork {
         self.logger = context.logger
         self.once = context.once
         self.health = context.health
-        self.database = context.database
         self.leases = context.leases
         self.clock = clock
         log = ChkservdLog(path: settings.log)
@@ -137,10 +134,7 @@ public final class ChkservdRounds: TimedWork {
         if !notStarted.isEmpty, !Task.isCancelled {
             let seconds = Int(started.duration(to: .now).components.seconds)
             for name in notStarted {
-                var state = store.state(of: name)
-                state.status = .unknown
-                store.record(CheckRecord(time: now, service: name, status: .unknown, socket: nil, process: nil, latency: nil,
-                                         action: .hung, detail: "not checked: the services it depends on took the round's \(seconds) s"), state)
+                recordUnchecked(name, time: now, detail: "not checked: the services it depends on took the round's \(seconds) s")
             }
             logger.error("chkservd round ran out of time before checking: \(notStarted.joined(separator: ", "))")
         }
@@ -207,15 +201,19 @@ public final class ChkservdRounds: TimedWork {
         var lines: [String] = []
         for name in missing {
             abandoned.withLock { _ = $0.insert(name) }
-            var state = store.state(of: name)
-            state.status = .unknown
-            store.record(CheckRecord(time: started, service: name, status: .unknown, socket: nil, process: nil, latency: nil,
-                                     action: .hung, detail: "check still running after \(seconds) s; round abandoned"), state)
+            recordUnchecked(name, time: started, detail: "check still running after \(seconds) s; round abandoned")
             lines.append("\(log.stamp(now)) Service check ....\(name) [[hung:\(seconds)s]]...Abandoned")
-            RunFiles.write(.unknown, service: name, folder: settings.runDirectory, logger: logger)
         }
         logger.error("chkservd round of \(ISO8601DateFormatter().string(from: started)) hung after \(seconds) s; still running: \(missing.joined(separator: ", "))")
         log.write(lines)
+    }
+
+    /// A service the round has no result for: a `hung` row, status and run file unknown.
+    private func recordUnchecked(_ name: String, time: Date, detail: String) {
+        var state = store.state(of: name)
+        state.status = .unknown
+        store.record(CheckRecord(time: time, service: name, status: .unknown, socket: nil, process: nil, latency: nil, action: .hung, detail: detail), state)
+        RunFiles.write(.unknown, service: name, folder: settings.runDirectory, logger: logger)
     }
 
     /// Services no longer monitored leave the status table and the run folder (cPanel's manual

@@ -33,11 +33,11 @@ public enum ServiceHistory {
     /// `now`: the end of the windows (unix seconds, included); outages are listed from `since`
     /// (default: 30 days back) to before `until` (default: all up to `now`).
     public static func report(_ db: Database, service: String?, now: Int64, since: Int64? = nil, until: Int64? = nil) throws -> [Row] {
-        let services = try String.fetchAll(
-            db, sql: "SELECT service FROM service_state \(service == nil ? "" : "WHERE service = ?") ORDER BY service",
+        let services = try GRDB.Row.fetchAll(
+            db, sql: "SELECT service, status FROM service_state \(service == nil ? "" : "WHERE service = ?") ORDER BY service",
             arguments: service.map { [$0] } ?? [])
-        return try services.map { name in
-            let status = try String.fetchOne(db, sql: "SELECT status FROM service_state WHERE service = ?", arguments: [name]) ?? "unknown"
+        return try services.map { row in
+            let name: String = row["service"], status: String = row["status"]
             func uptime(_ seconds: Int64) throws -> Double? {
                 try Double.fetchOne(
                     db, sql: "SELECT avg(passed) * 100.0 FROM service_checks WHERE service = ? AND time > ? AND time <= ?",
