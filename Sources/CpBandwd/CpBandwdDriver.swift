@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import Logging
-import Synchronization
 import TailWatchEngine
 
 /// The cpbandwd driver: web access logs (cPanel's per-domain `domlogs` and vhost-first logs),
@@ -59,13 +58,10 @@ public final class CpBandwdDriver: LogDriver {
     /// The newest 5-minute bucket of the batch's access-log lines.
     private var newestBucket = Int64.min
 
-    /// Large blocks of access-log lines (a catch-up) are parsed on two threads: this one's pass
-    /// and a helper's. Each block is cut into `piecesPerBlock` pieces, taken by whichever thread
-    /// is free; blocks under `parallelBlockBytes` (a live log's few new lines) stay on this thread.
+    /// Large blocks of access-log lines (a catch-up) are parsed on two threads (`TwoThreadWalk`),
+    /// each with a pass of its own; a live log's few new lines stay on this thread.
     private let passes = [AccessPass(), AccessPass()]
     static let piecesPerBlock = 8
-    static let parallelBlockBytes = 256 << 10
-    static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     public static let descriptor = DriverDescriptor(
         name: "cpbandwd", version: "0.1.0",
@@ -146,7 +142,7 @@ public final class CpBandwdDriver: LogDriver {
             while let line = block.next() { block.record(try ingest(line, from: source)) }
             return
         }
-        guard block.remainingBytes >= Self.parallelBlockBytes, Self.cores > 1 else {
+        guard TwoThreadWalk.worthIt(block) else {
             var parts = block.split(into: 1)
             passes[0].run(&parts[0], hasFixedDomain: fixed != nil)
             block.merge(parts)
@@ -154,22 +150,11 @@ public final class CpBandwdDriver: LogDriver {
             return
         }
         // A catch-up: a helper thread parses pieces of the block while this one writes the buckets
-        // the batch has already settled, then joins in; whoever is free takes the next piece, so
-        // two cores stay busy however long the writing takes.
-        var parts = block.split(into: Self.piecesPerBlock)
+        // the batch has already settled, then joins in.
         let passes = self.passes
-        let group = DispatchGroup()
-        let pieces = PieceCounter()
         do {
-            try parts.withUnsafeMutableBufferPointer { buffer in
-                let shared = SharedParts(parts: buffer)
-                DispatchQueue.global().async(group: group) {
-                    while let i = pieces.take(below: shared.parts.count) { passes[1].run(&shared.parts[i], hasFixedDomain: fixed != nil) }
-                }
-                // The helper reads the block's buffer: never leave before it is done.
-                defer { group.wait() }
-                try writeSettledBuckets()
-                while let i = pieces.take(below: shared.parts.count) { passes[0].run(&shared.parts[i], hasFixedDomain: fixed != nil) }
+            try TwoThreadWalk.run(&block, pieces: Self.piecesPerBlock, beforehand: writeSettledBuckets) { _, worker, part in
+                passes[worker].run(&part, hasFixedDomain: fixed != nil)
             }
         } catch {
             // The batch is rolled back and these lines will be read again: what the helper
@@ -177,7 +162,6 @@ public final class CpBandwdDriver: LogDriver {
             for pass in passes { pass.clearSums() }
             throw error
         }
-        block.merge(parts)
         for pass in passes { fold(pass, fixed: fixed) }
     }
 
@@ -361,23 +345,6 @@ public final class CpBandwdDriver: LogDriver {
         let seconds = Int64(now.timeIntervalSince1970)
         let month = CivilTime.monthStart(ofUTC: seconds)
         try limits?.check(db, touched: moved.map { (user: $0.value, domain: $0.key, month: month) }, now: seconds)
-    }
-}
-
-/// The pieces of a block the passes walk at once, each piece by one thread only (`PieceCounter`
-/// hands each index out once).
-/// Unchecked: pointers to the block's parts, each part walked by one thread only.
-private struct SharedParts: @unchecked Sendable {
-    let parts: UnsafeMutableBufferPointer<LineBlock>
-}
-
-/// Hands out the indices of a block's pieces, each exactly once, to whichever thread asks first.
-private final class PieceCounter: Sendable {
-    private let next = Atomic<Int>(0)
-
-    func take(below count: Int) -> Int? {
-        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        return i < count ? i : nil
     }
 }
 

@@ -18,6 +18,14 @@ public struct EximArrival {
     /// The `for` list, space separated.
     public var recipients: ByteLine?
 
+    /// How many addresses the `for` list names.
+    public var recipientCount: Int64 {
+        guard let recipients, recipients.count > 0 else { return 0 }
+        var n: Int64 = 1
+        for i in 0..<recipients.count where recipients[i] == 0x20 { n += 1 }
+        return n
+    }
+
     /// The authenticated id (`bob@example.com` in `A=dovecot_login:bob@example.com`).
     public var authID: ByteLine? {
         guard let auth, let colon = auth.firstIndex(of: 0x3A) else { return nil }
@@ -40,13 +48,18 @@ public struct EximDelivery {
     public var error: ByteLine?
 }
 
-/// A recipient exim refused at RCPT time; no message id exists for it.
+/// Mail exim refused: a recipient at RCPT time, a connection or command at SMTP time (no message
+/// id exists for those), or a message after DATA (`rejected by local_scan()`, with its id).
 public struct EximRejection {
     public var time: Int64
+    public var messageID: ByteLine? = nil
+    /// A 4xx: "temporarily rejected".
+    public var temporary = false
     public var host: ByteLine?
     public var ip: ByteLine?
     public var sender: ByteLine?
     public var recipient: ByteLine?
+    /// What exim said: after `rejected RCPT <…>: `, else the sentence from its first word.
     public var reason: ByteLine?
 }
 
@@ -57,7 +70,7 @@ public enum EximEvent {
     case delivery(EximDelivery, EximLineKind)
     case failure(EximDelivery)
     case deferral(EximDelivery)
-    case rejectedRecipient(EximRejection)
+    case rejection(EximRejection)
     /// A recognised line with nothing to store.
     case ignored(EximLineKind)
     case rejected(RejectReason)

@@ -8,7 +8,7 @@ public enum EximLineKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     case cutthroughDelivery // >>
     case failure            // **
     case deferral           // ==
-    case rejectedRecipient  // rejected RCPT (no message id)
+    case rejection          // rejected RCPT, a refused connection or command, a message rejected after DATA
     // Recognised and not stored.
     case suppressedDelivery // *>
     case completed
@@ -28,7 +28,7 @@ public enum EximLineKind: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .cutthroughDelivery: ">>"
         case .failure: "**"
         case .deferral: "=="
-        case .rejectedRecipient: "rejected RCPT"
+        case .rejection: "rejection"
         case .suppressedDelivery: "*>"
         case .completed: "Completed"
         case .otherMessageLine: "other message line"

@@ -47,7 +47,7 @@ public struct EximLineParser {
         guard i < line.count else { return .ignored(.otherMessageLine) }
         i += 1 // the space after the id
         if line.matches("Completed", at: i) { return .ignored(.completed) }
-        guard i + 3 <= line.count, line[i + 2] == 0x20 else { return .ignored(.otherMessageLine) }
+        guard i + 3 <= line.count, line[i + 2] == 0x20 else { return messageRejection(line, from: i, id: id, time: time) }
         let flag = (line[i], line[i + 1])
         let rest = i + 3
         switch flag {
@@ -58,7 +58,7 @@ public struct EximLineParser {
         case (0x2A, 0x2A): return parseDelivery(line, from: rest, id: id, time: time, kind: .failure)             // **
         case (0x3D, 0x3D): return parseDelivery(line, from: rest, id: id, time: time, kind: .deferral)            // ==
         case (0x2A, 0x3E): return .ignored(.suppressedDelivery)                                                    // *>
-        default: return .ignored(.otherMessageLine)
+        default: return messageRejection(line, from: i, id: id, time: time)
         }
     }
 
@@ -92,30 +92,77 @@ public struct EximLineParser {
         return 0
     }
 
-    // MARK: Lines without a message id
+    // MARK: Rejections
 
+    /// Lines without a message id: queue runs, and the refusals exim's own eximstats counts as
+    /// rejections (any line with `rejected`, `refused` or `dropped`: a recipient, a sender, a HELO,
+    /// a connection, a command flood).
     private func parseNonMessage(_ line: ByteLine, from i: Int, time: Int64) -> EximEvent {
         if line.matches("Start queue run", at: i) || line.matches("End queue run", at: i) { return .ignored(.queueRun) }
-        guard let at = line.firstIndex(of: " rejected RCPT ", from: i) else { return .ignored(.otherLine) }
-        var rejection = EximRejection(time: time)
-        // Fields before "rejected RCPT": H=... [ip] U=... F=<sender>
-        var fields = FieldScanner(line: line, from: i, end: at)
+        guard line.firstIndex(of: "rejected", from: i) != nil || line.firstIndex(of: "refused", from: i) != nil
+                || line.firstIndex(of: "dropped", from: i) != nil else { return .ignored(.otherLine) }
+        return .rejection(Self.rejection(line, from: i, time: time, messageID: nil))
+    }
+
+    /// A line with a message id and no delivery flag that says the message was rejected (after
+    /// DATA, by `local_scan()`, by a non-SMTP ACL). Not the SpamAssassin line beside it (`SA:`),
+    /// nor a delivery attempt's "host [ip] Connection refused" (its `==` line counts it).
+    private func messageRejection(_ line: ByteLine, from i: Int, id: ByteLine, time: Int64) -> EximEvent {
+        guard !line.matches("SA:", at: i), line.firstIndex(of: "rejected", from: i) != nil else { return .ignored(.otherMessageLine) }
+        return .rejection(Self.rejection(line, from: i, time: time, messageID: id))
+    }
+
+    /// `KEY=value` with a key of one to three capital letters, as exim writes its fields.
+    static func isField(_ token: ByteLine) -> Bool {
+        var k = 0
+        while k < token.count, k < 4, token[k] &- 0x41 < 26 { k += 1 }
+        return k > 0 && k < token.count && token[k] == 0x3D
+    }
+
+    /// The fields of a rejection: `H=` (host and IP), `F=` (sender), `rejected RCPT <recipient>`,
+    /// and what exim said. The fields exim writes come first; the text from the first word that is
+    /// not a field is the reason, except after `rejected RCPT <…>: `, where the reason follows.
+    static func rejection(_ line: ByteLine, from i: Int, time: Int64, messageID: ByteLine?) -> EximRejection {
+        var r = EximRejection(time: time, messageID: messageID)
+        var fields = FieldScanner(line: line, from: i, end: line.count)
+        var text = line.count
         while let field = fields.next() {
             switch field.key {
-            case .host: rejection.host = field.value; rejection.ip = field.ip
-            case .from: rejection.sender = field.value.trimmingAngleBrackets
-            default: break
+            case .host: if r.host == nil { r.host = field.value; r.ip = field.ip }
+            case .from: if r.sender == nil { r.sender = field.value.trimmingAngleBrackets }
+            case .other where Self.isField(field.value):
+                continue  // X=TLS…, CV=no, I=…
+            case .other, .errorText:
+                text = field.value.base - line.base
+            default: continue
+            }
+            if text < line.count { break }
+        }
+        r.reason = text < line.count ? line.slice(text..<line.count) : nil
+        r.temporary = line.firstIndex(of: "temporarily ", from: i).map { $0 <= text } ?? false
+        if let at = line.firstIndex(of: "rejected RCPT ", from: text) {
+            var j = at + 14
+            if j < line.count, line[j] == 0x3C, let close = line.firstIndex(of: 0x3E, from: j) {
+                r.recipient = line.slice((j + 1)..<close)
+                j = close + 1
+            }
+            if j + 2 <= line.count, line[j] == 0x3A, line[j + 1] == 0x20 {
+                r.reason = line.slice((j + 2)..<line.count)
             }
         }
-        var j = at + 15
-        if let close = line.firstIndex(of: 0x3E, from: j), j < line.count, line[j] == 0x3C {
-            rejection.recipient = line.slice((j + 1)..<close)
-            j = close + 1
+        // "…: rejected connection from H=[ip] …", "SMTP call from (helo) [ip] dropped: …"
+        if r.ip == nil, let reason = r.reason {
+            if let h = reason.firstIndex(of: "H=") {
+                var more = FieldScanner(line: reason, from: h, end: reason.count)
+                if let field = more.next(), field.key == .host { r.host = field.value.count > 0 ? field.value : nil; r.ip = field.ip }
+            } else if let open = reason.firstIndex(of: 0x5B), let close = reason.firstIndex(of: 0x5D, from: open), close > open + 1 {
+                let literal = reason.slice((open + 1)..<close)
+                var isIP = true
+                for k in 0..<literal.count where !FieldScanner.isIPByte(literal[k]) { isIP = false; break }
+                if isIP { r.ip = literal }
+            }
         }
-        if j + 2 <= line.count, line[j] == 0x3A, line[j + 1] == 0x20 {
-            rejection.reason = line.slice((j + 2)..<line.count)
-        }
-        return .rejectedRecipient(rejection)
+        return r
     }
 
     // MARK: <=

@@ -4,12 +4,13 @@ import Logging
 import TailWatchEngine
 
 /// The eximstats driver: exim's mainlog → messages sent, deliveries, failures and deferrals per
-/// hosting account, in `sends`, `smtp`, `failures`, `defers`, `rejects` and the `mail_hourly` rollup.
+/// hosting account, in `mail_arrivals`, `mail_deliveries`, `mail_rejects` (narrow rows whose names
+/// are ids into `mail_names`) and the `mail_hourly` rollup.
 ///
 /// Attribution (who "sent" a message): `A=…:user@domain` → the domain's owner in `userdomains`;
 /// `A=…:name` → that system user; `P=local…` → `U=`; anything else → `-remote-`. Deliveries,
 /// failures and deferrals belong to the sender of their message, found by message id in memory or
-/// in `sends` (so an arrival in an earlier batch, or before a restart, is still found).
+/// in `mail_arrivals` (so an arrival in an earlier batch, or before a restart, is still found).
 public final class EximStatsDriver: LogDriver {
     static let remote = "-remote-"
     static let unknown = "UNKNOWN"
@@ -23,7 +24,13 @@ public final class EximStatsDriver: LogDriver {
     /// UNKNOWN rows are moved to their domains' owners in the first tick, and after each re-read of userdomains.
     private var unknownRowsChecked = false
     private var parser: EximLineParser
+    /// For blocks parsed on two threads: a parser per thread, and the block's pieces.
+    private let parsers: [ParserBox]
+    private let pieces: [ParsedPiece]
+    /// Accounts and domains as small ids, for the batch sums and the sender cache.
     private let names = NameTable()
+    /// Every name a row holds, as its `mail_names` id.
+    private let mail: MailNames
     private var senders = SenderCache()
     private var hours: [HourKey: HourCounts] = [:]
     private let writer: EximStatsWriter
@@ -58,9 +65,17 @@ public final class EximStatsDriver: LogDriver {
         self.accounts = try LiveUserDomains(path: context.settings.userdomains, logger: context.logger)
         self.userDomains = accounts.map
         self.parser = EximLineParser(timezone: context.settings.timezone)
+        self.parsers = [ParserBox(parser), ParserBox(parser)]
+        self.pieces = (0..<16).map { _ in ParsedPiece() }
+        mail = try MailNames(db)
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
         limits = SendLimitEnforcer(settings: settings, afterCommit: context.afterCommit, commands: context.commands, logger: context.logger, clock: clock)
         writer = try EximStatsWriter(db)
+        let started = Date()
+        let filed = try writer.fileRowsWithoutBlocks(db)
+        if filed > 0 {
+            context.logger.info("eximstats: filed \(filed) rows of the converted mail tables in search blocks in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (once, after the upgrade)")
+        }
         try limits.open(db)
         updateCutoff(now: clock())
         logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
@@ -72,7 +87,7 @@ public final class EximStatsDriver: LogDriver {
 
     /// Past this many distinct names (remote sender domains are unbounded over a long log), the
     /// table and the sender cache that refers to it start afresh after a commit: memory stays
-    /// bounded, and deliveries of older messages are attributed from `sends` instead.
+    /// bounded, and deliveries of older messages are attributed from `mail_arrivals` instead.
     public var maximumNames = 200_000
 
 
@@ -84,23 +99,75 @@ public final class EximStatsDriver: LogDriver {
 
     public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
         let event = parser.parse(line)
+        if let outcome = Self.triage(event, cutoff: retentionCutoff, counts: &lineCounts) { return outcome }
+        try apply(event)
+        return .stored(events: 1)
+    }
+
+    /// A catch-up's large blocks are parsed on two threads (`TwoThreadWalk`) and applied here in
+    /// the log's order, so each delivery still finds its message's arrival.
+    public func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
+        guard !debug, TwoThreadWalk.worthIt(block) else {
+            while let line = block.next() { block.record(try ingest(line, from: source)) }
+            return
+        }
+        let cutoff = retentionCutoff, pieces = self.pieces, parsers = self.parsers
+        do {
+            try TwoThreadWalk.run(&block, pieces: pieces.count) { i, worker, part in
+                pieces[i].parse(&part, with: parsers[worker], cutoff: cutoff)
+            } consume: { i in
+                let piece = pieces[i]
+                for event in piece.events { try apply(event) }
+                for k in lineCounts.indices { lineCounts[k] += piece.counts[k] }
+                piece.clear()
+            }
+        } catch {
+            for piece in pieces { piece.clear() }
+            throw error
+        }
+    }
+
+    /// Counts a parsed line by kind and says what it comes to, or nil when it is to be stored
+    /// (`apply`). Lines older than `cutoff` (retention) are ignored.
+    @inline(__always) static func triage(_ event: EximEvent, cutoff: Int64, counts: inout [Int]) -> LineOutcome? {
+        let kind: EximLineKind, time: Int64
+        switch event {
+        case .arrival(let a): (kind, time) = (.arrival, a.time)
+        case .delivery(let d, let k): (kind, time) = (k, d.time)
+        case .failure(let d): (kind, time) = (.failure, d.time)
+        case .deferral(let d): (kind, time) = (.deferral, d.time)
+        case .rejection(let r): (kind, time) = (.rejection, r.time)
+        case .ignored(let k):
+            counts[k.rawValue] += 1
+            return .ignored
+        case .rejected(let reason):
+            counts[EximLineKind.rejected.rawValue] += 1
+            return .rejected(reason)
+        }
+        guard time >= cutoff else {
+            counts[EximLineKind.tooOld.rawValue] += 1
+            return .ignored
+        }
+        counts[kind.rawValue] += 1
+        return nil
+    }
+
+    /// Writes a line's rows and adds it to the batch's sums (an event `triage` kept).
+    private func apply(_ event: EximEvent) throws {
         switch event {
         case .arrival(let a):
-            guard keep(a.time) else { return .ignored }
-            count(.arrival)
-            let sender = attribute(a)
+            var sender = attribute(a)
+            let address = try mail.address(a.sender)
+            sender.address = address
             senders.remember(sender, for: MessageKey(a.messageID))
-            try writer.send(a, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
+            try writer.arrival(a, user: mail.id(names[bytes: sender.user]), domain: mail.id(names[bytes: sender.domain]), sender: address.id, names: mail)
             Self.add(&hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: sender.domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
-            return .stored(events: 1)
         case .delivery(let d, let kind):
-            guard keep(d.time) else { return .ignored }
-            count(kind)
             let sender = try senderOf(d.messageID)
-            let flag: StaticString = kind == .delivery ? "=>" : kind == .additionalDelivery ? "->" : ">>"
-            try writer.delivery(d, kind: flag, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
+            let stored: DeliveryKind = kind == .delivery ? .delivered : kind == .additionalDelivery ? .additionalAddress : .cutthrough
+            try write(d, stored, sender)
             let remote = SendLimitEnforcer.isRemoteTransport(d.transport)
             let hourKey = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
             hours[hourKey, default: HourCounts()].delivered += 1
@@ -108,45 +175,30 @@ public final class EximStatsDriver: LogDriver {
                 hours[hourKey, default: HourCounts()].remoteDelivered += 1
                 if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(d.time) { limits.addRemoteDelivery(domain: sender.domain) }
             }
-            if debug { logger.debug("[debug] \(flag) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
-            return .stored(events: 1)
+            if debug { logger.debug("[debug] \(kind) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
         case .failure(let d), .deferral(let d):
             let deferred: Bool
             if case .deferral = event { deferred = true } else { deferred = false }
-            guard keep(d.time) else { return .ignored }
-            count(deferred ? .deferral : .failure)
             let sender = try senderOf(d.messageID)
-            try writer.problem(d, deferred: deferred, user: names[bytes: sender.user], domain: names[bytes: sender.domain])
+            try write(d, deferred ? .deferred : .failed, sender)
             let key = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
             if deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
             if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(d.time) { limits.addDeferFail(domain: sender.domain) }
             if debug { logger.debug("[debug] \(deferred ? "==" : "**") \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
-            return .stored(events: 1)
-        case .rejectedRecipient(let r):
-            guard keep(r.time) else { return .ignored }
-            count(.rejectedRecipient)
-            try writer.reject(r)
-            return .stored(events: 1)
-        case .ignored(let kind):
-            count(kind)
-            return .ignored
-        case .rejected(let reason):
-            count(.rejected)
-            return .rejected(reason)
+        case .rejection(let r):
+            try writer.reject(r, names: mail)
+        case .ignored, .rejected:
+            break
         }
+    }
+
+    @inline(__always) private func write(_ d: EximDelivery, _ kind: DeliveryKind, _ sender: SenderCache.Sender) throws {
+        try writer.delivery(d, kind: kind, user: mail.id(names[bytes: sender.user]), domain: mail.id(names[bytes: sender.domain]), sender: sender.address, names: mail)
     }
 
     @inline(__always) static func add(_ counts: inout HourCounts, sent size: Int64) {
         counts.sent &+= 1
         counts.sentBytes &+= size
-    }
-
-    @inline(__always) private func count(_ kind: EximLineKind) { lineCounts[kind.rawValue] += 1 }
-
-    @inline(__always) private func keep(_ time: Int64) -> Bool {
-        if time >= retentionCutoff { return true }
-        count(.tooOld)
-        return false
     }
 
     /// Who a message is attributed to; see the type's documentation. The domain of mail a system
@@ -192,7 +244,7 @@ public final class EximStatsDriver: LogDriver {
         if let known = senders.sender(of: key) { return known }
         let found: SenderCache.Sender
         if let row = try writer.sender(of: messageID) {
-            found = .init(user: names.id(for: row.user), domain: names.id(for: row.domain))
+            found = .init(user: names.id(for: row.user), domain: names.id(for: row.domain), address: try withByteLine(row.address) { try mail.address($0) })
         } else {
             found = .init(user: unknownID, domain: noDomainID)
         }
@@ -203,6 +255,7 @@ public final class EximStatsDriver: LogDriver {
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
+        try writer.flush()
         guard !hours.isEmpty else { return }
         for (key, counts) in hours {
             try writer.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
@@ -221,8 +274,11 @@ public final class EximStatsDriver: LogDriver {
     public func rollback() {
         hours.removeAll(keepingCapacity: true)
         limits.rollback()
-        // Cached senders of rolled-back arrivals are harmless: the same lines are read again and
-        // attributed the same way.
+        // Cached senders hold `mail_names` ids, which may be of names inserted by the failed batch:
+        // forget them (the lines are read again; earlier messages are found in `mail_arrivals`).
+        mail.rollback()
+        senders.removeAll()
+        writer.rollback()
     }
 
     /// Every second: userdomains, if it changed (mail of domains that now have an owner moves to
@@ -249,15 +305,20 @@ public final class EximStatsDriver: LogDriver {
                 return TimeKeyedIDs.range(from: cutoff, to: cutoff).lower
             }
         }
+        // A search block goes with the last of its rows.
+        let blocks = RetentionRule(label: "mail search blocks", table: "mail_search_blocks", column: "max_id", firstSlice: slice) { _ in
+            let cutoff = Int64(clock().timeIntervalSince1970) - keep
+            return TimeKeyedIDs.range(from: cutoff, to: cutoff).lower
+        }
         let hourly = RetentionRule(label: "hourly mail rows", table: "mail_hourly", column: "hour", key: ["user", "domain", "hour"], firstSlice: slice) { _ in
             MailReport.floorHour(Int64(clock().timeIntervalSince1970) - keep)
         }
-        return events + [hourly]
+        return events + [blocks, hourly]
     }
 
     /// The mail written as UNKNOWN of domains that have an owner now becomes the owner's: the
     /// event tables and the hourly rollup, in the tick's transaction. Cached senders are dropped so
-    /// deliveries of those messages find the new owner in `sends`.
+    /// deliveries of those messages find the new owner in `mail_arrivals`.
     private func moveUnknownRows(_ db: Database) throws {
         var moved: [String: String] = [:]
         for domain in try UnknownOwnerRows.domains(db, table: "mail_hourly", unknown: Self.unknown) {
@@ -265,8 +326,19 @@ public final class EximStatsDriver: LogDriver {
         }
         guard !moved.isEmpty else { return }
         senders.removeAll()
+        let unknown = try mail.id(Self.unknown)
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS moved_domains (domain INTEGER PRIMARY KEY, owner INTEGER NOT NULL)")
+        try db.execute(sql: "DELETE FROM moved_domains")
+        for (domain, owner) in moved {
+            try db.execute(sql: "INSERT INTO moved_domains VALUES (?, ?)", arguments: [try mail.id(domain), try mail.id(owner)])
+        }
+        for table in ["mail_arrivals", "mail_deliveries"] {
+            try db.execute(sql: """
+                UPDATE \(table) SET user = m.owner FROM moved_domains m WHERE \(table).user = ? AND \(table).domain = m.domain
+                """, arguments: [unknown])
+        }
+        try db.execute(sql: "DELETE FROM moved_domains")
         let rows = UnknownOwnerRows(unknown: Self.unknown, owners: moved)
-        for table in ["sends", "smtp", "failures", "defers"] { try rows.moveRows(db, table: table) }
         try rows.moveSums(db, table: "mail_hourly", keys: ["hour"], sums: ["sent", "sent_bytes", "delivered", "failed", "deferred", "remote_delivered"])
         logger.info("moved the UNKNOWN mail of \(rows)")
     }

@@ -1,42 +1,40 @@
 import GRDB
 import TailWatchEngine
 
-/// The eximstats driver's prepared statements: one per row shape, bound from the line's bytes.
+/// The eximstats driver's prepared statements: one per row shape, bound from the line's bytes and
+/// the ids of `MailNames`.
 final class EximStatsWriter {
-    private let insertSend: PreparedStatement
+    private let insertArrival: PreparedStatement
     private let insertDelivery: PreparedStatement
-    private let insertFailure: PreparedStatement
-    private let insertDefer: PreparedStatement
     private let insertReject: PreparedStatement
     private let findSender: PreparedStatement
     private let upsertHour: PreparedStatement
     private var ids: TimeKeyedIDs
+    private let blocks: SearchBlocks
 
-    static let keyedTables = ["sends", "smtp", "failures", "defers", "rejects"]
+    static let keyedTables = ["mail_arrivals", "mail_deliveries", "mail_rejects"]
 
     init(_ db: Database) throws {
         let highest = try Self.keyedTables.compactMap { try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM \($0)") }.max()
         ids = TimeKeyedIDs(highestInUse: highest)
-        insertSend = try PreparedStatement(db, sql: """
-            INSERT INTO sends (id, time, msgid, user, domain, sender, size, host, ip, protocol, auth, local_user, subject, recipients)
-            VALUES (?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+        blocks = try SearchBlocks(db)
+        insertArrival = try PreparedStatement(db, sql: """
+            INSERT INTO mail_arrivals (id, msgid, user, domain, sender, size, recipients, host, ip, protocol, auth)
+            VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             """)
         insertDelivery = try PreparedStatement(db, sql: """
-            INSERT INTO smtp (id, time, msgid, user, domain, kind, recipient, router, transport, host, ip)
-            VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            """)
-        insertFailure = try PreparedStatement(db, sql: """
-            INSERT INTO failures (id, time, msgid, user, domain, recipient, router, transport, host, ip, error)
-            VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            """)
-        insertDefer = try PreparedStatement(db, sql: """
-            INSERT INTO defers (id, time, msgid, user, domain, recipient, router, transport, host, ip, error)
-            VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            INSERT INTO mail_deliveries (id, msgid, kind, user, domain, sender, sender_domain, recipient, recipient_domain, router, transport, host, ip, message)
+            VALUES (?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             """)
         insertReject = try PreparedStatement(db, sql: """
-            INSERT INTO rejects (id, time, host, ip, sender, recipient, reason) VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6)
+            INSERT INTO mail_rejects (id, msgid, temporary, host, ip, sender, sender_domain, recipient, recipient_domain, message)
+            VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """)
-        findSender = try PreparedStatement(db, sql: "SELECT user, domain FROM sends WHERE msgid = ? ORDER BY id DESC LIMIT 1")
+        findSender = try PreparedStatement(db, sql: """
+            SELECT u.name, d.name, s.name FROM mail_arrivals a
+            JOIN mail_names u ON u.id = a.user JOIN mail_names d ON d.id = a.domain JOIN mail_names s ON s.id = a.sender
+            WHERE a.msgid = ? ORDER BY a.id DESC LIMIT 1
+            """)
         upsertHour = try PreparedStatement(db, sql: """
             INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -47,73 +45,79 @@ final class EximStatsWriter {
             """)
     }
 
-    func send(_ a: EximArrival, user: ByteLine, domain: ByteLine) throws {
-        let s = insertSend
-        s.bind(1, a.time)
-        s.bind(2, a.messageID)
-        s.bind(3, user)
-        s.bind(4, domain)
-        s.bind(5, a.sender)
-        s.bind(6, a.size)
-        s.bind(7, a.host)
-        s.bind(8, a.ip)
-        s.bind(9, a.proto)
-        s.bind(10, a.auth)
-        s.bind(11, a.localUser)
-        s.bind(12, a.subject)
-        s.bind(13, a.recipients)
-        try runKeyed(s, parameter: 14, time: a.time)
+    /// An arrival; `sender`: the row id of its address.
+    func arrival(_ a: EximArrival, user: Int64, domain: Int64, sender: Int64, names: MailNames) throws {
+        let s = insertArrival
+        s.bind(1, a.messageID)
+        s.bind(2, user)
+        s.bind(3, domain)
+        s.bind(4, sender)
+        s.bind(5, a.size)
+        s.bind(6, a.recipientCount)
+        s.bind(7, try names.id(a.host))
+        s.bind(8, try names.id(a.ip))
+        s.bind(9, try names.id(a.proto))
+        s.bind(10, try names.id(a.auth))
+        try runKeyed(s, parameter: 11, time: a.time)
     }
 
-    func delivery(_ d: EximDelivery, kind: StaticString, user: ByteLine, domain: ByteLine) throws {
+    /// A delivery, failure or deferral; the error text only for the last two.
+    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: MailNames.Address?, names: MailNames) throws {
         let s = insertDelivery
-        s.bind(1, d.time)
-        s.bind(2, d.messageID)
+        let recipient = try names.address(d.recipient)
+        s.bind(1, d.messageID)
+        s.bind(2, kind.rawValue)
         s.bind(3, user)
         s.bind(4, domain)
-        s.bind(5, ByteLine(base: kind.utf8Start, count: kind.utf8CodeUnitCount))
-        s.bind(6, d.recipient)
-        s.bind(7, d.router)
-        s.bind(8, d.transport)
-        s.bind(9, d.host)
-        s.bind(10, d.ip)
-        try runKeyed(s, parameter: 11, time: d.time)
+        s.bind(5, sender?.id)
+        s.bind(6, sender?.domain)
+        s.bind(7, recipient.id)
+        s.bind(8, recipient.domain)
+        s.bind(9, try names.id(d.router))
+        s.bind(10, try names.id(d.transport))
+        s.bind(11, try names.id(d.host))
+        s.bind(12, try names.id(d.ip))
+        s.bind(13, kind.isDelivered ? nil : d.error)
+        let id = try runKeyed(s, parameter: 14, time: d.time)
+        try blocks.add(.deliveries, rowID: id, .init(
+            sender: sender?.id, senderDomain: sender?.domain, recipient: recipient.id, recipientDomain: recipient.domain,
+            user: user, message: MessageKey(d.messageID)))
     }
 
-    /// A failure (`**`) or a deferral (`==`).
-    func problem(_ d: EximDelivery, deferred: Bool, user: ByteLine, domain: ByteLine) throws {
-        let s = deferred ? insertDefer : insertFailure
-        s.bind(1, d.time)
-        s.bind(2, d.messageID)
-        s.bind(3, user)
-        s.bind(4, domain)
-        s.bind(5, d.recipient)
-        s.bind(6, d.router)
-        s.bind(7, d.transport)
-        s.bind(8, d.host)
-        s.bind(9, d.ip)
-        s.bind(10, d.error)
-        try runKeyed(s, parameter: 11, time: d.time)
-    }
-
-    func reject(_ r: EximRejection) throws {
+    func reject(_ r: EximRejection, names: MailNames) throws {
         let s = insertReject
-        s.bind(1, r.time)
-        s.bind(2, r.host)
-        s.bind(3, r.ip)
-        s.bind(4, r.sender)
-        s.bind(5, r.recipient)
-        s.bind(6, r.reason)
-        try runKeyed(s, parameter: 7, time: r.time)
+        let sender = try names.address(r.sender), recipient = try names.address(r.recipient)
+        s.bind(1, r.messageID)
+        s.bind(2, r.temporary ? 1 : 0)
+        s.bind(3, try names.id(r.host))
+        s.bind(4, try names.id(r.ip))
+        s.bind(5, sender?.id)
+        s.bind(6, sender?.domain)
+        s.bind(7, recipient?.id)
+        s.bind(8, recipient?.domain)
+        s.bind(9, r.reason)
+        let id = try runKeyed(s, parameter: 10, time: r.time)
+        try blocks.add(.rejects, rowID: id, .init(
+            sender: sender?.id, senderDomain: sender?.domain, recipient: recipient?.id, recipientDomain: recipient?.domain,
+            user: nil, message: r.messageID.map(MessageKey.init)))
     }
+
+    /// See `SearchBlocks.fileRowsWithoutBlocks`.
+    func fileRowsWithoutBlocks(_ db: Database) throws -> Int { try blocks.fileRowsWithoutBlocks(db) }
+
+    /// Writes the search blocks being filled (at every commit).
+    func flush() throws { try blocks.flush() }
+
+    func rollback() { blocks.rollback() }
 
     /// Binds the next time-keyed id and runs the insert, taking the next number on a collision.
-    @inline(__always) private func runKeyed(_ s: PreparedStatement, parameter: Int32, time: Int64) throws {
+    @discardableResult @inline(__always) private func runKeyed(_ s: PreparedStatement, parameter: Int32, time: Int64) throws -> Int64 {
         for _ in 0..<TimeKeyedIDs.sequenceMask {
-            s.bind(parameter, ids.next(for: time))
+            let id = ids.next(for: time)
+            s.bind(parameter, id)
             do {
                 try s.run()
-                return
+                return id
             } catch StoreError.sqlite(let code, _, _) where code == PreparedStatement.primaryKeyConflict {
                 continue
             }
@@ -121,10 +125,10 @@ final class EximStatsWriter {
         throw StoreError.sqlite(code: PreparedStatement.primaryKeyConflict, message: "no free row id in second \(time)", sql: "INSERT")
     }
 
-    /// The account and domain recorded for a message's arrival, if it is in the table.
-    func sender(of messageID: ByteLine) throws -> (user: String, domain: String)? {
+    /// The account, domain and sender address recorded for a message's arrival, if it is stored.
+    func sender(of messageID: ByteLine) throws -> (user: String, domain: String, address: String)? {
         findSender.bind(1, messageID)
-        return try findSender.queryRow { row in (row.text(0) ?? "UNKNOWN", row.text(1) ?? "") }
+        return try findSender.queryRow { row in (row.text(0) ?? EximStatsDriver.unknown, row.text(1) ?? "", row.text(2) ?? "") }
     }
 
     func addHour(user: ByteLine, domain: ByteLine, hour: Int64, _ c: HourCounts) throws {
@@ -140,6 +144,18 @@ final class EximStatsWriter {
         s.bind(9, c.remoteDelivered)
         try s.run()
     }
+}
+
+/// What became of one attempt to deliver a message to one address, as stored in
+/// `mail_deliveries.kind`.
+enum DeliveryKind: Int64 {
+    case delivered = 1           // =>
+    case additionalAddress = 2   // -> (another address of the same delivery)
+    case cutthrough = 3          // >>
+    case failed = 4              // **
+    case deferred = 5            // ==
+
+    var isDelivered: Bool { rawValue <= 3 }
 }
 
 /// Counts for one account, domain and hour, summed in memory over a batch.

@@ -92,15 +92,16 @@ public enum MailReport {
 
     /// Counts straight from the event tables for `[from, to)`.
     private static func rawRows(_ db: Database, from: Int64, to: Int64, user: String?, domain: String?, grouping: Grouping) throws -> [Row] {
-        let period = periodSQL(grouping, column: "time")
+        let period = periodSQL(grouping, column: "(id >> 20)")
         // Row ids are keyed by time (see TimeKeyedIDs): the primary key finds the range.
-        let filter = "id >= ?1 AND id < ?2 AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR domain = ?4)"
+        let filter = """
+            id >= ?1 AND id < ?2 AND (?3 IS NULL OR user = (SELECT id FROM mail_names WHERE name = ?3))
+            AND (?4 IS NULL OR domain = (SELECT id FROM mail_names WHERE name = ?4))
+            """
         let sql = """
-            SELECT user, period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred) FROM (
-                SELECT user, \(period) AS period, 1 AS sent, size AS sent_bytes, 0 AS delivered, 0 AS failed, 0 AS deferred FROM sends WHERE \(filter)
-                UNION ALL SELECT user, \(period), 0, 0, 1, 0, 0 FROM smtp WHERE \(filter)
-                UNION ALL SELECT user, \(period), 0, 0, 0, 1, 0 FROM failures WHERE \(filter)
-                UNION ALL SELECT user, \(period), 0, 0, 0, 0, 1 FROM defers WHERE \(filter)
+            SELECT (SELECT name FROM mail_names WHERE id = user), period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred) FROM (
+                SELECT user, \(period) AS period, 1 AS sent, size AS sent_bytes, 0 AS delivered, 0 AS failed, 0 AS deferred FROM mail_arrivals WHERE \(filter)
+                UNION ALL SELECT user, \(period), 0, 0, kind <= 3, kind = 4, kind = 5 FROM mail_deliveries WHERE \(filter)
             ) GROUP BY user, period
             """
         let ids = TimeKeyedIDs.range(from: from, to: to)

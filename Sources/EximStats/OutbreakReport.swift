@@ -17,11 +17,12 @@ public enum OutbreakReport {
         public var used: Double?
     }
 
+    /// Each kind's name for an arrival row `a` (its names are ids into `mail_names`).
     public static let kinds: [(name: String, column: String)] = [
-        ("user", "s.user"),
-        ("domain", "lower(s.domain)"),
-        ("auth", "CASE WHEN s.auth IS NULL OR instr(s.auth, ':') = 0 THEN NULL ELSE substr(s.auth, instr(s.auth, ':') + 1) END"),
-        ("ip", "s.ip"),
+        ("user", "(SELECT name FROM mail_names WHERE id = a.user)"),
+        ("domain", "(SELECT lower(name) FROM mail_names WHERE id = a.domain)"),
+        ("auth", "(SELECT CASE WHEN instr(name, ':') = 0 THEN NULL ELSE substr(name, instr(name, ':') + 1) END FROM mail_names WHERE id = a.auth)"),
+        ("ip", "(SELECT name FROM mail_names WHERE id = a.ip)"),
     ]
 
     /// The `limit` biggest senders of each kind among messages that local accounts sent in
@@ -33,14 +34,12 @@ public enum OutbreakReport {
         for (kind, column) in kinds {
             let rows = try Row.fetchAll(db, sql: """
                 WITH m AS (
-                    SELECT \(column) AS name, count(*) AS messages,
-                           sum(CASE WHEN s.recipients IS NULL OR s.recipients = '' THEN 0
-                                    ELSE length(s.recipients) - length(replace(s.recipients, ' ', '')) + 1 END) AS recipients
-                    FROM sends s WHERE s.id >= ? AND s.id < ? AND s.user <> '-remote-' GROUP BY 1
+                    SELECT \(column) AS name, count(*) AS messages, sum(a.recipients) AS recipients
+                    FROM mail_arrivals a WHERE a.id >= ? AND a.id < ? AND a.user IS NOT (SELECT id FROM mail_names WHERE name = '-remote-') GROUP BY 1
                 ), f AS (
                     SELECT \(column) AS name, count(*) AS failures
-                    FROM failures x JOIN sends s ON s.msgid = x.msgid
-                    WHERE x.id >= ? AND x.id < ? AND s.user <> '-remote-' GROUP BY 1
+                    FROM mail_deliveries x JOIN mail_arrivals a ON a.msgid = x.msgid
+                    WHERE x.kind = 4 AND x.id >= ? AND x.id < ? AND a.user IS NOT (SELECT id FROM mail_names WHERE name = '-remote-') GROUP BY 1
                 )
                 SELECT m.name, m.messages, m.recipients, coalesce(f.failures, 0) AS failures
                 FROM m LEFT JOIN f ON f.name = m.name

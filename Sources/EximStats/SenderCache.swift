@@ -2,11 +2,14 @@
 ///
 /// Why two generations: deliveries follow their arrival within seconds to days; keeping the last
 /// `generationSize`…2×`generationSize` messages bounds memory (about 80 bytes each) while nearly
-/// every delivery is found here. A miss falls back to the `sends` table.
+/// every delivery is found here. A miss falls back to the `mail_arrivals` table.
 struct SenderCache {
+    /// `user` and `domain`: ids of the driver's `NameTable`.
     struct Sender: Equatable {
         var user: Int32
         var domain: Int32
+        /// The envelope sender's `mail_names` ids; nil when the arrival is not known.
+        var address: MailNames.Address? = nil
     }
 
     private var current: [MessageKey: Sender] = [:]

@@ -8,8 +8,8 @@ import TailWatchComposition
 struct MailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail",
-        abstract: "Mail sent per account (the default), the top senders, and domains at their sending limits.",
-        subcommands: [MailSummaryCommand.self, TopSendersCommand.self, MailLimitsCommand.self],
+        abstract: "Mail sent per account (the default), the top senders, domains at their sending limits, and delivery search.",
+        subcommands: [MailSummaryCommand.self, TopSendersCommand.self, MailLimitsCommand.self, MailTraceCommand.self],
         defaultSubcommand: MailSummaryCommand.self)
 
     @ParentCommand var parent: ReportCommand
@@ -120,4 +120,69 @@ struct MailLimitsCommand: ParsableCommand {
             })
         print(table.render(format), terminator: "")
     }
+}
+
+/// `tailwatch-report mail trace`: every delivery attempt and rejection matching the filters,
+/// newest first (cPanel's "Track Delivery").
+struct MailTraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Delivery search: one row per delivery attempt or rejection, newest first.",
+        discussion: """
+            Addresses match without regard to case; --sender and --recipient also take @DOMAIN. \
+            Filters combine (all must match). Example: tailwatch-report mail trace --recipient @gmail.com --result failed --since 24h
+            """)
+
+    @ParentCommand var mail: MailCommand
+    @OptionGroup var common: CommonReportOptions
+
+    @Option(help: ArgumentHelp("The envelope sender, or @DOMAIN for any sender of that domain.", valueName: "ADDR|@DOMAIN"))
+    var sender: String?
+
+    @Option(help: ArgumentHelp("The recipient, or @DOMAIN for any recipient of that domain.", valueName: "ADDR|@DOMAIN"))
+    var recipient: String?
+
+    @Option(help: "The sending account the message is attributed to.")
+    var user: String?
+
+    @Option(help: ArgumentHelp("One message, by exim's id (16 or 23 characters).", valueName: "ID"))
+    var msgid: String?
+
+    @Option(help: "delivered, deferred, failed, rejected or all (default).")
+    var result: MailTrace.Result = .all
+
+    @Option(help: "Rows at most, newest first (default 250).")
+    var limit: Int = 250
+
+    func validate() throws {
+        guard (1...100_000).contains(limit) else { throw CommandFailure.usage("--limit must be between 1 and 100000, not \(limit)") }
+        for (flag, value) in [("--sender", sender), ("--recipient", recipient)] {
+            if let value, value.isEmpty || value == "@" { throw CommandFailure.usage("\(flag) needs an address or @domain") }
+        }
+        if let msgid, !(msgid.utf8.count == 16 || msgid.utf8.count == 23) || msgid.utf8.contains(where: { !$0.isASCIIAlphanumeric && $0 != 0x2D }) {
+            throw CommandFailure.usage("--msgid: '\(msgid)' is not an exim message id (like 1vQx0a-0001Ab-7Q)")
+        }
+    }
+
+    func run() throws {
+        let (since, until) = try common.range()
+        let (queue, _) = try ReportDatabase.open(configPath: mail.parent.config, requiring: ["EximStats"])
+        let query = MailTrace.Query(sender: sender, recipient: recipient, user: user, messageID: msgid, result: result,
+                                    since: since, until: until, limit: limit)
+        let rows = try queue.read { db in try MailTrace.rows(db, query) }
+        func text(_ s: String?) -> ReportTable.Cell { s.map { .text($0) } ?? .null }
+        let table = ReportTable(
+            columns: ["time", "msgid", "sender", "user", "recipient", "result", "transport", "host", "ip", "message", "temporary"],
+            rows: rows.map { r in
+                [.time(r.time), text(r.messageID), text(r.sender), text(r.user), text(r.recipient), .text(r.result),
+                 text(r.transport), text(r.host), text(r.ip), text(r.message), r.temporary.map { .bool($0) } ?? .null]
+            })
+        print(table.render(common.format), terminator: "")
+    }
+}
+
+extension MailTrace.Result: ExpressibleByArgument {}
+
+private extension UInt8 {
+    var isASCIIAlphanumeric: Bool { (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
 }

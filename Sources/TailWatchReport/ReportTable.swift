@@ -18,6 +18,8 @@ struct ReportTable {
         case list([String])
         /// A percentage with two decimals, or null.
         case percent(Double?)
+        /// true or false, in every format.
+        case bool(Bool)
         /// No value: null in JSON, empty in CSV, "-" in the table.
         case null
         /// Rows belonging to this one (a service's outages): an array of objects in JSON, their
@@ -85,6 +87,7 @@ struct ReportTable {
                 case .time(let t): value = t.map { Self.jsonString(Self.iso($0)) } ?? "null"
                 case .list(let items): value = "[" + items.map(Self.jsonString).joined(separator: ",") + "]"
                 case .percent(let p): value = p.map(Self.percentText) ?? "null"
+                case .bool(let b): value = b ? "true" : "false"
                 case .null: value = "null"
                 case .nested(let table): value = "[" + table.jsonObjects().joined(separator: ",") + "]"
                 }
@@ -110,6 +113,7 @@ struct ReportTable {
                 case .time(let t): t.map(Self.iso) ?? ""
                 case .list(let items): Self.csvField(items.joined(separator: ", "))
                 case .percent(let p): p.map(Self.percentText) ?? ""
+                case .bool(let b): b ? "true" : "false"
                 case .null: ""
                 case .nested(let table): String(table.rows.count)
                 }
@@ -126,6 +130,7 @@ struct ReportTable {
         case .integer(let n): String(n)
         case .bytes(let n): HumanSize.format(n)
         case .time(let t): t.map(Self.iso) ?? "-"
+        case .bool(let b): b ? "true" : "false"
         case .null: "-"
         case .nested(let table): String(table.rows.count)
         }

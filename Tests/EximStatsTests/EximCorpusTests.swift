@@ -28,7 +28,7 @@ import TestSupport
         #expect(counts[.failure] == 601)
         #expect(counts[.suppressedDelivery] == 50)
         #expect(counts[.completed] == 2499)
-        #expect(counts[.rejectedRecipient] == 255)
+        #expect(counts[.rejection] == 255)
         // line-types.txt counts 671 lines without a timestamp and 309 harness separators apart.
         #expect(counts[.continuation] == 671 + 309)
         #expect(counts[.rejected] == 0)

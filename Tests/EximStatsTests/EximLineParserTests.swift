@@ -124,7 +124,7 @@ import TailWatchEngine
 
     @Test mutating func rejectedRecipientsAndGarbage() {
         withByteLine("2026-11-02 11:00:00 H=(spammer) [198.18.0.66] F=<promo@spam.example> rejected RCPT <nobody@bobsbikes.example>: relay not permitted") { line in
-            guard case .rejectedRecipient(let r) = parser.parse(line) else { Issue.record("not a reject"); return }
+            guard case .rejection(let r) = parser.parse(line) else { Issue.record("not a reject"); return }
             #expect(r.ip?.string == "198.18.0.66")
             #expect(r.sender?.string == "promo@spam.example")
             #expect(r.recipient?.string == "nobody@bobsbikes.example")

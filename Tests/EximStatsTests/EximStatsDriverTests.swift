@@ -127,7 +127,7 @@ import TestSupport
         // A row that was stored back when it was recent is purged once it is too old.
         try h.database().write { db in
             let time = Int64(now.timeIntervalSince1970) - 40 * 86400
-            try db.execute(sql: "INSERT INTO sends (id, time, msgid, user, domain, sender, size) VALUES (?, ?, 'x', 'u', 'd', 's', 1)", arguments: [time << 20, time])
+            try db.execute(sql: "INSERT INTO mail_arrivals (id, msgid, user, domain, sender, size, recipients) VALUES (?, 'x', 1, 1, 1, 1, 1)", arguments: [time << 20])
         }
         try h.runOnce()
         #expect(try h.count("SELECT COUNT(*) FROM sends") == 1)
@@ -141,8 +141,8 @@ import TestSupport
         let old = Int64(Date().timeIntervalSince1970) - 40 * 86400
         try h.database().write { db in
             for i in 0..<4500 {
-                try db.execute(sql: "INSERT INTO smtp (id, time, msgid, user, domain, kind, recipient) VALUES (?, ?, 'm', 'u', 'd', '=>', 'r')",
-                               arguments: [(old << 20) + Int64(i), old])
+                try db.execute(sql: "INSERT INTO mail_deliveries (id, msgid, kind, user, domain, recipient) VALUES (?, 'm', 1, 1, 1, 1)",
+                               arguments: [(old << 20) + Int64(i)])
             }
         }
         try h.append("")

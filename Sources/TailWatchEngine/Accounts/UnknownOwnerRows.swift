@@ -9,9 +9,9 @@ import GRDB
 /// reports should show those rows under it, as if the file had been right all along. The drivers
 /// call this whenever they (re)read the file, at start included, so a report never has to guess.
 ///
-/// Summed tables (one row per key: hourly totals) are merged into the owner's rows; event tables
-/// (one row per line) just change their `user`. Both take one pass over the table, whatever the
-/// number of domains moved. Only rows whose user is `unknown` move: traffic already attributed to
+/// Summed tables (one row per key: hourly totals) are merged into the owner's rows in one pass
+/// over the table, whatever the number of domains moved (event rows, which hold names as ids, are
+/// the driver's to move). Only rows whose user is `unknown` move: traffic already attributed to
 /// an account stays with it if the domain changes hands later.
 public struct UnknownOwnerRows: CustomStringConvertible {
     /// The placeholder user name the driver writes (`UNKNOWN`).
@@ -68,14 +68,5 @@ public struct UnknownOwnerRows: CustomStringConvertible {
                 ON CONFLICT (\(conflict)) DO UPDATE SET \(added)
             """, arguments: [ownersJSON, unknown])
         try db.execute(sql: "DELETE FROM \(table) WHERE user = ? AND domain IN (SELECT key FROM json_each(?))", arguments: [unknown, ownersJSON])
-    }
-
-    /// Gives `table`'s `unknown` rows of the moved domains their owner.
-    public func moveRows(_ db: Database, table: String) throws {
-        guard !owners.isEmpty else { return }
-        try db.execute(sql: """
-            UPDATE \(table) SET user = (SELECT value FROM json_each(?1) WHERE key = \(table).domain)
-                WHERE user = ?2 AND domain IN (SELECT key FROM json_each(?1))
-            """, arguments: [ownersJSON, unknown])
     }
 }

@@ -51,6 +51,11 @@ public final class PreparedStatement {
         sqlite3_bind_text(handle, index, text, -1, Self.transient)
     }
 
+    /// Binds a copy of `bytes` as a BLOB.
+    public func bind(_ index: Int32, blob bytes: [UInt8]) {
+        bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+    }
+
     @inline(__always) public func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
 
     /// Runs the statement to completion (an INSERT, UPDATE or DELETE) and resets it.

@@ -1,0 +1,137 @@
+import GRDB
+import Logging
+import TailWatchEngine
+
+/// The search filters of mail rows: per block of about a thousand consecutive rows of one table,
+/// the range of their ids and a Bloom filter per searchable field, in `mail_search_blocks`.
+///
+/// Why not an index per field: an index entry costs about as much to insert as the narrow row it
+/// points to, and four of them would halve the ingest rate. A block's filters cost a few hashes
+/// per row in memory and one row write per thousand; a search (`MailTrace`) reads the filters,
+/// newest first, and scans only the blocks that may hold a match.
+///
+/// The block being filled is written at every commit (the same transaction as its rows) and stays
+/// open for the next batch, so a live log's trickle of rows still makes full blocks. After a
+/// failed commit, or a restart, the next row starts a new block: the rows already committed are in
+/// the filters committed with them.
+final class SearchBlocks {
+    enum Table: Int64 { case deliveries = 0, rejects = 1 }
+
+    static let rowsPerBlock = 1024
+    /// Filter sizes in bits: recipients and message ids are mostly distinct per row, senders repeat
+    /// more, a block holds few accounts.
+    static let senderBits = 8192, recipientBits = 16384, userBits = 2048, messageBits = 16384
+
+    /// The keys of one row, as `SearchKey` makes them.
+    struct RowKeys {
+        var sender: Int64?
+        var senderDomain: Int64?
+        var recipient: Int64?
+        var recipientDomain: Int64?
+        var user: Int64?
+        var message: MessageKey?
+    }
+
+    private struct OpenBlock {
+        let id: Int64
+        var minID = Int64.max
+        var maxID = Int64.min
+        var rows = 0
+        var senders = BloomFilter(bits: SearchBlocks.senderBits)
+        var recipients = BloomFilter(bits: SearchBlocks.recipientBits)
+        var users = BloomFilter(bits: SearchBlocks.userBits)
+        var messages = BloomFilter(bits: SearchBlocks.messageBits)
+        var unwritten = false
+
+        init(id: Int64) { self.id = id }
+    }
+
+    private var open: [OpenBlock?] = [nil, nil]
+    private var nextID: Int64
+    private let upsert: PreparedStatement
+
+    init(_ db: Database) throws {
+        nextID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM mail_search_blocks") ?? 0) + 1
+        upsert = try PreparedStatement(db, sql: """
+            INSERT OR REPLACE INTO mail_search_blocks (id, tbl, min_id, max_id, rows, senders, recipients, users, msgids)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+    }
+
+    /// Files the row `rowID` of `table` under its keys; writes the block when it is full.
+    @inline(__always) func add(_ table: Table, rowID: Int64, _ keys: RowKeys) throws {
+        let t = Int(table.rawValue)
+        if open[t] == nil {
+            open[t] = OpenBlock(id: nextID)
+            nextID += 1
+        }
+        open[t]!.minID = min(open[t]!.minID, rowID)
+        open[t]!.maxID = max(open[t]!.maxID, rowID)
+        open[t]!.rows += 1
+        open[t]!.unwritten = true
+        if let id = keys.sender { open[t]!.senders.insert(SearchKey.name(id, SearchKey.sender)) }
+        if let id = keys.senderDomain { open[t]!.senders.insert(SearchKey.name(id, SearchKey.senderDomain)) }
+        if let id = keys.recipient { open[t]!.recipients.insert(SearchKey.name(id, SearchKey.recipient)) }
+        if let id = keys.recipientDomain { open[t]!.recipients.insert(SearchKey.name(id, SearchKey.recipientDomain)) }
+        if let id = keys.user { open[t]!.users.insert(SearchKey.name(id, SearchKey.user)) }
+        if let message = keys.message { open[t]!.messages.insert(SearchKey.message(message)) }
+        if open[t]!.rows >= Self.rowsPerBlock {
+            try write(t)
+            open[t] = nil
+        }
+    }
+
+    /// Files rows that have no blocks: those an upgrade converted from the wide tables of before
+    /// (migration 0003). Runs once, in one transaction, when the blocks table is empty and the
+    /// row tables are not; returns the number of rows filed.
+    func fileRowsWithoutBlocks(_ db: Database) throws -> Int {
+        guard try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM mail_search_blocks)") ?? false) else { return 0 }
+        var filed = 0
+        try db.inTransaction {
+            for (table, sql) in [
+                (Table.deliveries, "SELECT id, sender, sender_domain, recipient, recipient_domain, user, msgid FROM mail_deliveries ORDER BY id"),
+                (Table.rejects, "SELECT id, sender, sender_domain, recipient, recipient_domain, NULL, msgid FROM mail_rejects ORDER BY id"),
+            ] {
+                let rows = try Row.fetchCursor(db, sql: sql)
+                while let row = try rows.next() {
+                    let message: String? = row[6]
+                    let keys = RowKeys(sender: row[1], senderDomain: row[2], recipient: row[3], recipientDomain: row[4], user: row[5],
+                                       message: message.map { withByteLine($0) { MessageKey($0) } })
+                    try add(table, rowID: row[0], keys)
+                    filed += 1
+                }
+                try flush()
+                open[Int(table.rawValue)] = nil
+            }
+            return .commit
+        }
+        return filed
+    }
+
+    /// Writes the blocks being filled (in the commit's transaction); they stay open.
+    func flush() throws {
+        for t in open.indices where open[t]?.unwritten == true { try write(t) }
+    }
+
+    /// After a failed commit: the open blocks' rows are gone; the next rows start new blocks.
+    func rollback() {
+        open = [nil, nil]
+    }
+
+    private func write(_ t: Int) throws {
+        guard var block = open[t] else { return }
+        let s = upsert
+        s.bind(1, block.id)
+        s.bind(2, Int64(t))
+        s.bind(3, block.minID)
+        s.bind(4, block.maxID)
+        s.bind(5, Int64(block.rows))
+        s.bind(6, blob: block.senders.bytes)
+        s.bind(7, blob: block.recipients.bytes)
+        s.bind(8, blob: block.users.bytes)
+        s.bind(9, blob: block.messages.bytes)
+        try s.run()
+        block.unwritten = false
+        open[t] = block
+    }
+}
