@@ -207,6 +207,15 @@ public struct EximLineParser {
         }
         guard addressEnd > i else { return .rejected(.badDelivery) }
         var delivery = EximDelivery(time: time, messageID: id, recipient: line.slice(i..<addressEnd))
+        // "=> bob <bob@example.com>", "=> /dev/null <x@example.com>": the address the sender wrote
+        // to follows in angle brackets, after what exim delivered to (a local user, file or pipe).
+        if addressEnd + 2 < line.count, line[addressEnd] == 0x20, line[addressEnd + 1] == 0x3C,
+           let close = line.firstIndex(of: 0x3E, from: addressEnd + 2), close > addressEnd + 2,
+           close + 1 == line.count || line[close + 1] == 0x20 || line[close + 1] == 0x3A,
+           line.slice((addressEnd + 2)..<close).firstIndex(of: 0x20) == nil {
+            delivery.recipient = line.slice((addressEnd + 2)..<close)
+            addressEnd = close + 1
+        }
         var fields = FieldScanner(line: line, from: addressEnd, end: line.count)
         while let field = fields.next() {
             switch field.key {
