@@ -32,11 +32,11 @@ while time.monotonic() - started_all < timeout:
         wal_max = max(wal_max, os.path.getsize(database + "-wal"))
     except OSError:
         pass
-    if i % 10 == 0 and db.execute("SELECT 1 FROM smtp WHERE msgid = 'old' LIMIT 1").fetchone() is None:
+    if i % 10 == 0 and db.execute("SELECT 1 FROM mail_deliveries WHERE msgid = 'old' LIMIT 1").fetchone() is None:
         break
     time.sleep(0.1)
 purge_seconds = time.monotonic() - started_all
-left = db.execute("SELECT count(*) FROM smtp WHERE msgid = 'old'").fetchone()[0]
+left = db.execute("SELECT count(*) FROM mail_deliveries WHERE msgid = 'old'").fetchone()[0]
 latencies.sort()
 p50 = latencies[len(latencies) // 2] * 1000
 p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
