@@ -31,6 +31,9 @@ public final class EximStatsDriver: LogDriver {
     private let names = NameTable()
     /// Every name a row holds, as its `mail_names` id.
     private let mail: MailNames
+    /// `mail_names` ids of `names`, by small id (0: not looked up yet); forgotten with them and
+    /// after a failed commit.
+    private var nameRowIDs: [Int64] = []
     private var senders = SenderCache()
     private var hours: [HourKey: HourCounts] = [:]
     private let writer: EximStatsWriter
@@ -160,7 +163,7 @@ public final class EximStatsDriver: LogDriver {
             let address = try mail.address(a.sender)
             sender.address = address
             senders.remember(sender, for: MessageKey(a.messageID))
-            try writer.arrival(a, user: mail.id(names[bytes: sender.user]), domain: mail.id(names[bytes: sender.domain]), sender: address.id, names: mail)
+            try writer.arrival(a, user: rowID(sender.user), domain: rowID(sender.domain), sender: address.id, names: mail)
             Self.add(&hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: sender.domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
@@ -193,7 +196,17 @@ public final class EximStatsDriver: LogDriver {
     }
 
     @inline(__always) private func write(_ d: EximDelivery, _ kind: DeliveryKind, _ sender: SenderCache.Sender) throws {
-        try writer.delivery(d, kind: kind, user: mail.id(names[bytes: sender.user]), domain: mail.id(names[bytes: sender.domain]), sender: sender.address, names: mail)
+        try writer.delivery(d, kind: kind, user: rowID(sender.user), domain: rowID(sender.domain), sender: sender.address, names: mail)
+    }
+
+    /// The `mail_names` id of an account or domain, by its small id (an array read, not a hash).
+    @inline(__always) private func rowID(_ name: Int32) throws -> Int64 {
+        let i = Int(name)
+        if i < nameRowIDs.count, nameRowIDs[i] != 0 { return nameRowIDs[i] }
+        let id = try mail.id(names[bytes: name])
+        if i >= nameRowIDs.count { nameRowIDs += repeatElement(0, count: i + 1 - nameRowIDs.count) }
+        nameRowIDs[i] = id
+        return id
     }
 
     @inline(__always) static func add(_ counts: inout HourCounts, sent size: Int64) {
@@ -265,6 +278,7 @@ public final class EximStatsDriver: LogDriver {
         try limits.flush(db) { names[$0] }
         if names.count > maximumNames {
             names.removeAll()
+            nameRowIDs.removeAll()
             senders.removeAll()
             let constants = Self.internConstants(names)
             precondition(constants == (remoteID, unknownID, noDomainID), "constant names must keep their ids")
@@ -277,6 +291,7 @@ public final class EximStatsDriver: LogDriver {
         // Cached senders hold `mail_names` ids, which may be of names inserted by the failed batch:
         // forget them (the lines are read again; earlier messages are found in `mail_arrivals`).
         mail.rollback()
+        nameRowIDs.removeAll()
         senders.removeAll()
         writer.rollback()
     }

@@ -11,6 +11,8 @@ final class EximStatsWriter {
     private let upsertHour: PreparedStatement
     private var ids: TimeKeyedIDs
     private let blocks: SearchBlocks
+    /// The last router, transport, host and IP and their ids: they repeat from line to line.
+    private var recent = [MailNames.Recent](repeating: .init(), count: 4)
 
     static let keyedTables = ["mail_arrivals", "mail_deliveries", "mail_rejects"]
 
@@ -73,10 +75,10 @@ final class EximStatsWriter {
         s.bind(6, sender?.domain)
         s.bind(7, recipient.id)
         s.bind(8, recipient.domain)
-        s.bind(9, try names.id(d.router))
-        s.bind(10, try names.id(d.transport))
-        s.bind(11, try names.id(d.host))
-        s.bind(12, try names.id(d.ip))
+        s.bind(9, try names.id(d.router, sameAs: &recent[0]))
+        s.bind(10, try names.id(d.transport, sameAs: &recent[1]))
+        s.bind(11, try names.id(d.host, sameAs: &recent[2]))
+        s.bind(12, try names.id(d.ip, sameAs: &recent[3]))
         s.bind(13, kind.isDelivered ? nil : d.error)
         let id = try runKeyed(s, parameter: 14, time: d.time)
         try blocks.add(.deliveries, rowID: id, .init(
@@ -108,7 +110,11 @@ final class EximStatsWriter {
     /// Writes the search blocks being filled (at every commit).
     func flush() throws { try blocks.flush() }
 
-    func rollback() { blocks.rollback() }
+    /// After a failed commit (with `MailNames.rollback`): ids of names that batch inserted are gone.
+    func rollback() {
+        blocks.rollback()
+        recent = [MailNames.Recent](repeating: .init(), count: 4)
+    }
 
     /// Binds the next time-keyed id and runs the insert, taking the next number on a collision.
     @discardableResult @inline(__always) private func runKeyed(_ s: PreparedStatement, parameter: Int32, time: Int64) throws -> Int64 {

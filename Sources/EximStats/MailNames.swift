@@ -1,4 +1,5 @@
 import GRDB
+import Glibc
 import TailWatchEngine
 
 /// The names mail rows refer to (addresses, hosts, IPs, routers, transports, protocols,
@@ -24,7 +25,7 @@ final class MailNames {
     private let find: PreparedStatement
     private let database: Database
 
-    init(_ db: Database, capacity: Int = 100_000) throws {
+    init(_ db: Database, capacity: Int = 60_000) throws {
         database = db
         cache = RowIDCache(capacity: capacity)
         insert = try PreparedStatement(db, sql: "INSERT OR IGNORE INTO mail_names (name) VALUES (?)")
@@ -54,6 +55,27 @@ final class MailNames {
 
     func id(_ name: String) throws -> Int64 {
         try withByteLine(name) { try id($0) }
+    }
+
+    /// The row id of a name that often repeats the one before at the same place in a line (a
+    /// router, transport, host or IP): compared with that one first, then looked up.
+    @inline(__always) func id(_ name: ByteLine?, sameAs last: inout Recent) throws -> Int64? {
+        guard let name else { return nil }
+        if name.count > 0, name.count == last.bytes.count, last.id != 0,
+           last.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.base, name.count) == 0 }) {
+            return last.id
+        }
+        let id = try self.id(name)
+        last.bytes.removeAll(keepingCapacity: true)
+        last.bytes.append(contentsOf: UnsafeBufferPointer(start: name.base, count: name.count))
+        last.id = id
+        return id
+    }
+
+    /// The last name seen at one place in a line and its id (see `id(_:sameAs:)`); reset with the cache.
+    struct Recent {
+        var bytes: [UInt8] = []
+        var id: Int64 = 0
     }
 
     /// The row ids of an address and its domain.

@@ -16,26 +16,37 @@ public final class RowIDCache {
     }
 
     // Read for every name of every row; written only between reads.
-    @exclusivity(unchecked) private var map = ByteKeyMap<IDs>(capacity: 1024)
-    private let capacity: Int
+    @exclusivity(unchecked) private var current = ByteKeyMap<IDs>(capacity: 1024)
+    @exclusivity(unchecked) private var previous = ByteKeyMap<IDs>(capacity: 16)
+    private let generation: Int
 
-    /// Past `capacity` names, the cache starts afresh (a name not found is looked up in the database).
+    /// Holds the last `capacity / 2` to `capacity` names set or found: two generations, the older
+    /// dropped when the newer is full, and a name found in the older copied into the newer, so
+    /// names in use stay while names seen once age out (a name not found is looked up in the
+    /// database again).
     public init(capacity: Int) {
-        self.capacity = capacity
+        generation = max(1, capacity / 2)
     }
 
-    public var count: Int { map.count }
+    public var count: Int { current.count + previous.count }
 
     @inline(__always) public func value(for name: ByteLine) -> IDs? {
-        map.value(for: name)
+        if let ids = current.value(for: name) { return ids }
+        guard let ids = previous.value(for: name) else { return nil }
+        set(ids, for: name)
+        return ids
     }
 
     public func set(_ ids: IDs, for name: ByteLine) {
-        if map.count >= capacity { map = ByteKeyMap<IDs>(capacity: 1024) }
-        map.set(ids, for: name)
+        if current.count >= generation {
+            previous = current
+            current = ByteKeyMap<IDs>(capacity: 1024)
+        }
+        current.set(ids, for: name)
     }
 
     public func removeAll() {
-        map = ByteKeyMap<IDs>(capacity: 1024)
+        current = ByteKeyMap<IDs>(capacity: 1024)
+        previous = ByteKeyMap<IDs>(capacity: 16)
     }
 }
