@@ -119,6 +119,30 @@ public enum MailTrace {
             return out
         }
 
+        /// The lowest row id a match can have in `lower`: a message's deliveries come after its
+        /// arrival, whose time starts its id (base 62), less a day for a log written in a zone the
+        /// config does not name.
+        func earliest(_ lower: Int64) -> Int64 {
+            guard let messageID, let arrival = Self.arrivalTime(messageID) else { return lower }
+            return max(lower, TimeKeyedIDs.range(from: arrival - 86400, to: arrival).lower)
+        }
+
+        /// The time in an exim message id: its first six characters, in base 62.
+        static func arrivalTime(_ id: String) -> Int64? {
+            var t: Int64 = 0
+            for c in id.utf8.prefix(6) {
+                let digit: UInt8
+                switch c {
+                case 0x30...0x39: digit = c - 0x30
+                case 0x41...0x5A: digit = c - 0x41 + 10
+                case 0x61...0x7A: digit = c - 0x61 + 36
+                default: return nil
+                }
+                t = t * 62 + Int64(digit)
+            }
+            return t
+        }
+
         /// The SQL conditions and their arguments, besides the id range.
         func conditions(for table: SearchBlocks.Table) -> (sql: String, arguments: StatementArguments) {
             var sql: [String] = []
@@ -184,30 +208,50 @@ public enum MailTrace {
         var found: [Int64: Row] = [:]
         var newest: [Int64] = []  // the newest `limit` ids found so far, newest first
         let keys = filters.keys
-        let cursor = try GRDB.Row.fetchCursor(db, sql: """
-            SELECT min_id, max_id, \(keys.map(\.column).joined(separator: ", ")) FROM mail_search_blocks
-            WHERE tbl = ? AND max_id >= ? AND min_id < ? ORDER BY max_id DESC
-            """, arguments: [t.rawValue, range.lower, range.upper])
-        while let block = try cursor.next() {
-            let minID: Int64 = block[0], maxID: Int64 = block[1]
-            // Blocks come by their newest row: once `limit` rows newer than this block's newest are
-            // in hand, no later block can change the answer.
-            if newest.count >= limit, maxID < newest[limit - 1] { break }
-            var mayMatch = true
-            for (index, field) in keys.enumerated() where mayMatch {
-                guard let bits = block.dataNoCopy(atIndex: 2 + index) else { mayMatch = false; break }
-                mayMatch = bits.withUnsafeBytes { raw in field.keys.allSatisfy { BloomFilter.mayContain($0, stored: raw) } }
-            }
-            guard mayMatch else { continue }
-            let rows = try GRDB.Row.fetchAll(db, sql: "\(select(t)) WHERE t.id >= ? AND t.id <= ? AND t.id >= ? AND t.id < ?\(conditions)",
-                                             arguments: [minID, maxID, range.lower, range.upper] + arguments)
-            for r in rows.map(row) where found[r.id] == nil {
+        let scan = try db.cachedStatement(sql: "\(select(t)) WHERE t.id >= ? AND t.id <= ?\(conditions) ORDER BY t.id DESC LIMIT ?")
+        /// Scans a run of consecutive blocks that may match, newest row first.
+        func scanRun(_ run: (lower: Int64, upper: Int64)) throws {
+            let lower = max(run.lower, range.lower), upper = min(run.upper, range.upper - 1)
+            guard lower <= upper else { return }
+            for r in try GRDB.Row.fetchAll(scan, arguments: [lower, upper] + arguments + [limit]).map(row) where found[r.id] == nil {
                 found[r.id] = r
                 newest.append(r.id)
             }
             newest.sort(by: >)
             if newest.count > limit { newest.removeLast(newest.count - limit) }
         }
+        let cursor = try GRDB.Row.fetchCursor(db, sql: """
+            SELECT min_id, max_id, \(keys.map(\.column).joined(separator: ", ")) FROM mail_search_blocks
+            WHERE tbl = ? AND max_id >= ? AND min_id < ? ORDER BY max_id DESC
+            """, arguments: [t.rawValue, filters.earliest(range.lower), range.upper])
+        // Consecutive blocks that may match are scanned as one range (up to 64 blocks at a time).
+        var run: (lower: Int64, upper: Int64)? = nil
+        var blocksInRun = 0
+        while let block = try cursor.next() {
+            let minID: Int64 = block[0], maxID: Int64 = block[1]
+            // Blocks come by their newest row: once `limit` rows newer than this block's newest are
+            // in hand, no later block can change the answer.
+            if let current = run, blocksInRun >= 64 || (newest.count >= limit && maxID < newest[limit - 1]) {
+                try scanRun(current)
+                run = nil
+                blocksInRun = 0
+            }
+            if newest.count >= limit, maxID < newest[limit - 1] { break }
+            var mayMatch = true
+            for (index, field) in keys.enumerated() where mayMatch {
+                guard let bits = block.dataNoCopy(atIndex: 2 + index) else { mayMatch = false; break }
+                mayMatch = bits.withUnsafeBytes { raw in field.keys.allSatisfy { BloomFilter.mayContain($0, stored: raw) } }
+            }
+            if mayMatch {
+                run = run.map { (min($0.lower, minID), max($0.upper, maxID)) } ?? (minID, maxID)
+                blocksInRun += 1
+            } else if let current = run {
+                try scanRun(current)
+                run = nil
+                blocksInRun = 0
+            }
+        }
+        if let current = run { try scanRun(current) }
         return newest.compactMap { found[$0] }
     }
 }

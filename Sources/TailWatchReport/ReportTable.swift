@@ -46,10 +46,13 @@ struct ReportTable {
         }
     }
 
+    /// `2026-11-02T10:00:00Z`, by arithmetic (a formatter per cell cost more than the query).
     static func iso(_ seconds: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: Date(timeIntervalSince1970: Double(seconds)))
+        let (year, month, day) = CivilTime.civil(fromUTC: seconds)
+        let inDay = ((seconds % 86400) + 86400) % 86400
+        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let y = year < 0 || year > 9999 ? "\(year)" : String(repeating: "0", count: 4 - "\(year)".count) + "\(year)"
+        return "\(y)-\(two(Int64(month)))-\(two(Int64(day)))T\(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60))Z"
     }
 
 

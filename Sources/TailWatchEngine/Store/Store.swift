@@ -133,6 +133,9 @@ public enum Store {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(10)
+        // Reports read large ranges (a search reads every block's filters): pages mapped, not
+        // copied in by a read(2) each.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
