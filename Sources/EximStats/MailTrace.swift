@@ -147,6 +147,11 @@ public enum MailTrace {
         func conditions(for table: SearchBlocks.Table) -> (sql: String, arguments: StatementArguments) {
             var sql: [String] = []
             var arguments: StatementArguments = []
+            // The result first: the cheapest test, and it rules most rows out.
+            if table == .deliveries, let kinds {
+                sql.append("kind BETWEEN ? AND ?")
+                arguments += [kinds.lowerBound, kinds.upperBound]
+            }
             for (column, value) in [("sender", sender), ("sender_domain", senderDomain), ("recipient", recipient),
                                     ("recipient_domain", recipientDomain), ("user", user)] {
                 if let value {
@@ -157,10 +162,6 @@ public enum MailTrace {
             if let messageID {
                 sql.append("msgid = ?")
                 arguments += [messageID]
-            }
-            if table == .deliveries, let kinds {
-                sql.append("kind BETWEEN ? AND ?")
-                arguments += [kinds.lowerBound, kinds.upperBound]
             }
             return (sql.map { " AND \($0)" }.joined(), arguments)
         }
