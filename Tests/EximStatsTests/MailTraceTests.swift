@@ -245,3 +245,28 @@ import TestSupport
         #expect(totals.first?.delivered == 3 && totals.first?.deferred == 1 && totals.first?.sentBytes == 2048)
     }
 }
+
+/// Retention purges search blocks with their rows: once every row of a block is past
+/// `retention_days`, the block goes too, and a search never scans a purged range.
+@Suite struct SearchBlockRetentionTests {
+    @Test func blocksGoWithTheirRows() throws {
+        let h = try EximStatsHarness()
+        h.driverSettings.retentionDays = 10
+        let now = Date()
+        h.clock = now
+        let stamp = MailTraceTests.stamp(Int(now.timeIntervalSince1970) - 5 * 86400)
+        try h.append("\(stamp) 1vQx0a-0001Ab-7Q <= bob@bobsbikes.example U=bob P=local S=1 for a@x.example\n"
+                     + "\(stamp) 1vQx0a-0001Ab-7Q => a@x.example R=r T=remote_smtp H=mx [198.51.100.7]\n"
+                     + "\(stamp) H=(spammer) [198.18.0.66] F=<promo@spam.example> rejected RCPT <nobody@bobsbikes.example>: relay not permitted\n")
+        try h.runOnce()
+        #expect(try h.count("SELECT COUNT(*) FROM mail_search_blocks") == 2)
+        #expect(try MailTraceTests.trace(h, .init(recipient: "a@x.example")) == ["1vQx0a-0001Ab-7Q delivered a@x.example"])
+        // Six days later the rows are eleven days old: rows and blocks are purged.
+        h.clock = now.addingTimeInterval(6 * 86400)
+        try h.runOnce()
+        #expect(try h.count("SELECT COUNT(*) FROM mail_deliveries") == 0)
+        #expect(try h.count("SELECT COUNT(*) FROM mail_rejects") == 0)
+        #expect(try h.count("SELECT COUNT(*) FROM mail_search_blocks") == 0)
+        #expect(try MailTraceTests.trace(h, .init(recipient: "a@x.example")).isEmpty)
+    }
+}
