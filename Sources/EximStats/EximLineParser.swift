@@ -139,7 +139,8 @@ public struct EximLineParser {
             if text < line.count { break }
         }
         r.reason = text < line.count ? line.slice(text..<line.count) : nil
-        r.temporary = line.firstIndex(of: "temporarily ", from: i).map { $0 <= text } ?? false
+        // A 4xx says so first ("temporarily rejected RCPT …"); a sender's address could say it anywhere.
+        r.temporary = text < line.count && line.matches("temporarily ", at: text)
         if let at = line.firstIndex(of: "rejected RCPT ", from: text) {
             var j = at + 14
             if j < line.count, line[j] == 0x3C, let close = line.firstIndex(of: 0x3E, from: j) {
@@ -200,7 +201,8 @@ public struct EximLineParser {
     // MARK: => -> >> ** ==
 
     private func parseDelivery(_ line: ByteLine, from i: Int, id: ByteLine, time: Int64, kind: EximLineKind) -> EximEvent {
-        var addressEnd = line.firstIndex(of: 0x20, from: i) ?? line.count
+        // A quoted local part may hold spaces ("a b"@example.com): step over quotes whole.
+        var addressEnd = FieldScanner(line: line, from: i, end: line.count).tokenEnd(from: i)
         // "** addr: error" and "== addr: error" may follow the address with a colon directly.
         if (kind == .failure || kind == .deferral), addressEnd > i + 1, line[addressEnd - 1] == 0x3A {
             addressEnd -= 1

@@ -122,6 +122,47 @@ import TailWatchEngine
         }
     }
 
+    /// Every shape of refusal eximstats counts, and what each row keeps of it; a sender or
+    /// recipient address never decides what kind of line it is.
+    @Test mutating func rejectionsOfEveryKind() {
+        func rejection(_ text: String) -> EximRejection? {
+            withByteLine(text) { line in
+                guard case .rejection(let r) = parser.parse(line) else { return nil }
+                return r
+            }
+        }
+        let temporary = rejection("2026-11-02 11:00:00 H=(x) [192.0.2.1]:4000 I=[192.0.2.10]:25 X=TLS1.2:ECDHE:256 CV=no F=<a@b.example> temporarily rejected RCPT <c@d.example>: greylisted")
+        #expect(temporary?.temporary == true && temporary?.recipient?.string == "c@d.example" && temporary?.reason?.string == "greylisted")
+        #expect(temporary?.ip?.string == "192.0.2.1" && temporary?.sender?.string == "a@b.example")
+        let forged = rejection("2026-11-02 11:00:00 H=(x) [192.0.2.1] F=<\"temporarily \"@b.example> rejected RCPT <c@d.example>: relay not permitted")
+        #expect(forged?.temporary == false)
+        let afterData = withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q F=keto@spam.example H=(spam.example) [193.31.117.204] P=esmtp rejected by local_scan(): Rejected") { line -> EximRejection? in
+            guard case .rejection(let r) = parser.parse(line) else { return nil }
+            return r
+        }
+        #expect(afterData?.messageID?.string == "1vQx0a-0001Ab-7Q" && afterData?.reason?.string == "rejected by local_scan(): Rejected" && afterData?.ip?.string == "193.31.117.204")
+        let sync = rejection("2026-11-02 11:00:00 SMTP protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[198.51.100.9] input=\"H=[6.6.6.6]\"")
+        #expect(sync?.ip?.string == "198.51.100.9" && sync?.temporary == false)
+        let dropped = rejection("2026-11-02 11:00:00 SMTP call from (helo) [203.0.113.77]:5000 dropped: too many unrecognized commands")
+        #expect(dropped?.ip?.string == "203.0.113.77")
+        // Not rejections: the SpamAssassin verdict, and a delivery attempt's refused connection.
+        withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q SA: Action: permanently rejected message: score=18.8") { line in
+            guard case .ignored(.otherMessageLine) = parser.parse(line) else { Issue.record("SA line counted"); return }
+        }
+        withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q aspmx.l.google.com [2a00:1450::1b] Connection refused") { line in
+            guard case .ignored(.otherMessageLine) = parser.parse(line) else { Issue.record("retry line counted"); return }
+        }
+        // A local delivery's recipient is the address in angle brackets; a quoted address is whole.
+        withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q => bob <bob@bobsbikes.example> R=virtual_user T=dovecot_delivery") { line in
+            guard case .delivery(let d, _) = parser.parse(line) else { Issue.record("not a delivery"); return }
+            #expect(d.recipient.string == "bob@bobsbikes.example" && d.transport?.string == "dovecot_delivery")
+        }
+        withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q => \"a <evil@x.example> b\"@d.example R=r T=remote_smtp") { line in
+            guard case .delivery(let d, _) = parser.parse(line) else { Issue.record("not a delivery"); return }
+            #expect(d.recipient.string == "\"a <evil@x.example> b\"@d.example" && d.transport?.string == "remote_smtp")
+        }
+    }
+
     @Test mutating func rejectedRecipientsAndGarbage() {
         withByteLine("2026-11-02 11:00:00 H=(spammer) [198.18.0.66] F=<promo@spam.example> rejected RCPT <nobody@bobsbikes.example>: relay not permitted") { line in
             guard case .rejection(let r) = parser.parse(line) else { Issue.record("not a reject"); return }
