@@ -234,6 +234,16 @@ public struct EximLineParser {
             }
             if delivery.error != nil { break }
         }
+        // "defer (-44) H=mx.example.org [192.0.2.7]: SMTP error …": the host exim was talking to
+        // is named before the first ": " (what follows is the remote server's text).
+        if delivery.host == nil, let error = delivery.error, let h = error.firstIndex(of: " H="),
+           h < (error.firstIndex(of: ": ") ?? error.count) {
+            var more = FieldScanner(line: error, from: h + 1, end: error.firstIndex(of: ": ") ?? error.count)
+            if let field = more.next(), field.key == .host, field.value.count > 0 {
+                delivery.host = field.value
+                delivery.ip = field.ip
+            }
+        }
         switch kind {
         case .failure: return .failure(delivery)
         case .deferral: return .deferral(delivery)

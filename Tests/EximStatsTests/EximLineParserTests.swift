@@ -152,6 +152,16 @@ import TailWatchEngine
         withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q aspmx.l.google.com [2a00:1450::1b] Connection refused") { line in
             guard case .ignored(.otherMessageLine) = parser.parse(line) else { Issue.record("retry line counted"); return }
         }
+        // A deferral names its host inside exim's part of the error; the remote text cannot.
+        withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q == slow@example.org R=dnslookup T=remote_smtp defer (-44) H=mx.example.org [198.51.100.7]: SMTP error from remote mail server after RCPT TO:<slow@example.org>: 451 H=evil [6.6.6.6]") { line in
+            guard case .deferral(let d) = parser.parse(line) else { Issue.record("not a deferral"); return }
+            #expect(d.host?.string == "mx.example.org" && d.ip?.string == "198.51.100.7")
+            #expect(d.error?.string.hasPrefix("defer (-44) H=mx.example.org") == true)
+        }
+        withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q == slow@example.org R=dnslookup T=remote_smtp defer (-53): retry time not reached H=evil [6.6.6.6]") { line in
+            guard case .deferral(let d) = parser.parse(line) else { Issue.record("not a deferral"); return }
+            #expect(d.host == nil && d.ip == nil)
+        }
         // A local delivery's recipient is the address in angle brackets; a quoted address is whole.
         withByteLine("2026-11-02 11:00:00 1vQx0a-0001Ab-7Q => bob <bob@bobsbikes.example> R=virtual_user T=dovecot_delivery") { line in
             guard case .delivery(let d, _) = parser.parse(line) else { Issue.record("not a delivery"); return }
