@@ -1,11 +1,15 @@
--- Narrow event rows (issue 20): every name a row repeats (accounts, domains, addresses, hosts,
--- IPs, routers, transports, protocols, authenticators) is stored once in `mail_names` and the
--- rows hold its integer id. The Subject and the arrival's `for` list are no longer kept (the
--- deliveries name every recipient; the arrival keeps how many there were). Error and answer
--- text is kept only where it says something: failures, deferrals and rejections.
+-- Narrow event rows (issue 20): the names that recur from row to row (accounts, domains, routers,
+-- transports, the hosts and IPs deliveries go to, protocols, authenticators) are stored once in
+-- `mail_names` and the rows hold their integer ids. Addresses, and the client host and IP of an
+-- arrival or a rejection, stay text in the row: they are mostly new (every recipient of a spam run
+-- is), and a dictionary entry for a name seen once costs more to write than the name itself
+-- (docs/BENCHMARKS.md, issue 20). Their domains are ids, for `@domain` searches. The Subject and the
+-- arrival's `for` list are no longer kept (the deliveries name every recipient; the arrival keeps
+-- how many there were). Error and answer text only where it says something: failures, deferrals
+-- and rejections.
 --
 -- Names compare without regard to ASCII case (a search finds an address however it was typed;
--- the first spelling seen is stored).
+-- the first spelling seen of a name is stored).
 --
 -- Searching (`tailwatch-report mail trace`) uses no per-row index, which would cost more than the
 -- row itself on every insert: rows are grouped in blocks of about a thousand consecutive rows,
@@ -28,11 +32,11 @@ CREATE TABLE mail_arrivals (
     msgid       TEXT    NOT NULL,
     user        INTEGER NOT NULL,
     domain      INTEGER NOT NULL,
-    sender      INTEGER NOT NULL,
+    sender      TEXT    NOT NULL,
     size        INTEGER NOT NULL,
     recipients  INTEGER NOT NULL,   -- how many addresses the `for` list named
-    host        INTEGER,
-    ip          INTEGER,
+    host        TEXT,
+    ip          TEXT,
     protocol    INTEGER,
     auth        INTEGER
 );
@@ -46,9 +50,9 @@ CREATE TABLE mail_deliveries (
     kind        INTEGER NOT NULL,
     user        INTEGER NOT NULL,
     domain      INTEGER NOT NULL,
-    sender      INTEGER,            -- NULL when the arrival was never seen
+    sender      TEXT,               -- NULL when the arrival was never seen
     sender_domain INTEGER,          -- the sender address's domain (after its last '@')
-    recipient   INTEGER NOT NULL,
+    recipient   TEXT    NOT NULL,
     recipient_domain INTEGER,
     router      INTEGER,
     transport   INTEGER,
@@ -62,11 +66,11 @@ CREATE TABLE mail_rejects (
     id          INTEGER PRIMARY KEY,
     msgid       TEXT,
     temporary   INTEGER NOT NULL,   -- 1 for a 4xx ("temporarily rejected")
-    host        INTEGER,
-    ip          INTEGER,
-    sender      INTEGER,
+    host        TEXT,
+    ip          TEXT,
+    sender      TEXT,
     sender_domain INTEGER,
-    recipient   INTEGER,
+    recipient   TEXT,
     recipient_domain INTEGER,
     message     TEXT
 );
@@ -90,51 +94,49 @@ CREATE INDEX mail_search_blocks_newest ON mail_search_blocks (max_id);
 -- The names of an existing database, then its rows.
 INSERT OR IGNORE INTO mail_names (name)
     SELECT n FROM (
-        SELECT user AS n FROM sends UNION ALL SELECT domain FROM sends UNION ALL SELECT sender FROM sends
-        UNION ALL SELECT host FROM sends UNION ALL SELECT ip FROM sends UNION ALL SELECT protocol FROM sends
-        UNION ALL SELECT auth FROM sends
-        UNION ALL SELECT user FROM smtp UNION ALL SELECT domain FROM smtp UNION ALL SELECT recipient FROM smtp
-        UNION ALL SELECT router FROM smtp UNION ALL SELECT transport FROM smtp UNION ALL SELECT host FROM smtp UNION ALL SELECT ip FROM smtp
-        UNION ALL SELECT user FROM failures UNION ALL SELECT domain FROM failures UNION ALL SELECT recipient FROM failures
-        UNION ALL SELECT router FROM failures UNION ALL SELECT transport FROM failures UNION ALL SELECT host FROM failures UNION ALL SELECT ip FROM failures
-        UNION ALL SELECT user FROM defers UNION ALL SELECT domain FROM defers UNION ALL SELECT recipient FROM defers
-        UNION ALL SELECT router FROM defers UNION ALL SELECT transport FROM defers UNION ALL SELECT host FROM defers UNION ALL SELECT ip FROM defers
-        UNION ALL SELECT host FROM rejects UNION ALL SELECT ip FROM rejects
-        UNION ALL SELECT sender FROM rejects UNION ALL SELECT recipient FROM rejects
+        SELECT user AS n FROM sends UNION ALL SELECT domain FROM sends UNION ALL SELECT protocol FROM sends UNION ALL SELECT auth FROM sends
+        UNION ALL SELECT user FROM smtp UNION ALL SELECT domain FROM smtp UNION ALL SELECT router FROM smtp
+        UNION ALL SELECT transport FROM smtp UNION ALL SELECT host FROM smtp UNION ALL SELECT ip FROM smtp
+        UNION ALL SELECT user FROM failures UNION ALL SELECT domain FROM failures UNION ALL SELECT router FROM failures
+        UNION ALL SELECT transport FROM failures UNION ALL SELECT host FROM failures UNION ALL SELECT ip FROM failures
+        UNION ALL SELECT user FROM defers UNION ALL SELECT domain FROM defers UNION ALL SELECT router FROM defers
+        UNION ALL SELECT transport FROM defers UNION ALL SELECT host FROM defers UNION ALL SELECT ip FROM defers
     ) WHERE n IS NOT NULL;
 
--- The domain of every address: the text after its last '@' (rtrim strips everything but '@'
--- from the end, leaving the part up to the last '@').
-CREATE TEMP TABLE address_domains (id INTEGER PRIMARY KEY, domain_name TEXT, domain INTEGER);
-INSERT INTO address_domains (id, domain_name)
-    SELECT id, substr(name, length(rtrim(name, replace(name, '@', ''))) + 1)
-    FROM mail_names WHERE instr(name, '@') > 0;
-DELETE FROM address_domains WHERE domain_name = '';
-INSERT OR IGNORE INTO mail_names (name) SELECT DISTINCT domain_name FROM address_domains;
-UPDATE address_domains SET domain = (SELECT id FROM mail_names WHERE name = domain_name);
+-- The domain of an address: the text after its last '@' (rtrim strips everything but '@' from
+-- the end, leaving the part up to the last '@'); NULL without one.
+CREATE TEMP TABLE address_domains (address TEXT PRIMARY KEY, domain INTEGER) WITHOUT ROWID;
+INSERT OR IGNORE INTO address_domains (address)
+    SELECT sender FROM sends UNION SELECT recipient FROM smtp UNION SELECT recipient FROM failures UNION SELECT recipient FROM defers
+    UNION SELECT sender FROM rejects WHERE sender IS NOT NULL UNION SELECT recipient FROM rejects WHERE recipient IS NOT NULL;
+CREATE TEMP TABLE domain_names AS
+    SELECT address, substr(address, length(rtrim(address, replace(address, '@', ''))) + 1) AS name
+    FROM address_domains WHERE instr(address, '@') > 0;
+INSERT OR IGNORE INTO mail_names (name) SELECT DISTINCT name FROM domain_names WHERE name <> '';
+UPDATE address_domains SET domain = (
+    SELECT n.id FROM domain_names d JOIN mail_names n ON n.name = d.name WHERE d.address = address_domains.address AND d.name <> '');
+DROP TABLE domain_names;
 
 INSERT INTO mail_arrivals (id, msgid, user, domain, sender, size, recipients, host, ip, protocol, auth)
     SELECT s.id, s.msgid,
-        (SELECT id FROM mail_names WHERE name = s.user), (SELECT id FROM mail_names WHERE name = s.domain),
-        (SELECT id FROM mail_names WHERE name = s.sender), s.size,
+        (SELECT id FROM mail_names WHERE name = s.user), (SELECT id FROM mail_names WHERE name = s.domain), s.sender, s.size,
         CASE WHEN s.recipients IS NULL OR s.recipients = '' THEN 0
              ELSE length(s.recipients) - length(replace(s.recipients, ' ', '')) + 1 END,
-        (SELECT id FROM mail_names WHERE name = s.host), (SELECT id FROM mail_names WHERE name = s.ip),
-        (SELECT id FROM mail_names WHERE name = s.protocol), (SELECT id FROM mail_names WHERE name = s.auth)
+        s.host, s.ip, (SELECT id FROM mail_names WHERE name = s.protocol), (SELECT id FROM mail_names WHERE name = s.auth)
     FROM sends s ORDER BY s.id;
 
 -- Deliveries take their sender from their message's latest arrival, as the driver does.
 INSERT INTO mail_deliveries (id, msgid, kind, user, domain, sender, sender_domain, recipient, recipient_domain,
                              router, transport, host, ip, message)
     SELECT x.id, x.msgid, x.kind, x.user, x.domain,
-        x.sender, (SELECT domain FROM address_domains WHERE id = x.sender),
-        x.recipient, (SELECT domain FROM address_domains WHERE id = x.recipient),
+        x.sender, (SELECT domain FROM address_domains WHERE address = x.sender),
+        x.recipient, (SELECT domain FROM address_domains WHERE address = x.recipient),
         x.router, x.transport, x.host, x.ip, x.message
     FROM (
         SELECT d.id, d.msgid, d.kind,
             (SELECT id FROM mail_names WHERE name = d.user) AS user, (SELECT id FROM mail_names WHERE name = d.domain) AS domain,
             (SELECT a.sender FROM mail_arrivals a WHERE a.msgid = d.msgid ORDER BY a.id DESC LIMIT 1) AS sender,
-            (SELECT id FROM mail_names WHERE name = d.recipient) AS recipient,
+            d.recipient,
             (SELECT id FROM mail_names WHERE name = d.router) AS router, (SELECT id FROM mail_names WHERE name = d.transport) AS transport,
             (SELECT id FROM mail_names WHERE name = d.host) AS host, (SELECT id FROM mail_names WHERE name = d.ip) AS ip, d.message
         FROM (
@@ -146,15 +148,10 @@ INSERT INTO mail_deliveries (id, msgid, kind, user, domain, sender, sender_domai
     ) x ORDER BY x.id;
 
 INSERT INTO mail_rejects (id, msgid, temporary, host, ip, sender, sender_domain, recipient, recipient_domain, message)
-    SELECT x.id, NULL, 0, x.host, x.ip,
-        x.sender, (SELECT domain FROM address_domains WHERE id = x.sender),
-        x.recipient, (SELECT domain FROM address_domains WHERE id = x.recipient), x.reason
-    FROM (
-        SELECT r.id, (SELECT id FROM mail_names WHERE name = r.host) AS host, (SELECT id FROM mail_names WHERE name = r.ip) AS ip,
-            (SELECT id FROM mail_names WHERE name = r.sender) AS sender, (SELECT id FROM mail_names WHERE name = r.recipient) AS recipient,
-            r.reason
-        FROM rejects r
-    ) x ORDER BY x.id;
+    SELECT r.id, NULL, 0, r.host, r.ip,
+        r.sender, (SELECT domain FROM address_domains WHERE address = r.sender),
+        r.recipient, (SELECT domain FROM address_domains WHERE address = r.recipient), r.reason
+    FROM rejects r ORDER BY r.id;
 DROP TABLE address_domains;
 
 DROP TABLE sends;
@@ -167,8 +164,7 @@ DROP TABLE rejects;
 CREATE VIEW sends AS
     SELECT a.id, a.id >> 20 AS time, a.msgid,
         (SELECT name FROM mail_names WHERE id = a.user) AS user, (SELECT name FROM mail_names WHERE id = a.domain) AS domain,
-        (SELECT name FROM mail_names WHERE id = a.sender) AS sender, a.size,
-        (SELECT name FROM mail_names WHERE id = a.host) AS host, (SELECT name FROM mail_names WHERE id = a.ip) AS ip,
+        a.sender, a.size, a.host, a.ip,
         (SELECT name FROM mail_names WHERE id = a.protocol) AS protocol, (SELECT name FROM mail_names WHERE id = a.auth) AS auth,
         a.recipients
     FROM mail_arrivals a;
@@ -176,8 +172,7 @@ CREATE VIEW sends AS
 CREATE VIEW mail_delivery_rows AS
     SELECT d.id, d.id >> 20 AS time, d.msgid, d.kind,
         (SELECT name FROM mail_names WHERE id = d.user) AS user, (SELECT name FROM mail_names WHERE id = d.domain) AS domain,
-        (SELECT name FROM mail_names WHERE id = d.sender) AS sender,
-        (SELECT name FROM mail_names WHERE id = d.recipient) AS recipient,
+        d.sender, d.recipient,
         (SELECT name FROM mail_names WHERE id = d.router) AS router, (SELECT name FROM mail_names WHERE id = d.transport) AS transport,
         (SELECT name FROM mail_names WHERE id = d.host) AS host, (SELECT name FROM mail_names WHERE id = d.ip) AS ip,
         d.message
@@ -194,8 +189,5 @@ CREATE VIEW defers AS
     SELECT id, time, msgid, user, domain, recipient, router, transport, host, ip, message AS error
     FROM mail_delivery_rows WHERE kind = 5;
 CREATE VIEW rejects AS
-    SELECT r.id, r.id >> 20 AS time, r.msgid, r.temporary,
-        (SELECT name FROM mail_names WHERE id = r.host) AS host, (SELECT name FROM mail_names WHERE id = r.ip) AS ip,
-        (SELECT name FROM mail_names WHERE id = r.sender) AS sender, (SELECT name FROM mail_names WHERE id = r.recipient) AS recipient,
-        r.message AS reason
+    SELECT r.id, r.id >> 20 AS time, r.msgid, r.temporary, r.host, r.ip, r.sender, r.recipient, r.message AS reason
     FROM mail_rejects r;

@@ -1,3 +1,5 @@
+import TailWatchEngine
+
 /// A Bloom filter over 64-bit keys: "maybe present" or "certainly absent", in a fixed number of bits.
 ///
 /// Why: `SearchBlocks` keeps one per field per block of mail rows, so that a search skips every
@@ -74,14 +76,26 @@ struct BloomFilter: Equatable {
     }
 }
 
-/// The keys `SearchBlocks` files rows under: a name id with what it is (a sender and a domain may
-/// have the same id), or a message id, mixed to 64 well-spread bits.
+/// The keys `SearchBlocks` files rows under: a name id with what it is (a sender's and a
+/// recipient's domain may have the same id), an address's text, or a message id, mixed to 64
+/// well-spread bits.
 enum SearchKey {
-    static let sender: UInt64 = 1, senderDomain: UInt64 = 2, recipient: UInt64 = 3, recipientDomain: UInt64 = 4
+    static let senderDomain: UInt64 = 2, recipientDomain: UInt64 = 4
     static let user: UInt64 = 5, message: UInt64 = 6
 
     @inline(__always) static func name(_ id: Int64, _ kind: UInt64) -> UInt64 {
         mix(UInt64(bitPattern: id) ^ (kind &* 0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// An address, as text (addresses are not in `mail_names`): its bytes with ASCII case folded,
+    /// so a search typed in any case finds it.
+    @inline(__always) static func address(_ bytes: ByteLine) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            h = (h ^ UInt64(b &- 0x41 < 26 ? b | 0x20 : b)) &* 0x0000_0100_0000_01B3
+        }
+        return mix(h ^ UInt64(bytes.count))
     }
 
     @inline(__always) static func message(_ key: MessageKey) -> UInt64 {

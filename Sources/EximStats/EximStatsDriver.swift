@@ -4,8 +4,8 @@ import Logging
 import TailWatchEngine
 
 /// The eximstats driver: exim's mainlog → messages sent, deliveries, failures and deferrals per
-/// hosting account, in `mail_arrivals`, `mail_deliveries`, `mail_rejects` (narrow rows whose names
-/// are ids into `mail_names`) and the `mail_hourly` rollup.
+/// hosting account, in `mail_arrivals`, `mail_deliveries`, `mail_rejects` (narrow rows: recurring
+/// names are ids into `mail_names`) and the `mail_hourly` rollup.
 ///
 /// Attribution (who "sent" a message): `A=…:user@domain` → the domain's owner in `userdomains`;
 /// `A=…:name` → that system user; `P=local…` → `U=`; anything else → `-remote-`. Deliveries,
@@ -160,10 +160,10 @@ public final class EximStatsDriver: LogDriver {
         switch event {
         case .arrival(let a):
             var sender = attribute(a)
-            let address = try mail.address(a.sender)
-            sender.address = address
+            sender.address = Array(UnsafeBufferPointer(start: a.sender.base, count: a.sender.count))
+            sender.addressDomain = try mail.domain(ofAddress: a.sender) ?? 0
             senders.remember(sender, for: MessageKey(a.messageID))
-            try writer.arrival(a, user: rowID(sender.user), domain: rowID(sender.domain), sender: address.id, names: mail)
+            try writer.arrival(a, user: rowID(sender.user), domain: rowID(sender.domain), names: mail)
             Self.add(&hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: sender.domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
@@ -196,7 +196,15 @@ public final class EximStatsDriver: LogDriver {
     }
 
     @inline(__always) private func write(_ d: EximDelivery, _ kind: DeliveryKind, _ sender: SenderCache.Sender) throws {
-        try writer.delivery(d, kind: kind, user: rowID(sender.user), domain: rowID(sender.domain), sender: sender.address, names: mail)
+        let user = try rowID(sender.user), domain = try rowID(sender.domain)
+        let senderDomain = sender.addressDomain == 0 ? nil : sender.addressDomain
+        guard let address = sender.address else {
+            return try writer.delivery(d, kind: kind, user: user, domain: domain, sender: nil, senderDomain: senderDomain, names: mail)
+        }
+        try address.withUnsafeBufferPointer { bytes in
+            try writer.delivery(d, kind: kind, user: user, domain: domain, sender: ByteLine(base: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: bytes.count),
+                                senderDomain: senderDomain, names: mail)
+        }
     }
 
     /// The `mail_names` id of an account or domain, by its small id (an array read, not a hash).
@@ -257,7 +265,10 @@ public final class EximStatsDriver: LogDriver {
         if let known = senders.sender(of: key) { return known }
         let found: SenderCache.Sender
         if let row = try writer.sender(of: messageID) {
-            found = .init(user: names.id(for: row.user), domain: names.id(for: row.domain), address: try withByteLine(row.address) { try mail.address($0) })
+            let domain = try row.address.withUnsafeBufferPointer { bytes in
+                try mail.domain(ofAddress: ByteLine(base: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: bytes.count))
+            }
+            found = .init(user: names.id(for: row.user), domain: names.id(for: row.domain), address: row.address, addressDomain: domain ?? 0)
         } else {
             found = .init(user: unknownID, domain: noDomainID)
         }
@@ -288,7 +299,7 @@ public final class EximStatsDriver: LogDriver {
     public func rollback() {
         hours.removeAll(keepingCapacity: true)
         limits.rollback()
-        // Cached senders hold `mail_names` ids, which may be of names inserted by the failed batch:
+        // Cached senders hold `mail_names` ids (their domains), which may be of names inserted by the failed batch:
         // forget them (the lines are read again; earlier messages are found in `mail_arrivals`).
         mail.rollback()
         nameRowIDs.removeAll()

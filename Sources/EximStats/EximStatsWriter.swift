@@ -33,8 +33,8 @@ final class EximStatsWriter {
             VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """)
         findSender = try PreparedStatement(db, sql: """
-            SELECT u.name, d.name, s.name FROM mail_arrivals a
-            JOIN mail_names u ON u.id = a.user JOIN mail_names d ON d.id = a.domain JOIN mail_names s ON s.id = a.sender
+            SELECT u.name, d.name, a.sender FROM mail_arrivals a
+            JOIN mail_names u ON u.id = a.user JOIN mail_names d ON d.id = a.domain
             WHERE a.msgid = ? ORDER BY a.id DESC LIMIT 1
             """)
         upsertHour = try PreparedStatement(db, sql: """
@@ -47,34 +47,35 @@ final class EximStatsWriter {
             """)
     }
 
-    /// An arrival; `sender`: the row id of its address.
-    func arrival(_ a: EximArrival, user: Int64, domain: Int64, sender: Int64, names: MailNames) throws {
+    /// An arrival (its sender, client host and IP as text; the rest as ids).
+    func arrival(_ a: EximArrival, user: Int64, domain: Int64, names: MailNames) throws {
         let s = insertArrival
         s.bind(1, a.messageID)
         s.bind(2, user)
         s.bind(3, domain)
-        s.bind(4, sender)
+        s.bind(4, a.sender)
         s.bind(5, a.size)
         s.bind(6, a.recipientCount)
-        s.bind(7, try names.id(a.host))
-        s.bind(8, try names.id(a.ip))
+        s.bind(7, a.host)
+        s.bind(8, a.ip)
         s.bind(9, try names.id(a.proto))
         s.bind(10, try names.id(a.auth))
         try runKeyed(s, parameter: 11, time: a.time)
     }
 
-    /// A delivery, failure or deferral; the error text only for the last two.
-    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: MailNames.Address?, names: MailNames) throws {
+    /// A delivery, failure or deferral; the error text only for the last two. `sender`: the
+    /// message's envelope sender as its arrival logged it, and the id of its domain.
+    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: ByteLine?, senderDomain: Int64?, names: MailNames) throws {
         let s = insertDelivery
-        let recipient = try names.address(d.recipient)
+        let recipientDomain = try names.domain(ofAddress: d.recipient)
         s.bind(1, d.messageID)
         s.bind(2, kind.rawValue)
         s.bind(3, user)
         s.bind(4, domain)
-        s.bind(5, sender?.id)
-        s.bind(6, sender?.domain)
-        s.bind(7, recipient.id)
-        s.bind(8, recipient.domain)
+        s.bind(5, sender)
+        s.bind(6, senderDomain)
+        s.bind(7, d.recipient)
+        s.bind(8, recipientDomain)
         s.bind(9, try names.id(d.router, sameAs: &recent[0]))
         s.bind(10, try names.id(d.transport, sameAs: &recent[1]))
         s.bind(11, try names.id(d.host, sameAs: &recent[2]))
@@ -82,25 +83,25 @@ final class EximStatsWriter {
         s.bind(13, kind.isDelivered ? nil : d.error)
         let id = try runKeyed(s, parameter: 14, time: d.time)
         try blocks.add(.deliveries, rowID: id, .init(
-            sender: sender?.id, senderDomain: sender?.domain, recipient: recipient.id, recipientDomain: recipient.domain,
+            sender: sender, senderDomain: senderDomain, recipient: d.recipient, recipientDomain: recipientDomain,
             user: user, message: MessageKey(d.messageID)))
     }
 
     func reject(_ r: EximRejection, names: MailNames) throws {
         let s = insertReject
-        let sender = try names.address(r.sender), recipient = try names.address(r.recipient)
+        let senderDomain = try names.domain(ofAddress: r.sender), recipientDomain = try names.domain(ofAddress: r.recipient)
         s.bind(1, r.messageID)
         s.bind(2, r.temporary ? 1 : 0)
-        s.bind(3, try names.id(r.host))
-        s.bind(4, try names.id(r.ip))
-        s.bind(5, sender?.id)
-        s.bind(6, sender?.domain)
-        s.bind(7, recipient?.id)
-        s.bind(8, recipient?.domain)
+        s.bind(3, r.host)
+        s.bind(4, r.ip)
+        s.bind(5, r.sender)
+        s.bind(6, senderDomain)
+        s.bind(7, r.recipient)
+        s.bind(8, recipientDomain)
         s.bind(9, r.reason)
         let id = try runKeyed(s, parameter: 10, time: r.time)
         try blocks.add(.rejects, rowID: id, .init(
-            sender: sender?.id, senderDomain: sender?.domain, recipient: recipient?.id, recipientDomain: recipient?.domain,
+            sender: r.sender, senderDomain: senderDomain, recipient: r.recipient, recipientDomain: recipientDomain,
             user: nil, message: r.messageID.map(MessageKey.init)))
     }
 
@@ -131,10 +132,10 @@ final class EximStatsWriter {
         throw StoreError.sqlite(code: PreparedStatement.primaryKeyConflict, message: "no free row id in second \(time)", sql: "INSERT")
     }
 
-    /// The account, domain and sender address recorded for a message's arrival, if it is stored.
-    func sender(of messageID: ByteLine) throws -> (user: String, domain: String, address: String)? {
+    /// The account, domain and sender address (its exact bytes) recorded for a message's arrival, if it is stored.
+    func sender(of messageID: ByteLine) throws -> (user: String, domain: String, address: [UInt8])? {
         findSender.bind(1, messageID)
-        return try findSender.queryRow { row in (row.text(0) ?? EximStatsDriver.unknown, row.text(1) ?? "", row.text(2) ?? "") }
+        return try findSender.queryRow { row in (row.text(0) ?? EximStatsDriver.unknown, row.text(1) ?? "", row.bytes(2) ?? []) }
     }
 
     func addHour(user: ByteLine, domain: ByteLine, hour: Int64, _ c: HourCounts) throws {

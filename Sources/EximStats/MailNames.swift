@@ -2,23 +2,22 @@ import GRDB
 import Glibc
 import TailWatchEngine
 
-/// The names mail rows refer to (addresses, hosts, IPs, routers, transports, protocols,
-/// authenticators, accounts and domains), each stored once in `mail_names` and written into rows
-/// as its integer id.
+/// The names mail rows refer to by id (accounts, domains, routers, transports, the hosts and IPs
+/// deliveries go to, protocols, authenticators), each stored once in `mail_names`.
 ///
-/// Why: a million mainlog lines repeat the same hosts, transports, accounts and mailboxes over
-/// and over; storing them as text in every row made rows several times wider than their numbers.
-/// A name costs a hash lookup in memory; only a name not seen lately costs a statement (an
-/// `INSERT OR IGNORE`, then a `SELECT` when the name was already stored).
+/// Why: a million mainlog lines repeat the same few thousand of these; storing them as text in
+/// every row made rows several times wider than their numbers. A name costs a hash lookup in
+/// memory; only a name not seen lately costs a statement (an `INSERT OR IGNORE`, then a `SELECT`
+/// when the name was already stored). Addresses are not names here: most are new, and a
+/// dictionary entry for a name seen once costs more than the name in the row (docs/BENCHMARKS.md);
+/// their domains are (`domain(ofAddress:)`).
 ///
-/// Names compare without regard to ASCII case, in memory and in SQLite (`COLLATE NOCASE`), so an
-/// address is found however it was typed; the first spelling seen is the one stored. An address
-/// comes with the id of its domain (the text after its last `@`), which rows keep for `@domain`
-/// searches.
+/// Names compare without regard to ASCII case, in memory and in SQLite (`COLLATE NOCASE`); the
+/// first spelling seen is the one stored.
 ///
 /// Row ids are valid for the transaction that looked them up and, once it commits, for good:
 /// `rollback()` forgets them all (a name inserted in the failed batch is gone). The cache is
-/// bounded: past `capacity` names it starts afresh, and names are looked up again.
+/// bounded (`RowIDCache`); a name it no longer holds is looked up again.
 final class MailNames {
     private let cache: RowIDCache
     private let insert: PreparedStatement
@@ -32,20 +31,10 @@ final class MailNames {
         find = try PreparedStatement(db, sql: "SELECT id FROM mail_names WHERE name = ?")
     }
 
-    /// An address's id and its domain's (nil when it has no `@domain`).
-    struct Address: Equatable {
-        var id: Int64
-        var domain: Int64?
-    }
-
-    @inline(__always) private func cached(_ name: ByteLine) -> Address? {
-        cache.value(for: name).map { Address(id: $0.id, domain: $0.second) }
-    }
-
     /// The row id of a name.
     @inline(__always) func id(_ name: ByteLine) throws -> Int64 {
-        if let known = cache.value(for: name) { return known.id }
-        return try store(name, domain: nil)
+        if let known = cache.value(for: name) { return known }
+        return try store(name)
     }
 
     @inline(__always) func id(_ name: ByteLine?) throws -> Int64? {
@@ -72,22 +61,17 @@ final class MailNames {
         return id
     }
 
-    /// The last name seen at one place in a line and its id (see `id(_:sameAs:)`); reset with the cache.
+    /// The last name seen at one place in a line and its id (see `id(_:sameAs:)`); forgotten with
+    /// the cache after a failed commit.
     struct Recent {
         var bytes: [UInt8] = []
         var id: Int64 = 0
     }
 
-    /// The row ids of an address and its domain.
-    @inline(__always) func address(_ address: ByteLine) throws -> Address {
-        if let known = cached(address), known.domain != nil || Self.domainStart(address) == nil { return known }
-        let domain = try Self.domainStart(address).map { try id(address.slice($0..<address.count)) }
-        return Address(id: try store(address, domain: domain), domain: domain)
-    }
-
-    @inline(__always) func address(_ address: ByteLine?) throws -> Address? {
-        guard let address else { return nil }
-        return try self.address(address)
+    /// The row id of an address's domain (the text after its last `@`); nil without one.
+    @inline(__always) func domain(ofAddress address: ByteLine?) throws -> Int64? {
+        guard let address, let start = Self.domainStart(address) else { return nil }
+        return try id(address.slice(start..<address.count))
     }
 
     /// Where the domain starts: after the last `@`, when something follows it.
@@ -96,7 +80,7 @@ final class MailNames {
         return at + 1
     }
 
-    private func store(_ name: ByteLine, domain: Int64?) throws -> Int64 {
+    private func store(_ name: ByteLine) throws -> Int64 {
         insert.bind(1, name)
         try insert.run()
         let id: Int64
@@ -109,7 +93,7 @@ final class MailNames {
             }
             id = found
         }
-        cache.set(RowIDCache.IDs(id: id, second: domain), for: name)
+        cache.set(id, for: name)
         return id
     }
 

@@ -73,9 +73,11 @@ public enum MailTrace {
         return Array(found.sorted { $0.id > $1.id }.prefix(query.limit))
     }
 
-    /// The query's names as `mail_names` ids; nil when one of them was never stored (nothing matches).
+    /// The query's addresses as text and its other names as `mail_names` ids; nil when one of
+    /// those names was never stored (nothing matches).
     struct Filters {
-        var sender: Int64?, senderDomain: Int64?, recipient: Int64?, recipientDomain: Int64?, user: Int64?
+        var sender: String?, recipient: String?
+        var senderDomain: Int64?, recipientDomain: Int64?, user: Int64?
         var messageID: String?
         var kinds: ClosedRange<Int64>?
 
@@ -83,11 +85,11 @@ public enum MailTrace {
             func id(_ name: String) throws -> Int64? {
                 try Int64.fetchOne(db, sql: "SELECT id FROM mail_names WHERE name = ?", arguments: [name])
             }
-            /// An address, or a domain when it starts with '@'.
-            func address(_ text: String?) throws -> (address: Int64?, domain: Int64?)? {
+            /// An address (as text), or a domain (its id) when it starts with '@'.
+            func address(_ text: String?) throws -> (address: String?, domain: Int64?)? {
                 guard let text else { return (nil, nil) }
                 if text.hasPrefix("@") { return try id(String(text.dropFirst())).map { (nil, $0) } }
-                return try id(text).map { ($0, nil) }
+                return (text, nil)
             }
             guard let s = try address(query.sender), let r = try address(query.recipient) else { return nil }
             (sender, senderDomain, recipient, recipientDomain) = (s.address, s.domain, r.address, r.domain)
@@ -110,8 +112,8 @@ public enum MailTrace {
         /// The filter columns a search reads and, per column, the keys each block must may-hold.
         var keys: [(column: String, keys: [UInt64])] {
             var out: [(String, [UInt64])] = []
-            let senders = [sender.map { SearchKey.name($0, SearchKey.sender) }, senderDomain.map { SearchKey.name($0, SearchKey.senderDomain) }].compactMap { $0 }
-            let recipients = [recipient.map { SearchKey.name($0, SearchKey.recipient) }, recipientDomain.map { SearchKey.name($0, SearchKey.recipientDomain) }].compactMap { $0 }
+            let senders = [sender.map { withByteLine($0, SearchKey.address) }, senderDomain.map { SearchKey.name($0, SearchKey.senderDomain) }].compactMap { $0 }
+            let recipients = [recipient.map { withByteLine($0, SearchKey.address) }, recipientDomain.map { SearchKey.name($0, SearchKey.recipientDomain) }].compactMap { $0 }
             if !senders.isEmpty { out.append(("senders", senders)) }
             if !recipients.isEmpty { out.append(("recipients", recipients)) }
             if let user { out.append(("users", [SearchKey.name(user, SearchKey.user)])) }
@@ -152,8 +154,13 @@ public enum MailTrace {
                 sql.append("kind BETWEEN ? AND ?")
                 arguments += [kinds.lowerBound, kinds.upperBound]
             }
-            for (column, value) in [("sender", sender), ("sender_domain", senderDomain), ("recipient", recipient),
-                                    ("recipient_domain", recipientDomain), ("user", user)] {
+            for (column, value) in [("sender", sender), ("recipient", recipient)] {
+                if let value {
+                    sql.append("\(column) = ? COLLATE NOCASE")
+                    arguments += [value]
+                }
+            }
+            for (column, value) in [("sender_domain", senderDomain), ("recipient_domain", recipientDomain), ("user", user)] {
                 if let value {
                     sql.append("\(column) = ?")
                     arguments += [value]
@@ -172,15 +179,15 @@ public enum MailTrace {
         switch table {
         case .deliveries:
             return """
-                SELECT t.id, t.msgid, \(name("sender")), \(name("user")), \(name("recipient")),
+                SELECT t.id, t.msgid, t.sender, \(name("user")), t.recipient,
                        CASE WHEN t.kind <= 3 THEN 'delivered' WHEN t.kind = 4 THEN 'failed' ELSE 'deferred' END,
                        \(name("transport")), \(name("host")), \(name("ip")), t.message, NULL
                 FROM mail_deliveries t
                 """
         case .rejects:
             return """
-                SELECT t.id, t.msgid, \(name("sender")), NULL, \(name("recipient")), 'rejected',
-                       NULL, \(name("host")), \(name("ip")), t.message, t.temporary
+                SELECT t.id, t.msgid, t.sender, NULL, t.recipient, 'rejected',
+                       NULL, t.host, t.ip, t.message, t.temporary
                 FROM mail_rejects t
                 """
         }

@@ -17,12 +17,12 @@ public enum OutbreakReport {
         public var used: Double?
     }
 
-    /// Each kind's name for an arrival row `a` (its names are ids into `mail_names`).
+    /// Each kind's name for an arrival row `a` (account, domain and authenticator are ids into `mail_names`).
     public static let kinds: [(name: String, column: String)] = [
         ("user", "(SELECT name FROM mail_names WHERE id = a.user)"),
         ("domain", "(SELECT lower(name) FROM mail_names WHERE id = a.domain)"),
         ("auth", "(SELECT CASE WHEN instr(name, ':') = 0 THEN NULL ELSE substr(name, instr(name, ':') + 1) END FROM mail_names WHERE id = a.auth)"),
-        ("ip", "(SELECT name FROM mail_names WHERE id = a.ip)"),
+        ("ip", "a.ip"),
     ]
 
     /// The `limit` biggest senders of each kind among messages that local accounts sent in

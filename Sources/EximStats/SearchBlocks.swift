@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Logging
 import TailWatchEngine
@@ -22,11 +23,11 @@ final class SearchBlocks {
     /// more, a block holds few accounts.
     static let senderBits = 8192, recipientBits = 16384, userBits = 2048, messageBits = 16384
 
-    /// The keys of one row, as `SearchKey` makes them.
+    /// The keys of one row (see `SearchKey`): addresses by their text, the rest by id.
     struct RowKeys {
-        var sender: Int64?
+        var sender: ByteLine?
         var senderDomain: Int64?
-        var recipient: Int64?
+        var recipient: ByteLine?
         var recipientDomain: Int64?
         var user: Int64?
         var message: MessageKey?
@@ -69,9 +70,9 @@ final class SearchBlocks {
         open[t]!.maxID = max(open[t]!.maxID, rowID)
         open[t]!.rows += 1
         open[t]!.unwritten = true
-        if let id = keys.sender { open[t]!.senders.insert(SearchKey.name(id, SearchKey.sender)) }
+        if let address = keys.sender { open[t]!.senders.insert(SearchKey.address(address)) }
         if let id = keys.senderDomain { open[t]!.senders.insert(SearchKey.name(id, SearchKey.senderDomain)) }
-        if let id = keys.recipient { open[t]!.recipients.insert(SearchKey.name(id, SearchKey.recipient)) }
+        if let address = keys.recipient { open[t]!.recipients.insert(SearchKey.address(address)) }
         if let id = keys.recipientDomain { open[t]!.recipients.insert(SearchKey.name(id, SearchKey.recipientDomain)) }
         if let id = keys.user { open[t]!.users.insert(SearchKey.name(id, SearchKey.user)) }
         if let message = keys.message { open[t]!.messages.insert(SearchKey.message(message)) }
@@ -89,15 +90,20 @@ final class SearchBlocks {
         var filed = 0
         try db.inTransaction {
             for (table, sql) in [
-                (Table.deliveries, "SELECT id, sender, sender_domain, recipient, recipient_domain, user, msgid FROM mail_deliveries ORDER BY id"),
-                (Table.rejects, "SELECT id, sender, sender_domain, recipient, recipient_domain, NULL, msgid FROM mail_rejects ORDER BY id"),
+                (Table.deliveries, "SELECT id, CAST(sender AS BLOB), sender_domain, CAST(recipient AS BLOB), recipient_domain, user, msgid FROM mail_deliveries ORDER BY id"),
+                (Table.rejects, "SELECT id, CAST(sender AS BLOB), sender_domain, CAST(recipient AS BLOB), recipient_domain, NULL, msgid FROM mail_rejects ORDER BY id"),
             ] {
                 let rows = try Row.fetchCursor(db, sql: sql)
                 while let row = try rows.next() {
                     let message: String? = row[6]
-                    let keys = RowKeys(sender: row[1], senderDomain: row[2], recipient: row[3], recipientDomain: row[4], user: row[5],
-                                       message: message.map { withByteLine($0) { MessageKey($0) } })
-                    try add(table, rowID: row[0], keys)
+                    let sender = row.dataNoCopy(atIndex: 1), recipient = row.dataNoCopy(atIndex: 3)
+                    try Self.withBytes(sender) { sender in
+                        try Self.withBytes(recipient) { recipient in
+                            let keys = RowKeys(sender: sender, senderDomain: row[2], recipient: recipient, recipientDomain: row[4], user: row[5],
+                                               message: message.map { withByteLine($0) { MessageKey($0) } })
+                            try add(table, rowID: row[0], keys)
+                        }
+                    }
                     filed += 1
                 }
                 try flush()
@@ -106,6 +112,11 @@ final class SearchBlocks {
             return .commit
         }
         return filed
+    }
+
+    private static func withBytes<R>(_ data: Data?, _ body: (ByteLine?) throws -> R) rethrows -> R {
+        guard let data, !data.isEmpty else { return try body(nil) }
+        return try data.withUnsafeBytes { raw in try body(ByteLine(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: raw.count)) }
     }
 
     /// Writes the blocks being filled (in the commit's transaction); they stay open.

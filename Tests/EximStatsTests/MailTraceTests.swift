@@ -38,25 +38,25 @@ import TestSupport
         let all = try Self.trace(h, .init())
         #expect(all == [
             "- rejected carol@carolcakes.example", "- rejected nobody@bobsbikes.example",
-            "1vQx0d-0001Ab-7Q delivered bob@bobsbikes.example", "1vQx0c-0001Ab-7Q delivered Ann@Gmail.example",
+            "1vQx0d-0001Ab-7Q delivered bob@bobsbikes.example", "1vQx0c-0001Ab-7Q delivered ann@gmail.example",
             "1vQx0b-0001Ab-7Q failed gone@gmail.example", "1vQx0b-0001Ab-7Q deferred gone@gmail.example",
             "1vQx0a-0001Ab-7Q delivered cc@partner.example", "1vQx0a-0001Ab-7Q delivered Ann@Gmail.example",
         ])
-        // Addresses match without regard to case; the first spelling seen is the one shown.
-        #expect(try Self.trace(h, .init(recipient: "ann@gmail.example")) == ["1vQx0c-0001Ab-7Q delivered Ann@Gmail.example", "1vQx0a-0001Ab-7Q delivered Ann@Gmail.example"])
+        // Addresses match without regard to case; each row shows the address as its line wrote it.
+        #expect(try Self.trace(h, .init(recipient: "ann@gmail.example")) == ["1vQx0c-0001Ab-7Q delivered ann@gmail.example", "1vQx0a-0001Ab-7Q delivered Ann@Gmail.example"])
         #expect(try Self.trace(h, .init(recipient: "@GMAIL.example")).count == 4)
         #expect(try Self.trace(h, .init(recipient: "@gmail.example", result: .failed)) == ["1vQx0b-0001Ab-7Q failed gone@gmail.example"])
         #expect(try Self.trace(h, .init(sender: "bob@bobsbikes.example")).count == 4)
         #expect(try Self.trace(h, .init(sender: "@bobsbikes.example", result: .delivered)).count == 2)
         #expect(try Self.trace(h, .init(sender: "promo@spam.example")) == ["- rejected carol@carolcakes.example", "- rejected nobody@bobsbikes.example"])
-        #expect(try Self.trace(h, .init(user: "carol")) == ["1vQx0c-0001Ab-7Q delivered Ann@Gmail.example"])
+        #expect(try Self.trace(h, .init(user: "carol")) == ["1vQx0c-0001Ab-7Q delivered ann@gmail.example"])
         #expect(try Self.trace(h, .init(user: "-remote-")) == ["1vQx0d-0001Ab-7Q delivered bob@bobsbikes.example"])
         #expect(try Self.trace(h, .init(messageID: "1vQx0b-0001Ab-7Q")) == ["1vQx0b-0001Ab-7Q failed gone@gmail.example", "1vQx0b-0001Ab-7Q deferred gone@gmail.example"])
         #expect(try Self.trace(h, .init(result: .deferred)) == ["1vQx0b-0001Ab-7Q deferred gone@gmail.example"])
         #expect(try Self.trace(h, .init(result: .rejected)).count == 2)
         // A time range, a limit, and combinations.
         let eleven = Int64(1_793_617_200)  // 2026-11-02 11:00:00 UTC
-        #expect(try Self.trace(h, .init(since: eleven, until: eleven + 3600)) == ["1vQx0c-0001Ab-7Q delivered Ann@Gmail.example"])
+        #expect(try Self.trace(h, .init(since: eleven, until: eleven + 3600)) == ["1vQx0c-0001Ab-7Q delivered ann@gmail.example"])
         #expect(try Self.trace(h, .init(limit: 3)) == Array(all.prefix(3)))
         #expect(try Self.trace(h, .init(sender: "bob@bobsbikes.example", recipient: "cc@partner.example")) == ["1vQx0a-0001Ab-7Q delivered cc@partner.example"])
         // Names never stored, and filters that contradict each other, find nothing.
@@ -98,7 +98,7 @@ import TestSupport
         #expect(try h.count("SELECT COUNT(*) FROM mail_names") > 0)
         // The invalid bytes are stored as they came, and found by those bytes.
         let found = try h.database().read { db in
-            try Int64.fetchOne(db, sql: "SELECT id FROM mail_names WHERE CAST(name AS BLOB) = ?", arguments: [Data(Array("caf".utf8) + [0xE9, 0xFF] + Array("@odd.example".utf8))])
+            try Int64.fetchOne(db, sql: "SELECT id FROM mail_deliveries WHERE CAST(recipient AS BLOB) = ?", arguments: [Data(Array("caf".utf8) + [0xE9, 0xFF] + Array("@odd.example".utf8))])
         }
         #expect(found != nil)
         // A message id that is not one finds nothing (and is no error).

@@ -1,23 +1,13 @@
-/// Names (exact bytes, ASCII case folded) → the database row ids a driver stored them under: a
-/// row id and an optional second one (an address's domain), bounded in size.
+/// Names (exact bytes, ASCII case folded) → the database row ids a driver stored them under,
+/// bounded in size.
 ///
-/// Why a type in the engine and not `ByteKeyMap<…>` in the driver: a generic map used from another
-/// module is not specialised there, and every lookup paid for metadata and copies. This one is
-/// concrete, so a lookup from a driver's hot path costs a hash and a comparison.
+/// Why a type in the engine and not `ByteKeyMap<Int64>` in the driver: a generic map used from
+/// another module is not specialised there, and every lookup paid for metadata and copies. This
+/// one is concrete, so a lookup from a driver's hot path costs a hash and a comparison.
 public final class RowIDCache {
-    public struct IDs: Equatable, Sendable {
-        public var id: Int64
-        public var second: Int64?
-
-        public init(id: Int64, second: Int64? = nil) {
-            self.id = id
-            self.second = second
-        }
-    }
-
     // Read for every name of every row; written only between reads.
-    @exclusivity(unchecked) private var current = ByteKeyMap<IDs>(capacity: 1024)
-    @exclusivity(unchecked) private var previous = ByteKeyMap<IDs>(capacity: 16)
+    @exclusivity(unchecked) private var current = ByteKeyMap<Int64>(capacity: 1024)
+    @exclusivity(unchecked) private var previous = ByteKeyMap<Int64>(capacity: 16)
     private let generation: Int
 
     /// Holds the last `capacity / 2` to `capacity` names set or found: two generations, the older
@@ -30,23 +20,23 @@ public final class RowIDCache {
 
     public var count: Int { current.count + previous.count }
 
-    @inline(__always) public func value(for name: ByteLine) -> IDs? {
-        if let ids = current.value(for: name) { return ids }
-        guard let ids = previous.value(for: name) else { return nil }
-        set(ids, for: name)
-        return ids
+    @inline(__always) public func value(for name: ByteLine) -> Int64? {
+        if let id = current.value(for: name) { return id }
+        guard let id = previous.value(for: name) else { return nil }
+        set(id, for: name)
+        return id
     }
 
-    public func set(_ ids: IDs, for name: ByteLine) {
+    public func set(_ id: Int64, for name: ByteLine) {
         if current.count >= generation {
             previous = current
-            current = ByteKeyMap<IDs>(capacity: 1024)
+            current = ByteKeyMap<Int64>(capacity: 1024)
         }
-        current.set(ids, for: name)
+        current.set(id, for: name)
     }
 
     public func removeAll() {
-        current = ByteKeyMap<IDs>(capacity: 1024)
-        previous = ByteKeyMap<IDs>(capacity: 16)
+        current = ByteKeyMap<Int64>(capacity: 1024)
+        previous = ByteKeyMap<Int64>(capacity: 16)
     }
 }

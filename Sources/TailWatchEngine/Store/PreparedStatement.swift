@@ -87,6 +87,14 @@ public final class PreparedStatement {
         let handle: OpaquePointer
         public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
         public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+        /// The column's exact bytes (text or blob); nil for NULL.
+        public func bytes(_ column: Int32) -> [UInt8]? {
+            guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let p = sqlite3_column_blob(handle, column) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: p, count: count).bindMemory(to: UInt8.self))
+        }
+
         public func text(_ column: Int32) -> String? {
             guard let p = sqlite3_column_text(handle, column) else { return nil }
             return String(cString: p)
