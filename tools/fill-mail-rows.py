@@ -4,8 +4,8 @@
 
 Usage: fill-mail-rows.py DB N DAYS narrow|wide
 
-narrow: the current tables (mail_names, mail_arrivals, mail_deliveries); the daemon files the rows
-        in search blocks when it next opens the database.
+narrow: the current tables (mail_names for recurring names, addresses as text, mail_arrivals,
+        mail_deliveries); the daemon files the rows in search blocks when it next opens the database.
 wide:   the tables before issue 20 (sends, smtp, failures, defers), to time migration 0003.
 
 One arrival per two deliveries, spread evenly over the last DAYS days; 1,000 accounts, 20,000
@@ -70,11 +70,11 @@ def main():
                 msg = b62(t, 6) + "-" + b62(i // 2 % 62 ** 6, 6) + "-" + b62(i % 3844, 2)
                 if rnd.random() < 0.8:
                     u = skewed(rnd, w_users)
-                    user, domain, sender = nid(user_name(u)), nid(user_domain(u)), nid(f"{user_name(u)}@{user_domain(u)}")
+                    user, domain, sender = nid(user_name(u)), nid(user_domain(u)), f"{user_name(u)}@{user_domain(u)}"
                     sdomain = domain
                 else:
                     s = skewed(rnd, w_send)
-                    user, sender = nid("-remote-"), nid(remote_name(s))
+                    user, sender = nid("-remote-"), remote_name(s)
                     domain = sdomain = nid(f"remote{s % 500}.example")
                 seq += 1
                 arrivals.append(((t << 20) | (seq & 0xFFFFF), msg, user, domain, sender, rnd.randrange(600, 60000), 2))
@@ -82,7 +82,7 @@ def main():
             fate = rnd.random()
             kind = 1 if fate < 0.85 else 5 if fate < 0.95 else 4
             seq += 1
-            deliveries.append(((t << 20) | (seq & 0xFFFFF), msg, kind, user, domain, sender, sdomain, nid(rcpt_name(r)),
+            deliveries.append(((t << 20) | (seq & 0xFFFFF), msg, kind, user, domain, sender, sdomain, rcpt_name(r),
                                nid(f"dom{r % domains}.example"), nid("dnslookup"), nid("remote_smtp"), nid("mx.example.org"),
                                nid("198.51.100.7"), None if kind == 1 else "451 4.7.1 Try again later"))
             if len(deliveries) >= 200000:
