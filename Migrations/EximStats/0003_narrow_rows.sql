@@ -105,17 +105,14 @@ INSERT OR IGNORE INTO mail_names (name)
 
 -- The domain of an address: the text after its last '@' (rtrim strips everything but '@' from
 -- the end, leaving the part up to the last '@'); NULL without one.
-CREATE TEMP TABLE address_domains (address TEXT PRIMARY KEY, domain INTEGER) WITHOUT ROWID;
+CREATE TEMP TABLE address_domains (address TEXT PRIMARY KEY, domain_name TEXT, domain INTEGER) WITHOUT ROWID;
 INSERT OR IGNORE INTO address_domains (address)
     SELECT sender FROM sends UNION SELECT recipient FROM smtp UNION SELECT recipient FROM failures UNION SELECT recipient FROM defers
     UNION SELECT sender FROM rejects WHERE sender IS NOT NULL UNION SELECT recipient FROM rejects WHERE recipient IS NOT NULL;
-CREATE TEMP TABLE domain_names AS
-    SELECT address, substr(address, length(rtrim(address, replace(address, '@', ''))) + 1) AS name
-    FROM address_domains WHERE instr(address, '@') > 0;
-INSERT OR IGNORE INTO mail_names (name) SELECT DISTINCT name FROM domain_names WHERE name <> '';
-UPDATE address_domains SET domain = (
-    SELECT n.id FROM domain_names d JOIN mail_names n ON n.name = d.name WHERE d.address = address_domains.address AND d.name <> '');
-DROP TABLE domain_names;
+UPDATE address_domains SET domain_name = substr(address, length(rtrim(address, replace(address, '@', ''))) + 1)
+    WHERE instr(address, '@') > 0;
+INSERT OR IGNORE INTO mail_names (name) SELECT DISTINCT domain_name FROM address_domains WHERE domain_name <> '';
+UPDATE address_domains SET domain = (SELECT id FROM mail_names WHERE name = domain_name) WHERE domain_name <> '';
 
 INSERT INTO mail_arrivals (id, msgid, user, domain, sender, size, recipients, host, ip, protocol, auth)
     SELECT s.id, s.msgid,
