@@ -201,9 +201,8 @@ public final class EximStatsDriver: LogDriver {
         guard let address = sender.address else {
             return try writer.delivery(d, kind: kind, user: user, domain: domain, sender: nil, senderDomain: senderDomain, names: mail)
         }
-        try address.withUnsafeBufferPointer { bytes in
-            try writer.delivery(d, kind: kind, user: user, domain: domain, sender: ByteLine(base: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: bytes.count),
-                                senderDomain: senderDomain, names: mail)
+        try withByteLine(address) { address in
+            try writer.delivery(d, kind: kind, user: user, domain: domain, sender: address, senderDomain: senderDomain, names: mail)
         }
     }
 
@@ -265,9 +264,7 @@ public final class EximStatsDriver: LogDriver {
         if let known = senders.sender(of: key) { return known }
         let found: SenderCache.Sender
         if let row = try writer.sender(of: messageID) {
-            let domain = try row.address.withUnsafeBufferPointer { bytes in
-                try mail.domain(ofAddress: ByteLine(base: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: bytes.count))
-            }
+            let domain = try withByteLine(row.address) { try mail.domain(ofAddress: $0) }
             found = .init(user: names.id(for: row.user), domain: names.id(for: row.domain), address: row.address, addressDomain: domain ?? 0)
         } else {
             found = .init(user: unknownID, domain: noDomainID)

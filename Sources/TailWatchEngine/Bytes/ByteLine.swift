@@ -124,6 +124,15 @@ extension ByteLine: CustomStringConvertible {
 }
 
 /// Runs `body` with a `ByteLine` over the UTF-8 of `text`; for tests and cold paths.
+/// `bytes` as a `ByteLine` for the duration of `body` (an empty array too).
+public func withByteLine<R>(_ bytes: [UInt8], _ body: (ByteLine) throws -> R) rethrows -> R {
+    if bytes.isEmpty {
+        let empty: [UInt8] = [0]
+        return try empty.withUnsafeBufferPointer { try body(ByteLine(base: $0.baseAddress!, count: 0)) }
+    }
+    return try bytes.withUnsafeBufferPointer { try body(ByteLine(base: $0.baseAddress!, count: $0.count)) }
+}
+
 public func withByteLine<R>(_ text: String, _ body: (ByteLine) throws -> R) rethrows -> R {
     var copy = text
     return try copy.withUTF8 { buffer in
