@@ -47,8 +47,12 @@ import TestSupport
 
         func round() async throws { try await h.runSupervisedOnce("chkservd", configured) }
 
+        /// Read through a reader, as the report does: polling while the daemon runs never needs
+        /// the write lock (opening a writer waits for it, and on a busy machine that timed out).
+        /// No rows before the daemon has created the database.
         func rows(_ service: String) throws -> [Row] {
-            try h.database().read { db in
+            guard let reader = try? Store.openReader(path: h.settings.database, modules: h.modules) else { return [] }
+            return try reader.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM service_checks WHERE service = ? ORDER BY rowid", arguments: [service])
             }
         }
