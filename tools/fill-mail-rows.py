@@ -13,22 +13,20 @@ outside senders and 200,000 recipients in 2,000 domains, drawn with a skew (a fe
 Prints one JSON line with a sample of names to search for.
 """
 import bisect
+import importlib.util
 import itertools
 import json
+import os
 import random
 import sqlite3
 import sys
 import time
 
-ALPHA = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def b62(n, width):
-    out = []
-    for _ in range(width):
-        out.append(ALPHA[n % 62])
-        n //= 62
-    return "".join(reversed(out))
+# Message ids in base 62, as the mainlog generator writes them.
+_spec = importlib.util.spec_from_file_location("gen_mainlog", os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen-mainlog.py"))
+_gen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_gen)
+b62 = _gen.b62
 
 
 def skewed(rnd, weights):
@@ -53,6 +51,31 @@ def main():
     rcpt_name = lambda r: f"rcpt{r}@dom{r % domains}.example"
     remote_name = lambda s: f"sender{s}@remote{s % 500}.example"
     sample = {}
+
+    def events():
+        """Per delivery, in time order: its id key, time, message id, the message's arrival (new on
+        every second delivery: user, domain, sender, the sender's domain, size) and recipient, fate."""
+        seq = 0
+        for i in range(n):
+            t = int(start + i * step)
+            if i % 2 == 0:
+                msg = b62(t, 6) + "-" + b62(i // 2 % 62 ** 6, 6) + "-" + b62(i % 3844, 2)
+                if rnd.random() < 0.8:
+                    u = skewed(rnd, w_users)
+                    arrival = (user_name(u), user_domain(u), f"{user_name(u)}@{user_domain(u)}", user_domain(u))
+                else:
+                    s = skewed(rnd, w_send)
+                    arrival = ("-remote-", f"remote{s % 500}.example", remote_name(s), f"remote{s % 500}.example")
+                seq += 1
+                yield "arrival", (t << 20) | (seq & 0xFFFFF), t, msg, arrival + (rnd.randrange(600, 60000),)
+            r = skewed(rnd, w_rcpt)
+            fate = rnd.random()
+            kind = 1 if fate < 0.85 else 5 if fate < 0.95 else 4
+            seq += 1
+            yield "delivery", (t << 20) | (seq & 0xFFFFF), t, msg, (r, kind)
+            if i == n // 2:
+                sample["msgid"] = msg
+
     if shape == "narrow":
         names = {}
 
@@ -60,76 +83,57 @@ def main():
             if name not in names:
                 names[name] = len(names) + 1
             return names[name]
-        for fixed in ["-remote-", "remote_smtp", "dnslookup", "mx.example.org", "198.51.100.7"]:
-            nid(fixed)
         arrivals, deliveries = [], []
-        seq = 0
-        for i in range(n):
-            t = int(start + i * step)
-            if i % 2 == 0:
-                msg = b62(t, 6) + "-" + b62(i // 2 % 62 ** 6, 6) + "-" + b62(i % 3844, 2)
-                if rnd.random() < 0.8:
-                    u = skewed(rnd, w_users)
-                    user, domain, sender = nid(user_name(u)), nid(user_domain(u)), f"{user_name(u)}@{user_domain(u)}"
-                    sdomain = domain
-                else:
-                    s = skewed(rnd, w_send)
-                    user, sender = nid("-remote-"), remote_name(s)
-                    domain = sdomain = nid(f"remote{s % 500}.example")
-                seq += 1
-                arrivals.append(((t << 20) | (seq & 0xFFFFF), msg, user, domain, sender, rnd.randrange(600, 60000), 2))
-            r = skewed(rnd, w_rcpt)
-            fate = rnd.random()
-            kind = 1 if fate < 0.85 else 5 if fate < 0.95 else 4
-            seq += 1
-            deliveries.append(((t << 20) | (seq & 0xFFFFF), msg, kind, user, domain, sender, sdomain, rcpt_name(r),
-                               nid(f"dom{r % domains}.example"), nid("dnslookup"), nid("remote_smtp"), nid("mx.example.org"),
-                               nid("198.51.100.7"), None if kind == 1 else "451 4.7.1 Try again later"))
+
+        def write():
+            db.executemany("INSERT INTO mail_arrivals (id, msgid, user, domain, sender, size, recipients) VALUES (?,?,?,?,?,?,?)", arrivals)
+            db.executemany("""INSERT INTO mail_deliveries (id, msgid, kind, user, domain, sender, sender_domain, recipient,
+                              recipient_domain, router, transport, host, ip, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", deliveries)
+            arrivals.clear()
+            deliveries.clear()
+        for what, key, t, msg, data in events():
+            if what == "arrival":
+                user, domain, sender, sdomain, size = data
+                current = (nid(user), nid(domain), sender, nid(sdomain))
+                arrivals.append((key, msg, current[0], current[1], sender, size, 2))
+                continue
+            r, kind = data
+            deliveries.append((key, msg, kind) + current + (rcpt_name(r), nid(f"dom{r % domains}.example"), nid("dnslookup"),
+                              nid("remote_smtp"), nid("mx.example.org"), nid("198.51.100.7"), None if kind == 1 else "451 4.7.1 Try again later"))
             if len(deliveries) >= 200000:
-                db.executemany("INSERT INTO mail_arrivals (id, msgid, user, domain, sender, size, recipients) VALUES (?,?,?,?,?,?,?)", arrivals)
-                db.executemany("""INSERT INTO mail_deliveries (id, msgid, kind, user, domain, sender, sender_domain, recipient,
-                                  recipient_domain, router, transport, host, ip, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", deliveries)
-                arrivals, deliveries = [], []
-            if i == n // 2:
-                sample["msgid"] = msg
-        db.executemany("INSERT INTO mail_arrivals (id, msgid, user, domain, sender, size, recipients) VALUES (?,?,?,?,?,?,?)", arrivals)
-        db.executemany("""INSERT INTO mail_deliveries (id, msgid, kind, user, domain, sender, sender_domain, recipient,
-                          recipient_domain, router, transport, host, ip, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", deliveries)
+                write()
+        write()
         db.executemany("INSERT INTO mail_names (id, name) VALUES (?, ?)", ((v, k) for k, v in names.items()))
         db.execute("DELETE FROM mail_search_blocks")
     else:
         sends, rows = [], {"smtp": [], "failures": [], "defers": []}
-        seq = 0
-        for i in range(n):
-            t = int(start + i * step)
-            if i % 2 == 0:
-                msg = b62(t, 6) + "-" + b62(i // 2 % 62 ** 6, 6) + "-" + b62(i % 3844, 2)
-                if rnd.random() < 0.8:
-                    u = skewed(rnd, w_users)
-                    user, domain, sender = user_name(u), user_domain(u), f"{user_name(u)}@{user_domain(u)}"
-                else:
-                    s = skewed(rnd, w_send)
-                    user, domain, sender = "-remote-", f"remote{s % 500}.example", remote_name(s)
-                seq += 1
-                sends.append(((t << 20) | (seq & 0xFFFFF), t, msg, user, domain, sender, rnd.randrange(600, 60000), "mx.client.example",
-                              "203.0.113.5", "esmtpa", None, "Invoice", "a@b.example c@d.example"))
-            r = skewed(rnd, w_rcpt)
-            fate = rnd.random()
-            seq += 1
-            key = ((t << 20) | (seq & 0xFFFFF), t, msg, user, domain)
+
+        def write():
+            db.executemany("INSERT INTO sends (id, time, msgid, user, domain, sender, size, host, ip, protocol, auth, subject, recipients) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", sends)
+            db.executemany("INSERT INTO smtp (id, time, msgid, user, domain, kind, recipient, router, transport, host, ip) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows["smtp"])
+            for table in ("failures", "defers"):
+                db.executemany(f"INSERT INTO {table} (id, time, msgid, user, domain, recipient, router, transport, host, ip, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows[table])
+            sends.clear()
+            for table in rows:
+                rows[table].clear()
+        for what, key, t, msg, data in events():
+            if what == "arrival":
+                user, domain, sender, _, size = data
+                sends.append((key, t, msg, user, domain, sender, size, "mx.client.example", "203.0.113.5", "esmtpa", None, "Invoice",
+                              "a@b.example c@d.example"))
+                continue
+            r, kind = data
+            head = (key, t, msg, user, domain)
             rest = (rcpt_name(r), "dnslookup", "remote_smtp", "mx.example.org", "198.51.100.7")
-            if fate < 0.85:
-                rows["smtp"].append(key + ("=>",) + rest)
-            elif fate < 0.95:
-                rows["defers"].append(key + rest + ("451 4.7.1 Try again later",))
+            if kind == 1:
+                rows["smtp"].append(head + ("=>",) + rest)
+            elif kind == 5:
+                rows["defers"].append(head + rest + ("451 4.7.1 Try again later",))
             else:
-                rows["failures"].append(key + rest + ("550 5.1.1 User unknown",))
-            if len(sends) >= 100000 or i == n - 1:
-                db.executemany("INSERT INTO sends (id, time, msgid, user, domain, sender, size, host, ip, protocol, auth, subject, recipients) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", sends)
-                db.executemany("INSERT INTO smtp (id, time, msgid, user, domain, kind, recipient, router, transport, host, ip) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows["smtp"])
-                for table in ("failures", "defers"):
-                    db.executemany(f"INSERT INTO {table} (id, time, msgid, user, domain, recipient, router, transport, host, ip, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows[table])
-                sends, rows = [], {"smtp": [], "failures": [], "defers": []}
+                rows["failures"].append(head + rest + ("550 5.1.1 User unknown",))
+            if len(sends) >= 100000:
+                write()
+        write()
     db.commit()
     db.close()
     sample.update({"busy_user": "user0", "rare_user": f"user{users - 1}", "busy_recipient": rcpt_name(0), "rare_recipient": rcpt_name(recipients - 7),
