@@ -76,8 +76,11 @@ public final class DriverHarness: @unchecked Sendable {
         return RunningSupervisor(control: control, task: task)
     }
 
+    /// Reads through a reader, as the report does: a test polling while a daemon runs never opens
+    /// a second writer, whose migration check could race the daemon's own and lose the lock.
+    /// Throws until the daemon has created and migrated the database.
     public func count(_ sql: String) throws -> Int {
-        try database().read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+        try Store.openReader(path: settings.database, modules: modules).read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
     }
 }
 
