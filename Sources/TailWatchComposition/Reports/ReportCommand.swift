@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import GRDB
-import TailWatchComposition
 import TailWatchEngine
 
 /// `tailwatch-report [--config PATH] SUBCOMMAND [--since T] [--until T] [--format table|json|csv]`.
-struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ReportCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "tailwatch-report",
         abstract: "Query what tailwatchd recorded.",
         discussion: "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. An unknown user or domain is an empty result.",
@@ -37,17 +38,3 @@ struct CommonReportOptions: ParsableArguments {
 }
 
 extension ReportTable.Format: ExpressibleByArgument {}
-
-/// Entry point of `tailwatch-report`.
-public enum TailWatchReportMain {
-    public static func main() {
-        do {
-            var command = try ReportCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
-            try command.run()
-        } catch let failure as CommandFailure {
-            CommandFailure.exit("tailwatch-report", failure.description, code: failure.exitCode)
-        } catch {
-            CommandFailure.exitForParseError(ReportCommand.self, error, program: "tailwatch-report")
-        }
-    }
-}

@@ -2,11 +2,11 @@ import ArgumentParser
 import CustomDrivers
 import Foundation
 import GRDB
-import TailWatchComposition
 
 /// `tailwatch-report custom NAME [--by COL,…|PERIOD] [--lines] [--limit N]`: any custom driver's
 /// counters or lines, with the columns its definition declared.
-struct CustomCommand: ParsableCommand {
+struct CustomCommand: TableReport {
+    static let requiredModules = ["CustomDrivers"]
     static let configuration = CommandConfiguration(
         commandName: "custom",
         abstract: "What a custom driver (drivers_dir) recorded: its counter per key, counts grouped by any columns, or its lines.",
@@ -36,19 +36,20 @@ struct CustomCommand: ParsableCommand {
         guard limit > 0 else { throw ValidationError("--limit must be positive, not \(limit)") }
     }
 
-    func run() throws {
+    func run() throws { try printReport(configPath: parent.config, format: common.format) }
+
+    func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()
-        let (queue, _) = try ReportDatabase.open(configPath: parent.config, requiring: ["CustomDrivers"])
         let words = (by ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let result: CustomReport.Result
         do {
-            result = try queue.read { db in
+            result = try context.reader.read { db in
                 try CustomReport.run(db, driver: name, by: words, lines: lines, since: since, until: until, limit: limit)
             }
         } catch let error as CustomReport.RequestError {
             throw CommandFailure.usage(error.description)
         }
-        let table = ReportTable(columns: result.columns, rows: result.rows.map { row in
+        return ReportTable(columns: result.columns, rows: result.rows.map { row in
             row.map { cell -> ReportTable.Cell in
                 switch cell {
                 case .text(let s): .text(s)
@@ -58,6 +59,5 @@ struct CustomCommand: ParsableCommand {
                 }
             }
         })
-        print(table.render(common.format), terminator: "")
     }
 }

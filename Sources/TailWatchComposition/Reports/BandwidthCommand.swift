@@ -2,10 +2,10 @@ import ArgumentParser
 import CpBandwd
 import Foundation
 import GRDB
-import TailWatchComposition
 
 /// `tailwatch-report bandwidth [--user U] [--domain D] [--protocol P] [--by total|hour|day|month]`.
-struct BandwidthCommand: ParsableCommand {
+struct BandwidthCommand: TableReport {
+    static let requiredModules = ["CpBandwd"]
     static let configuration = CommandConfiguration(
         commandName: "bandwidth",
         abstract: "Bytes served per account, domain and protocol.")
@@ -25,10 +25,11 @@ struct BandwidthCommand: ParsableCommand {
     @Option(help: "total (default), hour, day or month (UTC).")
     var by: BandwidthReport.Grouping = .total
 
-    func run() throws {
+    func run() throws { try printReport(configPath: parent.config, format: common.format) }
+
+    func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()
-        let (queue, _) = try ReportDatabase.open(configPath: parent.config, requiring: ["CpBandwd"])
-        let rows = try queue.read { db in
+        let rows = try context.reader.read { db in
             try BandwidthReport.rows(db, user: user, domain: domain?.lowercased(), protocol: proto?.rawValue, by: by, since: since, until: until)
         }
         var table = ReportTable(
@@ -37,7 +38,7 @@ struct BandwidthCommand: ParsableCommand {
         if rows.count > 1 {
             table.footer = [.text("total"), .text(""), .text(""), .time(nil), .bytes(rows.reduce(0) { $0 + $1.bytes }), .integer(rows.reduce(0) { $0 + $1.hits })]
         }
-        print(table.render(common.format), terminator: "")
+        return table
     }
 }
 

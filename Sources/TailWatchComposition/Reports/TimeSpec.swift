@@ -1,5 +1,4 @@
 import Foundation
-import TailWatchComposition
 
 /// A `--since`/`--until` value: an ISO date or date-time, or a span back from now (`90m`, `24h`, `7d`).
 struct TimeSpec {

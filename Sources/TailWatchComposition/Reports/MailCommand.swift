@@ -2,7 +2,6 @@ import ArgumentParser
 import EximStats
 import Foundation
 import GRDB
-import TailWatchComposition
 
 /// `tailwatch-report mail [summary|top-senders|limits]`: the per-account summary by default.
 struct MailCommand: ParsableCommand {
@@ -16,7 +15,8 @@ struct MailCommand: ParsableCommand {
 }
 
 /// `tailwatch-report mail [--user U] [--domain D] [--by total|hour|day]`.
-struct MailSummaryCommand: ParsableCommand {
+struct MailSummaryCommand: TableReport {
+    static let requiredModules = ["EximStats"]
     static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "Messages sent per account, with their bytes, deliveries, failures and deferrals.")
@@ -33,10 +33,11 @@ struct MailSummaryCommand: ParsableCommand {
     @Option(help: "total (default), hour or day (UTC).")
     var by: MailReport.Grouping = .total
 
-    func run() throws {
+    func run() throws { try printReport(configPath: mail.parent.config, format: common.format) }
+
+    func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()
-        let (queue, _) = try ReportDatabase.open(configPath: mail.parent.config, requiring: ["EximStats"])
-        let rows = try queue.read { db in
+        let rows = try context.reader.read { db in
             try MailReport.rows(db, user: user, domain: domain?.lowercased(), by: by, since: since, until: until)
         }
         var table = ReportTable(
@@ -48,7 +49,7 @@ struct MailSummaryCommand: ParsableCommand {
             table.footer = [.text("total"), .time(nil), .integer(rows.reduce(0) { $0 + $1.sent }), .bytes(rows.reduce(0) { $0 + $1.sentBytes }),
                             .integer(rows.reduce(0) { $0 + $1.delivered }), .integer(rows.reduce(0) { $0 + $1.failed }), .integer(rows.reduce(0) { $0 + $1.deferred })]
         }
-        print(table.render(common.format), terminator: "")
+        return table
     }
 }
 
@@ -66,7 +67,8 @@ func sendLimits(_ loaded: LoadedConfiguration) throws -> SendLimits {
 }
 
 /// `tailwatch-report mail top-senders [--since 1h] [--limit N]`: who sends the most.
-struct TopSendersCommand: ParsableCommand {
+struct TopSendersCommand: TableReport {
+    static let requiredModules = ["EximStats"]
     static let configuration = CommandConfiguration(
         commandName: "top-senders",
         abstract: "The accounts, domains, authenticated identities and client IPs sending the most messages (default: the last hour).")
@@ -77,27 +79,31 @@ struct TopSendersCommand: ParsableCommand {
     @Option(help: "Rows per kind (default 10).")
     var limit: Int = 10
 
-    func run() throws {
+    func validate() throws {
         guard (1...10000).contains(limit) else { throw CommandFailure.usage("--limit must be between 1 and 10000, not \(limit)") }
+    }
+
+    func run() throws { try printReport(configPath: mail.parent.config, format: common.format) }
+
+    func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()
         let now = Int64(Date().timeIntervalSince1970)
-        let (queue, loaded) = try ReportDatabase.open(configPath: mail.parent.config, requiring: ["EximStats"])
-        let limits = try sendLimits(loaded)
-        let rows = try queue.read { db in
+        let limits = try sendLimits(context.loaded)
+        let rows = try context.reader.read { db in
             try OutbreakReport.topSenders(db, since: since ?? (until ?? now) - 3600, until: until ?? now + 1, limit: limit, sendLimits: limits, now: now)
         }
-        let table = ReportTable(
+        return ReportTable(
             columns: ["kind", "name", "messages", "recipients", "failures", "limit", "used"],
             rows: rows.map { r in
                 [.text(r.kind), .text(r.name), .integer(r.messages), .integer(r.recipients), .integer(r.failures),
                  r.limit.map { .integer($0) } ?? .text(""), .percent(r.used)]
             })
-        print(table.render(common.format), terminator: "")
     }
 }
 
 /// `tailwatch-report mail limits`: every domain at or near its limit this hour.
-struct MailLimitsCommand: ParsableCommand {
+struct MailLimitsCommand: TableReport {
+    static let requiredModules = ["EximStats"]
     static let configuration = CommandConfiguration(
         commandName: "limits",
         abstract: "Domains at or near their hourly sending limit or defer/fail share this hour.")
@@ -107,24 +113,25 @@ struct MailLimitsCommand: ParsableCommand {
     @Option(help: "Output format: table (default), json or csv.")
     var format: ReportTable.Format = .table
 
-    func run() throws {
-        let (queue, loaded) = try ReportDatabase.open(configPath: mail.parent.config, requiring: ["EximStats"])
-        let limits = try sendLimits(loaded)
+    func run() throws { try printReport(configPath: mail.parent.config, format: format) }
+
+    func table(_ context: ReportContext) throws -> ReportTable {
+        let limits = try sendLimits(context.loaded)
         let now = Int64(Date().timeIntervalSince1970)
-        let rows = try queue.read { db in try OutbreakReport.limits(db, sendLimits: limits, now: now) }
-        let table = ReportTable(
+        let rows = try context.reader.read { db in try OutbreakReport.limits(db, sendLimits: limits, now: now) }
+        return ReportTable(
             columns: ["domain", "hour", "deliveries", "limit", "used", "messages", "defer_fail", "defer_fail_share", "status"],
             rows: rows.map { r in
                 [.text(r.domain), .time(r.hour), .integer(r.deliveries), r.limit.map { .integer($0) } ?? .text(""), .percent(r.used),
                  .integer(r.messages), .integer(r.deferFail), .percent(r.deferFailPercent), .text(r.status)]
             })
-        print(table.render(format), terminator: "")
     }
 }
 
 /// `tailwatch-report mail trace`: every delivery attempt and rejection matching the filters,
 /// newest first (cPanel's "Track Delivery").
-struct MailTraceCommand: ParsableCommand {
+struct MailTraceCommand: TableReport {
+    static let requiredModules = ["EximStats"]
     static let configuration = CommandConfiguration(
         commandName: "trace",
         abstract: "Delivery search: one row per delivery attempt or rejection, newest first.",
@@ -164,20 +171,20 @@ struct MailTraceCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() throws { try printReport(configPath: mail.parent.config, format: common.format) }
+
+    func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()
-        let (queue, _) = try ReportDatabase.open(configPath: mail.parent.config, requiring: ["EximStats"])
         let query = MailTrace.Query(sender: sender, recipient: recipient, user: user, messageID: msgid, result: result,
                                     since: since, until: until, limit: limit)
-        let rows = try queue.read { db in try MailTrace.rows(db, query) }
+        let rows = try context.reader.read { db in try MailTrace.rows(db, query) }
         func text(_ s: String?) -> ReportTable.Cell { s.map { .text($0) } ?? .null }
-        let table = ReportTable(
+        return ReportTable(
             columns: ["time", "msgid", "sender", "user", "recipient", "result", "transport", "host", "ip", "message", "temporary"],
             rows: rows.map { r in
                 [.time(r.time), text(r.messageID), text(r.sender), text(r.user), text(r.recipient), .text(r.result),
                  text(r.transport), text(r.host), text(r.ip), text(r.message), r.temporary.map { .bool($0) } ?? .null]
             })
-        print(table.render(common.format), terminator: "")
     }
 }
 

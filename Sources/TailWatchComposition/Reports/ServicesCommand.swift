@@ -2,11 +2,11 @@ import ArgumentParser
 import Chkservd
 import Foundation
 import GRDB
-import TailWatchComposition
 
 /// `tailwatch-report services [--service S] [--since T] [--until T]`: the at-a-glance view of
 /// what chkservd watches.
-struct ServicesCommand: ParsableCommand {
+struct ServicesCommand: TableReport {
+    static let requiredModules = ["Chkservd"]
     static let configuration = CommandConfiguration(
         commandName: "services",
         abstract: "Each checked service: status now, last check, and over the range its checks, failures, restarts and uptime.")
@@ -20,13 +20,15 @@ struct ServicesCommand: ParsableCommand {
     @Flag(help: "Uptime over 24 h, 7 days and 30 days, and each outage (start, end, cause, checks, restarts); --since/--until bound the outages (default: 30 days).")
     var history = false
 
-    func run() throws {
+    func run() throws { try printReport(configPath: parent.config, format: common.format) }
+
+    func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()
-        let (queue, _) = try ReportDatabase.open(configPath: parent.config, requiring: ["Chkservd"])
+        let queue = context.reader
         if history {
             let now = Int64(Date().timeIntervalSince1970)
             let rows = try queue.read { db in try ServiceHistory.report(db, service: service, now: now, since: since, until: until) }
-            let table = ReportTable(
+            return ReportTable(
                 columns: ["service", "status", "uptime_24h", "uptime_7d", "uptime_30d", "outages"],
                 rows: rows.map { r in
                     [.text(r.service), .text(r.status), .percent(r.uptime24h), .percent(r.uptime7d), .percent(r.uptime30d),
@@ -34,15 +36,12 @@ struct ServicesCommand: ParsableCommand {
                         columns: ["start", "end", "cause", "checks", "restarts"],
                         rows: r.outages.map { o in [.time(o.start), .time(o.end), .text(o.cause), .integer(o.checks), .integer(o.restarts)] }))]
                 })
-            print(table.render(common.format), terminator: "")
-            return
         }
         let rows = try queue.read { db in try ServicesReport.rows(db, service: service, since: since, until: until) }
-        let table = ReportTable(
+        return ReportTable(
             columns: ["service", "status", "last_check", "checks", "failures", "restarts", "uptime"],
             rows: rows.map { r in
                 [.text(r.service), .text(r.status), .time(r.lastCheck), .integer(r.checks), .integer(r.failures), .integer(r.restarts), .percent(r.uptime)]
             })
-        print(table.render(common.format), terminator: "")
     }
 }

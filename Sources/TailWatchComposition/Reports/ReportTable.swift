@@ -6,8 +6,8 @@ import TailWatchEngine
 ///
 /// Why typed cells: JSON needs numbers as numbers and times as ISO 8601 strings, CSV needs exact
 /// integers, and the table wants human sizes; each format renders the same cell its own way.
-struct ReportTable {
-    enum Cell {
+public struct ReportTable: Sendable {
+    public enum Cell: Sendable {
         case text(String)
         case integer(Int64)
         /// A byte count: exact in JSON/CSV, human (KiB, MiB…) in the table.
@@ -27,18 +27,24 @@ struct ReportTable {
         case nested(ReportTable)
     }
 
-    static func percentText(_ p: Double) -> String { String(format: "%.2f", p) }
+    public static func percentText(_ p: Double) -> String { String(format: "%.2f", p) }
 
-    enum Format: String, CaseIterable {
+    public enum Format: String, CaseIterable, Sendable {
         case table, json, csv
     }
 
-    var columns: [String]
-    var rows: [[Cell]]
+    public var columns: [String]
+    public var rows: [[Cell]]
     /// A last line for the table format only (totals).
-    var footer: [Cell]? = nil
+    public var footer: [Cell]? = nil
 
-    func render(_ format: Format) -> String {
+    public init(columns: [String], rows: [[Cell]], footer: [Cell]? = nil) {
+        self.columns = columns
+        self.rows = rows
+        self.footer = footer
+    }
+
+    public func render(_ format: Format) -> String {
         switch format {
         case .json: renderJSON()
         case .csv: renderCSV()
@@ -47,7 +53,7 @@ struct ReportTable {
     }
 
     /// `2026-11-02T10:00:00Z`, by arithmetic (a formatter per cell cost more than the query).
-    static func iso(_ seconds: Int64) -> String {
+    public static func iso(_ seconds: Int64) -> String {
         let (year, month, day) = CivilTime.civil(fromUTC: seconds)
         let inDay = ((seconds % 86400) + 86400) % 86400
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
@@ -140,7 +146,7 @@ struct ReportTable {
     }
 
     /// Control characters shown as `?`, so that a hostile name cannot move the terminal's cursor.
-    static func printable(_ s: String) -> String {
+    public static func printable(_ s: String) -> String {
         s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined()
     }
 

@@ -1,12 +1,12 @@
 import Antirelayd
 import ArgumentParser
 import Foundation
-import TailWatchComposition
 import TailWatchEngine
 
 /// `tailwatch-report relayhosts [--window MIN] [--export PATH] [--users-export PATH]`: the hosts
 /// that may relay now, or (the cron entry point) the whitelist files exim reads.
-struct RelayHostsCommand: ParsableCommand {
+struct RelayHostsCommand: TableReport {
+    static let requiredModules = ["Antirelayd"]
     static let configuration = CommandConfiguration(
         commandName: "relayhosts",
         abstract: "Hosts with a successful POP3/IMAP login within the window (POP-before-SMTP); --export writes exim's whitelist.",
@@ -31,7 +31,7 @@ struct RelayHostsCommand: ParsableCommand {
     @Option(help: "Output format: table (default), json or csv.")
     var format: ReportTable.Format = .table
 
-    private func check() throws {
+    func validate() throws {
         if let window, !(1...10080).contains(window) {
             throw CommandFailure.usage("--window must be between 1 and 10080 minutes, not \(window)")
         }
@@ -40,28 +40,37 @@ struct RelayHostsCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try check()
-        let (queue, loaded) = try ReportDatabase.open(configPath: parent.config, requiring: ["Antirelayd"])
-        let settings: AntirelaydSettings
+    private func settings(_ loaded: LoadedConfiguration) throws -> AntirelaydSettings {
         do {
-            settings = try AntirelaydSettings(loaded.file.section("antirelayd"))
+            return try AntirelaydSettings(loaded.file.section("antirelayd"))
         } catch {
             throw CommandFailure.usage(error.description)
         }
+    }
+
+    private func whitelist(_ context: ReportContext) throws -> RelayWhitelist {
+        let settings = try settings(context.loaded)
         let windowSeconds = Int64(window ?? settings.expireMinutes) * 60
         let local = LocalAddresses(configured: settings.localAddresses)
         let now = Int64(Date().timeIntervalSince1970)
-        var whitelist = try queue.read { db in
+        return try context.reader.read { db in
             try RelayWhitelist.load(db, now: now, windowSeconds: windowSeconds, local: local)
         }
+    }
+
+    func table(_ context: ReportContext) throws -> ReportTable {
+        ReportTable(
+            columns: ["ip", "users", "last_login"],
+            rows: try whitelist(context).entries.map { [.text($0.host.description), .list($0.users), .time($0.lastLogin)] })
+    }
+
+    func run() throws {
         guard export != nil || usersExport != nil else {
-            let table = ReportTable(
-                columns: ["ip", "users", "last_login"],
-                rows: whitelist.entries.map { [.text($0.host.description), .list($0.users), .time($0.lastLogin)] })
-            print(table.render(format), terminator: "")
-            return
+            return try printReport(configPath: parent.config, format: format)
         }
+        let (queue, loaded) = try ReportDatabase.open(configPath: parent.config, requiring: Self.requiredModules)
+        let settings = try settings(loaded)
+        var whitelist = try whitelist(ReportContext(reader: queue, loaded: loaded))
         if let path = settings.alwaysRelay {
             let always = AlwaysRelay.load(path: path)
             for problem in always.problems { FileHandle.standardError.write(Data("tailwatch-report: warning: \(problem)\n".utf8)) }

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import GRDB
+
+/// A report that answers with one table: what `tailwatch-report SUBCOMMAND` prints, what
+/// `/api/v1/…` returns as JSON, and what the web pages draw.
+///
+/// Why one protocol for all three: the CLI's flags are the API's query parameters, so a request
+/// from either is parsed into the same command value, validated by the same code, and answered by
+/// the same query. Nothing about a report is written twice.
+public protocol TableReport: ParsableCommand {
+    /// Migration modules whose tables the report reads (a database from before them is refused).
+    static var requiredModules: [String] { get }
+    /// The rows, read through `context`'s reader.
+    func table(_ context: ReportContext) throws -> ReportTable
+}
+
+/// What a report reads: a read-only connection to the database and the configuration it belongs to.
+public struct ReportContext: Sendable {
+    public let reader: DatabaseQueue
+    public let loaded: LoadedConfiguration
+
+    public init(reader: DatabaseQueue, loaded: LoadedConfiguration) {
+        self.reader = reader
+        self.loaded = loaded
+    }
+}
+
+extension TableReport {
+    /// The CLI: open the configured database, answer, print in `format`.
+    func printReport(configPath: String?, format: ReportTable.Format) throws {
+        let (queue, loaded) = try ReportDatabase.open(configPath: configPath, requiring: Self.requiredModules)
+        print(try table(ReportContext(reader: queue, loaded: loaded)).render(format), terminator: "")
+    }
+}
+
+/// A report asked for by name and parameters (the web API's path and query string), parsed exactly
+/// as the CLI parses `tailwatch-report NAME --KEY=VALUE …`.
+public enum ReportRequest {
+    /// Parameters the API refuses: they name files on the server or change the output's form.
+    static let refusedParameters: Set<String> = ["config", "format", "export", "users-export", "help", "version", "help-hidden"]
+
+    /// `path`: the subcommand words (`["mail", "trace"]`); `arguments`: an operand (a custom
+    /// driver's name) or nil; `parameters`: query items in order. `true`/`false` turn a flag on or
+    /// leave it off. Every refusal is a one-line `.usage` failure.
+    public static func parse(path: [String], operand: String? = nil, parameters: [(name: String, value: String)]) throws(CommandFailure) -> any TableReport {
+        var options: [String] = []
+        for (name, value) in parameters {
+            guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D }), name.first != "-" else {
+                throw .usage("unknown parameter '\(ReportTable.printable(name))'")
+            }
+            guard !refusedParameters.contains(name) else { throw .usage("parameter '\(name)' is not offered over HTTP") }
+            switch value {
+            case "true": options.append("--\(name)")
+            case "false": continue
+            default: options.append("--\(name)=\(value)")
+            }
+        }
+        // Options before the operand's `--`, so that a value can never be read as the operand.
+        let argv = path + options + (operand.map { ["--", $0] } ?? [])
+        let parsed: any ParsableCommand
+        do {
+            parsed = try ReportCommand.parseAsRoot(argv)
+        } catch {
+            let message = ReportCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "bad request"
+            throw .usage(message)
+        }
+        guard let report = parsed as? any TableReport else { throw .usage("'\(path.joined(separator: "/"))' is not a report") }
+        return report
+    }
+}
