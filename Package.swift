@@ -97,10 +97,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The daemon's web pages, JSON API and metrics: reports rendered for a person, on a small
+        // HTTP server of its own.
+        .target(
+            name: "TailWatchWeb",
+            dependencies: [
+                "TailWatchComposition",
+                "TailWatchEngine",
+                "CpBandwd",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "TailWatchDaemon",
             dependencies: [
                 "TailWatchComposition",
+                "TailWatchWeb",
                 "TailWatchEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -139,7 +152,7 @@ let package = Package(
         .testTarget(name: "CustomDriversTests", dependencies: ["CustomDrivers", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TailWatchDaemonTests",
-            dependencies: ["TailWatchComposition", "TailWatchDaemon", "TailWatchReport", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
+            dependencies: ["TailWatchComposition", "TailWatchDaemon", "TailWatchReport", "TailWatchWeb", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
         ),
     ],
     swiftLanguageModes: [.v6]

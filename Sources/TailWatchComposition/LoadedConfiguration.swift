@@ -6,6 +6,8 @@ import TailWatchEngine
 public struct LoadedConfiguration: Sendable {
     public let file: ConfigFile
     public let settings: EngineSettings
+    /// `[http]`: the daemon's web page, API and metrics.
+    public let http: HTTPSettings
     public let drivers: [(name: String, configured: ConfiguredDriver)]
     /// Every driver this configuration knows: the stock ones, then the custom ones in `drivers_dir`.
     public let descriptors: [DriverDescriptor]
@@ -14,6 +16,9 @@ public struct LoadedConfiguration: Sendable {
     public let refusedCustomDrivers: [ConfigError]
     /// Their names: their `[NAME]` tables are left alone, and `--enable`/`--disable` take them.
     public let refusedCustomDriverNames: [String]
+
+    /// Tables of the configuration that are the daemon's own, not drivers'.
+    public static let serviceTables: Set<String> = ["http"]
 
     /// Every name `--enable`/`--disable` and the configuration's tables may use.
     public var knownDriverNames: Set<String> { Set(descriptors.map(\.name) + refusedCustomDriverNames) }
@@ -26,13 +31,14 @@ public struct LoadedConfiguration: Sendable {
     public init(file: ConfigFile, registry: [DriverDescriptor] = DriverRegistry.stock) throws(ConfigError) {
         self.file = file
         settings = try EngineSettings(from: file)
-        let custom = CustomDriverCatalog.load(folder: settings.driversDir, reservedNames: Set(registry.map(\.name)))
+        http = try HTTPSettings(file.section("http"))
+        let custom = CustomDriverCatalog.load(folder: settings.driversDir, reservedNames: Set(registry.map(\.name)).union(Self.serviceTables))
         refusedCustomDrivers = custom.refused
         refusedCustomDriverNames = custom.refusedNames
         let registry = registry + custom.descriptors
         descriptors = registry
         let known = Set(registry.map(\.name) + custom.refusedNames)
-        for name in file.tableNames where !known.contains(name) {
+        for name in file.tableNames where !known.contains(name) && !Self.serviceTables.contains(name) {
             throw ConfigError(
                 file: file.path, line: file.section(name).headerLine,
                 "unknown driver [\(name)] (known: \(registry.map(\.name).joined(separator: ", ")); a custom driver is known while its \(name).toml is in drivers_dir \(settings.driversDir))")

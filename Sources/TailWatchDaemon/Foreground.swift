@@ -54,9 +54,10 @@ struct Foreground {
         let options = EngineOptions(
             once: command.once, traceLines: command.trace ?? 0, debug: command.debug,
             showProgress: command.once && onTerminal)
+        let health = EngineHealth()
         let runner = EngineRunner(
             configPath: loaded.file.path, initial: loaded, database: database, options: options, sink: sink,
-            logger: logger, level: level)
+            logger: logger, level: level, health: health)
 
         if command.once {
             let signals = Task {
@@ -76,8 +77,15 @@ struct Foreground {
         logger.info("tailwatchd \(TailWatchDaemonMain.version) started (pid \(getpid())), drivers: \(loaded.enabledDriverNames.joined(separator: ", ")), database \(settings.database)")
 
         let service = EngineService(runner: runner, control: control, hangups: hangups)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        // After the writer opened (and migrated) the database, so the pages' readers find it current.
+        if let web = WebService.make(loaded: loaded, health: health, logger: logger) {
+            services.append(.init(service: web))
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {
@@ -131,8 +139,11 @@ final class EngineRunner: Sendable {
     let sink: DaemonLogSink
     let logger: Logger
     let level: Logger.Level
+    /// The engine's health board, shared with the web page.
+    let health: EngineHealth
 
-    init(configPath: String, initial: LoadedConfiguration, database: DatabaseQueue, options: EngineOptions, sink: DaemonLogSink, logger: Logger, level: Logger.Level) {
+    init(configPath: String, initial: LoadedConfiguration, database: DatabaseQueue, options: EngineOptions, sink: DaemonLogSink, logger: Logger, level: Logger.Level, health: EngineHealth) {
+        self.health = health
         self.configPath = configPath
         self.initial = initial
         self.database = database
@@ -144,7 +155,7 @@ final class EngineRunner: Sendable {
 
     func run(control: EngineControl) async throws -> [DriverSummary] {
         let supervisor = Supervisor(
-            databasePath: initial.settings.database, modules: DriverRegistry.migrationSets, logger: logger
+            databasePath: initial.settings.database, modules: DriverRegistry.migrationSets, logger: logger, health: health
         ) { [sink, level] name in sink.logger(label: name, level: level) }
         defer { supervisor.close() }
         var loaded = initial
@@ -159,7 +170,8 @@ final class EngineRunner: Sendable {
                 let next = try LoadedConfiguration.load(path: configPath)
                 for (key, old, new) in [("database", loaded.settings.database, next.settings.database),
                                         ("log_file", loaded.settings.logFile, next.settings.logFile),
-                                        ("pid_file", loaded.settings.pidFile, next.settings.pidFile)] where old != new {
+                                        ("pid_file", loaded.settings.pidFile, next.settings.pidFile),
+                                        ("[http] listen", loaded.http.listen.description, next.http.listen.description)] where old != new {
                     logger.warning("'\(key)' changed in \(configPath); the new path takes effect at the next --restart")
                 }
                 loaded = next

@@ -17,10 +17,10 @@ public protocol TableReport: ParsableCommand {
 
 /// What a report reads: a read-only connection to the database and the configuration it belongs to.
 public struct ReportContext: Sendable {
-    public let reader: DatabaseQueue
+    public let reader: any DatabaseReader
     public let loaded: LoadedConfiguration
 
-    public init(reader: DatabaseQueue, loaded: LoadedConfiguration) {
+    public init(reader: any DatabaseReader, loaded: LoadedConfiguration) {
         self.reader = reader
         self.loaded = loaded
     }

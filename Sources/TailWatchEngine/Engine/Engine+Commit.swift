@@ -17,6 +17,7 @@ extension Engine {
             followed.committed(reading: reading)
             return
         }
+        let started = clock.now
         if !inTransaction { try begin(db) }
         for runtime in runtimes { try runtime.driver.flush(db) }
         let now = Int64(Date().timeIntervalSince1970)
@@ -32,6 +33,8 @@ extension Engine {
         for (index, checkpoint) in moved { files[index].committed = checkpoint }
         followed.committed(reading: reading)
         health.commitSucceeded()
+        let took = clock.now - started
+        health.recordCommit(seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         let committedAt = Date()
         for (index, runtime) in runtimes.enumerated() where !runtime.pending.isZero {
             lastCommitTimes[index] = committedAt

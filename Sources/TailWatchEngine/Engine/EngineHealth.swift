@@ -17,9 +17,25 @@ public final class EngineHealth: Sendable {
         public var lastCommit: Date?
     }
 
+    /// How long commits took since the engine started, in Prometheus' cumulative form.
+    public struct CommitDurations: Sendable, Equatable {
+        /// Upper bounds in seconds; `counts[i]` commits took at most `bounds[i]`.
+        public static let bounds: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+        public var counts = [UInt64](repeating: 0, count: bounds.count)
+        public var total: UInt64 = 0
+        public var sumSeconds: Double = 0
+
+        mutating func record(_ seconds: Double) {
+            for (i, bound) in Self.bounds.enumerated() where seconds <= bound { counts[i] += 1 }
+            total += 1
+            sumSeconds += seconds
+        }
+    }
+
     private struct Board {
         var drivers: [Driver] = []
         var failing: (since: Date, reason: String)?
+        var commits = CommitDurations()
     }
 
     /// When the engine started (a driver that never committed is judged from here).
@@ -30,6 +46,13 @@ public final class EngineHealth: Sendable {
 
     public var snapshot: (drivers: [Driver], failingSince: Date?, failure: String?) {
         board.withLock { ($0.drivers, $0.failing?.since, $0.failing?.reason) }
+    }
+
+    /// The commit durations recorded so far (the web page's `/metrics`).
+    public var commitDurations: CommitDurations { board.withLock { $0.commits } }
+
+    func recordCommit(seconds: Double) {
+        board.withLock { $0.commits.record(seconds) }
     }
 
     func update(_ drivers: [Driver]) {

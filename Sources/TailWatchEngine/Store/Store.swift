@@ -146,6 +146,25 @@ public enum Store {
         return queue
     }
 
+    /// Several read-only connections at once (the daemon's web pages: one slow page must not queue
+    /// the others behind it). The database is in WAL mode, so they read beside the engine's writer
+    /// without ever taking its lock.
+    public static func openReaderPool(path: String, modules: [MigrationSet], readers: Int = 4) throws -> DatabasePool {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        config.maximumReaderCount = readers
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: describe(error))
+        }
+        try pool.read { db in try Migrator(path: path).check(db, modules: modules, requiring: []) }
+        return pool
+    }
+
     static func describe(_ error: any Error) -> String {
         if let db = error as? DatabaseError { return db.message ?? "\(db.resultCode)" }
         return "\(error)"

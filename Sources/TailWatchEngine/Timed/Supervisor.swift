@@ -12,7 +12,7 @@ import Synchronization
 /// started together, stopped together"; written once, a reload cannot forget one of them.
 public final class Supervisor: Sendable {
     /// What the engine last saw of each log driver; timed work reads it.
-    public let health = EngineHealth()
+    public let health: EngineHealth
     private let leases = WorkLeases()
     private let databasePath: String
     private let modules: [MigrationSet]
@@ -27,7 +27,9 @@ public final class Supervisor: Sendable {
     /// stack and malloc arena kept by the C library).
     private let engineThread = EngineThread()
 
-    public init(databasePath: String, modules: [MigrationSet], logger: Logger, driverLogger: @escaping @Sendable (String) -> Logger) {
+    /// `health`: the board to write to (the daemon hands in the one its web page reads).
+    public init(databasePath: String, modules: [MigrationSet], logger: Logger, health: EngineHealth = EngineHealth(), driverLogger: @escaping @Sendable (String) -> Logger) {
+        self.health = health
         self.databasePath = databasePath
         self.modules = modules
         self.logger = logger
