@@ -31,16 +31,23 @@ final class WebFixture {
         try handle.close()
         configPath = copy + "/tailwatch.toml"
         var config = try String(contentsOfFile: configPath, encoding: .utf8)
+        // The example's own [http] table is its last; this one takes its place.
+        if let table = config.range(of: "\n[http]") { config = String(config[..<table.lowerBound]) }
         config += "\n[http]\n" + (http ?? "listen = \"127.0.0.1:\(port)\"") + "\n"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
     deinit { stop() }
 
-    /// Runs a binary to completion (stdout, stderr, exit code).
+    /// Runs one of the project's binaries to completion (stdout, stderr, exit code).
     func run(_ binary: String, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+        try runAbsolute(DaemonFixture.binaryFolder + "/" + binary, arguments)
+    }
+
+    /// Runs the program at `path` to completion.
+    func runAbsolute(_ path: String, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonFixture.binaryFolder + "/" + binary)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

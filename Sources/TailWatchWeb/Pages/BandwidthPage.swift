@@ -22,10 +22,13 @@ struct BandwidthPage {
         let userFilter: [(name: String, value: String)] = user.map { [("user", $0)] } ?? []
         let daily = try app.table(["bandwidth"], [("by", "day")] + range + userFilter)
         var html = navigation(month, user: user)
-        html += "<section>" + chart(daily, title: "Bytes per day, \(month.label) (UTC)", labelLength: 10, zone: nil) + "</section>"
+        let days = Array(stride(from: month.start, to: month.next, by: 86400))
+        html += "<section>" + chart(daily, title: "Bytes per day, \(month.label) (UTC)", slots: days, zone: nil) + "</section>"
         if let user {
             let hourly = try app.table(["bandwidth"], [("user", user), ("by", "hour"), ("since", "24h")])
-            html += "<section>" + chart(hourly, title: "Bytes per hour, last 24 hours (\(app.zone.identifier))", labelLength: 0, zone: app.zone) + "</section>"
+            let thisHour = now - now % 3600
+            let hours = Array(stride(from: thisHour - 23 * 3600, through: thisHour, by: 3600))
+            html += "<section>" + chart(hourly, title: "Bytes per hour, last 24 hours", slots: hours, zone: app.zone) + "</section>"
             let totals = try app.table(["bandwidth"], [("user", user)] + range)
             html += "<section><h2>\(HTML.escape(user)): domains and protocols, \(month.label)</h2>" + HTMLTable.render(totals, zone: app.zone) + "</section>"
             return ("Bandwidth: \(user)", html)
@@ -69,8 +72,9 @@ struct BandwidthPage {
         return html
     }
 
-    /// Stacked bars per period and protocol. `zone`: label hours in this zone (nil: UTC days).
-    private func chart(_ table: ReportTable, title: String, labelLength: Int, zone: TimeZone?) -> String {
+    /// Stacked bars per period and protocol, one bar per slot (an empty one where nothing was
+    /// served). `zone`: label hours in this zone (nil: UTC days).
+    private func chart(_ table: ReportTable, title: String, slots: [Int64], zone: TimeZone?) -> String {
         var buckets: [Int64: [String: Int64]] = [:]
         var protocols: [String] = []
         for row in table.rows {
@@ -82,8 +86,8 @@ struct BandwidthPage {
         guard !buckets.isEmpty else { return "<p class=\"empty\">\(HTML.escape(title)): nothing recorded.</p>" }
         let order = ["http", "ftp", "imap", "pop3"]
         protocols.sort { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }
-        let chartBuckets = buckets.keys.sorted().map { period in
-            SVGChart.Bucket(label: zone.map { String(HTML.localTime(period, zone: $0).suffix(5)) } ?? String(WebApp.day(period).suffix(5)), values: buckets[period]!)
+        let chartBuckets = slots.map { period in
+            SVGChart.Bucket(label: zone.map { String(HTML.localTime(period, zone: $0).suffix(5)) } ?? String(WebApp.day(period).suffix(5)), values: buckets[period] ?? [:])
         }
         return SVGChart(title: title, series: protocols, buckets: chartBuckets).render()
     }

@@ -1,23 +1,25 @@
+import Foundation
 import TailWatchComposition
 
-/// `/custom/NAME`: what a custom driver counted: its counter per key, and per hour over the last
-/// day when the driver keeps times.
+/// `/custom/NAME`: what a custom driver counted: its counter per key, and a chart of its counts
+/// per day.
 struct CustomPage {
     let app: WebApp
     let name: String
-    let request: HTTPRequest
 
     func render() throws(WebFailure) -> (title: String, html: String) {
         let table = try app.table(["custom"], operand: name, [("limit", "500")])
         var html = ""
-        if let hourly = try? app.table(["custom"], operand: name, [("by", "hour"), ("since", "24h")]),
-           let timeColumn = hourly.columns.first(where: { c in hourly.rows.contains { hourly.time($0, c) != nil } }),
-           let countColumn = hourly.columns.last(where: { c in hourly.rows.first.map { HTMLTable.isNumeric($0[hourly.index(c)!]) } ?? false }) {
+        // Per day over the 30 days up to the newest count (today on a server whose logs are live).
+        if let daily = try? app.table(["custom"], operand: name, [("by", "day")]), daily.index("period") != nil, daily.index("count") != nil {
             var buckets: [Int64: Int64] = [:]
-            for row in hourly.rows { if let t = hourly.time(row, timeColumn) { buckets[t, default: 0] += hourly.integer(row, countColumn) } }
-            html += "<section>" + SVGChart(title: "\(countColumn) per hour, last 24 hours", series: [countColumn], buckets: buckets.keys.sorted().map {
-                SVGChart.Bucket(label: String(HTML.localTime($0, zone: app.zone).suffix(5)), values: [countColumn: buckets[$0]!])
-            }, format: { "\($0)" }).render() + "</section>"
+            for row in daily.rows { if let t = daily.time(row, "period") { buckets[t, default: 0] += daily.integer(row, "count") } }
+            if let newest = buckets.keys.max() {
+                let days = stride(from: newest - 29 * 86400, through: newest, by: 86400)
+                html += "<section>" + SVGChart(title: "Lines counted per day, 30 days to \(WebApp.day(newest)) (UTC)", series: ["count"], buckets: days.map {
+                    SVGChart.Bucket(label: String(WebApp.day($0).suffix(5)), values: ["count": buckets[$0] ?? 0])
+                }, format: { "\($0)" }).render() + "</section>"
+            }
         }
         html += "<section><h2>Counts</h2>" + HTMLTable.render(table, zone: app.zone) + "</section>"
         return (name, html)

@@ -57,9 +57,15 @@ enum HTMLTable {
             out += "<th\(numeric[i] ? " class=\"num\"" : "")>\(HTML.escape(name.replacingOccurrences(of: "_", with: " ")))</th>"
         }
         out += "</tr></thead><tbody>"
+        let status = table.columns.firstIndex(of: "status")
         for row in table.rows {
-            out += "<tr>" + row.map { cell(
-                $0, zone: zone) }.joined() + "</tr>"
+            out += "<tr>" + row.enumerated().map { i, c in
+                // A status reads at a glance: up in green, anything else in red.
+                if i == status, case .text(let s) = c {
+                    return "<td class=\"\(s == "up" ? "status-up" : "status-down")\">\(HTML.escape(s))</td>"
+                }
+                return cell(c, zone: zone)
+            }.joined() + "</tr>"
         }
         out += "</tbody>"
         if let footer = table.footer {

@@ -13,17 +13,21 @@ struct MailPage {
 
     func render() throws(WebFailure) -> (title: String, html: String) {
         // A range back from now, or a whole (UTC) month.
-        let span: [(name: String, value: String)], label: String, hourly: Bool
+        let span: [(name: String, value: String)], label: String, hourly: Bool, slots: [Int64]
         if let text = request.parameter("month") {
             guard let t = WebApp.parseMonth(text) else { throw WebFailure(response: .text(400, "month must be YYYY-MM, not '\(ReportTable.printable(text))'")) }
             let month = WebApp.month(containing: t)
             span = [("since", WebApp.day(month.start)), ("until", WebApp.day(month.next))]
             (label, hourly) = (month.label, false)
+            slots = Array(stride(from: month.start, to: month.next, by: 86400))
         } else {
             let range = request.parameter("range") ?? "24h"
             guard Self.ranges.contains(range) else { throw WebFailure(response: .text(400, "range must be 24h, 7d or 30d, not '\(ReportTable.printable(range))'")) }
             span = [("since", range)]
             (label, hourly) = ("last \(range)", range == "24h")
+            let step = hourly ? 3600 : 86400
+            let last = now - now % Int64(step)
+            slots = Array(stride(from: last - Int64((hourly ? 23 : range == "7d" ? 6 : 29) * step), through: last, by: step))
         }
         let thisMonth = WebApp.month(containing: now)
         var html = "<nav class=\"months\">" + Self.ranges.map { r in
@@ -31,7 +35,7 @@ struct MailPage {
         }.joined() + (label == thisMonth.label ? "<strong>\(label)</strong>" : "<a href=\"/mail\(HTML.query([("month", thisMonth.label)]))\">\(thisMonth.label)</a>") + "</nav>"
         html += try search(span)
         let periods = try app.table(["mail", "summary"], [("by", hourly ? "hour" : "day")] + span)
-        html += "<section>" + chart(periods, title: "Deliveries per \(hourly ? "hour" : "day"), \(label)", hourly: hourly) + "</section>"
+        html += "<section>" + chart(periods, title: "Deliveries per \(hourly ? "hour" : "day"), \(label)", hourly: hourly, slots: slots) + "</section>"
         let summary = try app.table(["mail", "summary"], span)
         html += "<section><h2>Per account, \(HTML.escape(label))</h2>" + HTMLTable.render(summary, zone: app.zone) + "</section>"
         html += "<section><h2>Top senders this hour</h2>" + HTMLTable.render(try app.table(["mail", "top-senders"], []), zone: app.zone, empty: "No mail sent in the last hour.") + "</section>"
@@ -58,7 +62,7 @@ struct MailPage {
         return html + HTMLTable.render(trace, zone: app.zone, id: "trace", empty: "No delivery attempt or rejection matches.") + "</section>"
     }
 
-    private func chart(_ table: ReportTable, title: String, hourly: Bool) -> String {
+    private func chart(_ table: ReportTable, title: String, hourly: Bool, slots: [Int64]) -> String {
         let series = ["delivered", "deferred", "failed"]
         var buckets: [Int64: [String: Int64]] = [:]
         for row in table.rows {
@@ -66,8 +70,8 @@ struct MailPage {
             for s in series { buckets[period, default: [:]][s, default: 0] += table.integer(row, s) }
         }
         guard !buckets.isEmpty else { return "<p class=\"empty\">\(HTML.escape(title)): nothing recorded.</p>" }
-        return SVGChart(title: title, series: series, buckets: buckets.keys.sorted().map { p in
-            SVGChart.Bucket(label: hourly ? String(HTML.localTime(p, zone: app.zone).suffix(5)) : String(WebApp.day(p).suffix(5)), values: buckets[p]!)
+        return SVGChart(title: title, series: series, buckets: slots.map { p in
+            SVGChart.Bucket(label: hourly ? String(HTML.localTime(p, zone: app.zone).suffix(5)) : String(WebApp.day(p).suffix(5)), values: buckets[p] ?? [:])
         }, format: { "\($0)" }).render()
     }
 }

@@ -24,7 +24,7 @@ enum PageLayout {
             <main>
             <h1>\(HTML.escape(title))</h1>
             \(body)
-            <p class="note">\(HTML.escape(hostName)) · \(HTML.escape(HTML.localTime(now, zone: zone, withSeconds: true))) \(HTML.escape(zone.identifier)) · updates every 10 s</p>
+            <p class="note">\(HTML.escape(hostName)) · \(HTML.escape(HTML.localTime(now, zone: zone, withSeconds: true))) \(HTML.escape(zone.identifier == "GMT" ? "UTC" : zone.identifier)) · updates every 10 s</p>
             </main>
             <script src="/static/live.js"></script>
             </body></html>

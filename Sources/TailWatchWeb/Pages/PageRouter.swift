@@ -20,7 +20,7 @@ extension WebApp {
                 guard request.path.hasPrefix("/custom/"), customDrivers.contains(name) else {
                     return .html(frame(title: "Not found", active: "", body: "<section><p>No page at \(HTML.escape(request.path)).</p></section>", now: now), status: 404)
                 }
-                page = try CustomPage(app: self, name: name, request: request).render()
+                page = try CustomPage(app: self, name: name).render()
             }
             return .html(frame(title: page.title, active: request.path, body: page.html, now: now))
         } catch {

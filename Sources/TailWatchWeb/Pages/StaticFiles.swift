@@ -32,7 +32,8 @@ enum StaticFiles {
         .bar.warn span { background: var(--warn); } .bar.high span { background: #e07b24; } .bar.bad span { background: var(--bad); }
         .w0 { width: 0 } .w5 { width: 5% } .w10 { width: 10% } .w15 { width: 15% } .w20 { width: 20% } .w25 { width: 25% } .w30 { width: 30% } .w35 { width: 35% } .w40 { width: 40% } .w45 { width: 45% } .w50 { width: 50% } .w55 { width: 55% } .w60 { width: 60% } .w65 { width: 65% } .w70 { width: 70% } .w75 { width: 75% } .w80 { width: 80% } .w85 { width: 85% } .w90 { width: 90% } .w95 { width: 95% } .w100 { width: 100% }
         .status-up { color: var(--ok); font-weight: 600; } .status-down, .status-failing { color: var(--bad); font-weight: 600; }
-        .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .75rem; }
+        .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: .75rem; margin-bottom: 1rem; }
+        a.card { color: inherit; text-decoration: none; } a.card:hover { border-color: #2f6fb0; }
         .card { background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: .6rem .8rem; }
         .card b { display: block; font-size: 1.35rem; } .card small { color: var(--muted); }
         .empty, .note { color: var(--muted); }
@@ -73,6 +74,7 @@ enum StaticFiles {
           });
         }
         sortable(document);
+        document.documentElement.setAttribute('data-script', 'ready');
         var live = document.body.getAttribute('data-live') === 'on';
         if (live) {
           setInterval(function () {
