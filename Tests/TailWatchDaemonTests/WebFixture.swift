@@ -19,8 +19,9 @@ final class WebFixture {
 
         """
 
-    /// `http`: the `[http]` table's body (default: the free port on loopback).
-    init(http: String? = nil) throws {
+    /// `address`: where the daemon listens (on the fixture's free port); `httpExtra`: more lines of
+    /// the `[http]` table.
+    init(address: String = "127.0.0.1", httpExtra: String = "") throws {
         let examples = Corpus.projectFolder + "/Examples"
         let copy = folder.file("Examples")
         try FileManager.default.copyItem(atPath: examples, toPath: copy)
@@ -33,7 +34,7 @@ final class WebFixture {
         var config = try String(contentsOfFile: configPath, encoding: .utf8)
         // The example's own [http] table is its last; this one takes its place.
         if let table = config.range(of: "\n[http]") { config = String(config[..<table.lowerBound]) }
-        config += "\n[http]\n" + (http ?? "listen = \"127.0.0.1:\(port)\"") + "\n"
+        config += "\n[http]\nlisten = \"\(address):\(port)\"\n\(httpExtra)\n"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
