@@ -5,7 +5,7 @@ import GRDB
 /// day or month (UTC).
 ///
 /// Without a range the answer comes from the rollup of the asked resolution. With `--since` or
-/// `--until`, the whole hours (or days) inside the range come from their rollup and only its
+/// `--until`, the whole days and hours inside the range come from their rollups and only its
 /// ragged ends from the 5-minute table, so a range is resolved to 5-minute buckets (a bucket
 /// counts when its start lies in the range) and only those ends depend on `keep_5min_days`.
 public enum BandwidthReport {
@@ -50,8 +50,17 @@ public enum BandwidthReport {
         let firstHour = ceil(from, 3600), endHour = floor(to, 3600)
         var parts: [(table: String, from: Int64, to: Int64)] = []
         if firstHour < endHour {
-            let days = grouping != .hour && firstHour % 86400 == 0 && endHour % 86400 == 0
-            parts.append((days ? "bandwidth_daily" : "bandwidth_hourly", firstHour, endHour))
+            // Whole days inside the whole hours from the daily rollup (unless hours are asked for),
+            // the hours around them from the hourly one: `--since 7d` reads six days and two
+            // partial days of hours, not 168 hours of every account.
+            let firstDay = ceil(firstHour, 86400), endDay = floor(endHour, 86400)
+            if grouping != .hour && firstDay < endDay {
+                parts.append(("bandwidth_daily", firstDay, endDay))
+                if firstHour < firstDay { parts.append(("bandwidth_hourly", firstHour, firstDay)) }
+                if endDay < endHour { parts.append(("bandwidth_hourly", endDay, endHour)) }
+            } else {
+                parts.append(("bandwidth_hourly", firstHour, endHour))
+            }
             if from < firstHour { parts.append(("bandwidth_5min", from, firstHour)) }
             if endHour < to { parts.append(("bandwidth_5min", endHour, to)) }
         } else {

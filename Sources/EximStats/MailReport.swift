@@ -56,14 +56,17 @@ public enum MailReport {
         }
         if firstHour < endHour {
             let period = periodSQL(grouping, column: "hour")
-            // Only the filters given, so that SQLite can use the primary key (user, domain, hour).
-            var conditions = ["hour >= ?", "hour < ?"]
-            var arguments: StatementArguments = [firstHour, endHour]
+            // Only the filters given, so that SQLite can use the primary key (user, domain, hour);
+            // an open end adds no bound, or the hour index would be taken for a whole-table read.
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if since != nil { conditions.append("hour >= ?"); arguments += [firstHour] }
+            if until != nil { conditions.append("hour < ?"); arguments += [endHour] }
             if let user { conditions.append("user = ?"); arguments += [user] }
             if let domain { conditions.append("domain = ?"); arguments += [domain] }
             let sql = """
                 SELECT user, \(period) AS period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred)
-                FROM mail_hourly WHERE \(conditions.joined(separator: " AND "))
+                FROM mail_hourly \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                 GROUP BY user, period
                 """
             for r in try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments) {

@@ -68,9 +68,10 @@ struct OverviewPage {
         let limits = UsageBar.limits(app.context.loaded)
         guard !limits.isEmpty else { return "" }
         let month = WebApp.month(containing: now)
-        let table = try app.table(["bandwidth"], [("since", WebApp.day(month.start))])
+        // The monthly rollup (what the limits themselves are checked against), this month's rows.
+        let table = try app.table(["bandwidth"], [("by", "month")])
         var used: [String: Int64] = [:]
-        for row in table.rows { used[table.text(row, "user"), default: 0] += table.integer(row, "bytes") }
+        for row in table.rows where table.time(row, "period") == month.start { used[table.text(row, "user"), default: 0] += table.integer(row, "bytes") }
         let near = used.compactMap { user, bytes -> (String, Int64, Int64)? in
             guard let limit = limits[user], limit > 0, Double(bytes) >= 0.7 * Double(limit) else { return nil }
             return (user, bytes, limit)
