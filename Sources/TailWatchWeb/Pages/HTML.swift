@@ -52,7 +52,8 @@ enum HTMLTable {
     static func render(_ table: ReportTable, zone: TimeZone, id: String? = nil, empty: String = "Nothing recorded in this range.") -> String {
         guard !table.rows.isEmpty else { return "<p class=\"empty\">\(HTML.escape(empty))</p>" }
         var out = "<div class=\"scroll\"><table class=\"report sortable\"\(id.map { " id=\"\(HTML.escape($0))\"" } ?? "")><thead><tr>"
-        let numeric = table.rows[0].map(isNumeric)
+        // A column is right-aligned when any of its cells is a number, its empty cells too.
+        let numeric = table.columns.indices.map { i in table.rows.contains { i < $0.count && isNumeric($0[i]) } }
         for (i, name) in table.columns.enumerated() {
             out += "<th\(numeric[i] ? " class=\"num\"" : "")>\(HTML.escape(name.replacingOccurrences(of: "_", with: " ")))</th>"
         }
@@ -64,6 +65,7 @@ enum HTMLTable {
                 if i == status, case .text(let s) = c {
                     return "<td class=\"\(s == "up" ? "status-up" : "status-down")\">\(HTML.escape(s))</td>"
                 }
+                if numeric[i], case .null = c { return "<td class=\"num\" data-v=\"-1\">–</td>" }
                 return cell(c, zone: zone)
             }.joined() + "</tr>"
         }
