@@ -81,6 +81,23 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
+        // The fleet's PostgreSQL store: libpq bound at run time, the schema (Migrations/FleetStore/,
+        // PostgreSQL's SQL), the idempotent upserts and the fleet reports' connection.
+        .target(
+            name: "FleetStore",
+            plugins: ["EmbedMigrations"]
+        ),
+        // Ships committed rollups from the SQLite outbox (Migrations/FleetShipper/) to FleetStore.
+        .target(
+            name: "FleetShipper",
+            dependencies: [
+                "FleetStore",
+                "TailWatchEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
         // The composition root: which drivers exist, the configuration read as a whole, the way a
         // reader opens the database, and the failures both executables report. The daemon, the
         // report CLI (and the web pages and fleet shipper) depend on it, never on each other.
@@ -93,6 +110,8 @@ let package = Package(
                 "Antirelayd",
                 "Chkservd",
                 "CustomDrivers",
+                "FleetStore",
+                "FleetShipper",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -114,6 +133,7 @@ let package = Package(
             dependencies: [
                 "TailWatchComposition",
                 "TailWatchWeb",
+                "FleetShipper",
                 "TailWatchEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -152,7 +172,7 @@ let package = Package(
         .testTarget(name: "CustomDriversTests", dependencies: ["CustomDrivers", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TailWatchDaemonTests",
-            dependencies: ["TailWatchComposition", "TailWatchDaemon", "TailWatchReport", "TailWatchWeb", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
+            dependencies: ["TailWatchComposition", "TailWatchDaemon", "TailWatchReport", "TailWatchWeb", "FleetStore", "FleetShipper", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import CustomDrivers
+import FleetShipper
 import TailWatchEngine
 
 /// The configuration file read and checked as a whole: engine settings, and each registered
@@ -8,6 +9,8 @@ public struct LoadedConfiguration: Sendable {
     public let settings: EngineSettings
     /// `[http]`: the daemon's web page, API and metrics.
     public let http: HTTPSettings
+    /// `[fleet]`: the PostgreSQL this server ships its rollups to, if any.
+    public let fleet: FleetSettings
     public let drivers: [(name: String, configured: ConfiguredDriver)]
     /// Every driver this configuration knows: the stock ones, then the custom ones in `drivers_dir`.
     public let descriptors: [DriverDescriptor]
@@ -18,7 +21,7 @@ public struct LoadedConfiguration: Sendable {
     public let refusedCustomDriverNames: [String]
 
     /// Tables of the configuration that are the daemon's own, not drivers'.
-    public static let serviceTables: Set<String> = ["http"]
+    public static let serviceTables: Set<String> = ["http", "fleet"]
 
     /// Every name `--enable`/`--disable` and the configuration's tables may use.
     public var knownDriverNames: Set<String> { Set(descriptors.map(\.name) + refusedCustomDriverNames) }
@@ -32,6 +35,7 @@ public struct LoadedConfiguration: Sendable {
         self.file = file
         settings = try EngineSettings(from: file)
         http = try HTTPSettings(file.section("http"))
+        fleet = try FleetSettings(file.section("fleet"))
         let custom = CustomDriverCatalog.load(folder: settings.driversDir, reservedNames: Set(registry.map(\.name)).union(Self.serviceTables))
         refusedCustomDrivers = custom.refused
         refusedCustomDriverNames = custom.refusedNames
@@ -48,6 +52,12 @@ public struct LoadedConfiguration: Sendable {
             drivers.append((descriptor.name, try descriptor.configure(file.section(descriptor.name), settings)))
         }
         self.drivers = drivers
+    }
+
+    /// Every schema the daemon's writers bring up to date: the drivers', and the fleet's outbox
+    /// once `[fleet]` is configured.
+    public var migrationSets: [MigrationSet] {
+        DriverRegistry.migrationSets + (fleet.target != nil ? [FleetOutbox.migrations] : [])
     }
 
     public var enabledDriverNames: [String] { drivers.filter { $0.configured.enabled }.map(\.name) }

@@ -1,3 +1,4 @@
+import FleetShipper
 import Foundation
 import GRDB
 import Logging
@@ -35,7 +36,7 @@ struct Foreground {
 
         let database: DatabaseQueue
         do {
-            database = try Store.openWriter(path: settings.database, modules: DriverRegistry.migrationSets)
+            database = try Store.openWriter(path: settings.database, modules: loaded.migrationSets)
         } catch {
             logger.error("\(error)")
             throw CommandFailure.runtime("\(error)")
@@ -83,6 +84,10 @@ struct Foreground {
         // After the writer opened (and migrated) the database, so the pages' readers find it current.
         if let web = WebService.make(loaded: loaded, health: health, logger: logger) {
             services.append(.init(service: web))
+        }
+        if let target = loaded.fleet.target {
+            services.append(.init(service: FleetService(shipper: FleetShipper(
+                target: target, databasePath: settings.database, modules: loaded.migrationSets, logger: logger))))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,
@@ -155,7 +160,7 @@ final class EngineRunner: Sendable {
 
     func run(control: EngineControl) async throws -> [DriverSummary] {
         let supervisor = Supervisor(
-            databasePath: initial.settings.database, modules: DriverRegistry.migrationSets, logger: logger, health: health
+            databasePath: initial.settings.database, modules: initial.migrationSets, logger: logger, health: health
         ) { [sink, level] name in sink.logger(label: name, level: level) }
         defer { supervisor.close() }
         var loaded = initial
@@ -171,7 +176,8 @@ final class EngineRunner: Sendable {
                 for (key, old, new) in [("database", loaded.settings.database, next.settings.database),
                                         ("log_file", loaded.settings.logFile, next.settings.logFile),
                                         ("pid_file", loaded.settings.pidFile, next.settings.pidFile),
-                                        ("[http] listen", loaded.http.listen.description, next.http.listen.description)] where old != new {
+                                        ("[http] listen", loaded.http.listen.description, next.http.listen.description),
+                                        ("[fleet]", loaded.fleet.description, next.fleet.description)] where old != new {
                     logger.warning("'\(key)' changed in \(configPath); the new path takes effect at the next --restart")
                 }
                 loaded = next

@@ -1,3 +1,4 @@
+import FleetShipper
 import Foundation
 import GRDB
 import TailWatchComposition
@@ -61,6 +62,14 @@ struct StatusReport {
                 for r in reasons {
                     let reason: String = r["reason"], count: Int64 = r["count"], path: String = r["last_path"], offset: Int64 = r["last_offset"]
                     Swift.print("  rejected \(count)× \(reason) (last at \(path):\(offset))")
+                }
+            }
+            if let target = loaded.fleet.target {
+                if try db.tableExists("fleet_identity") {
+                    let lag = try FleetOutbox.lag(db, now: Int64(Date().timeIntervalSince1970))
+                    Swift.print("fleet: host '\(target.host)', \(lag.rows) row\(lag.rows == 1 ? "" : "s") not shipped yet\(lag.rows > 0 ? ", the oldest changed \(lag.seconds) s ago" : "")")
+                } else {
+                    Swift.print("fleet: host '\(target.host)', the outbox is created when tailwatchd next starts")
                 }
             }
         }

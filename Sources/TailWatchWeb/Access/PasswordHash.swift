@@ -10,7 +10,7 @@ enum PasswordHash {
     private typealias CryptRN = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer, Int32) -> UnsafeMutablePointer<CChar>?
 
     /// The function, or nil when libcrypt cannot be loaded (every login then fails, and says why once).
-    nonisolated(unsafe) private static let cryptRN: CryptRN? = {
+    private static let cryptRN: CryptRN? = {
         guard let library = dlopen("libcrypt.so.1", RTLD_NOW), let symbol = dlsym(library, "crypt_rn") else { return nil }
         return unsafeBitCast(symbol, to: CryptRN.self)
     }()

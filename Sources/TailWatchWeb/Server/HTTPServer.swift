@@ -59,7 +59,7 @@ public final class HTTPServer: Sendable {
             a.sin_port = port.bigEndian
             a.sin_addr.s_addr = UInt32(truncatingIfNeeded: address.low).bigEndian
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: &a, count: Int(length))) }
+            withUnsafeMutableBytes(of: &storage) { target in withUnsafeBytes(of: &a) { target.copyMemory(from: $0) } }
         } else {
             var a = sockaddr_in6()
             a.sin6_family = sa_family_t(AF_INET6)
@@ -70,7 +70,7 @@ public final class HTTPServer: Sendable {
             }
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: &a, count: Int(length))) }
+            withUnsafeMutableBytes(of: &storage) { target in withUnsafeBytes(of: &a) { target.copyMemory(from: $0) } }
         }
         bound = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         guard bound == 0, listen(fd, 128) == 0 else {

@@ -1,0 +1,116 @@
+import FleetStore
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+import TailWatchEngine
+
+/// Ships what this server committed to the fleet's PostgreSQL, on a thread of its own.
+///
+/// Why its own thread and its own SQLite connection: libpq blocks while PostgreSQL commits, and a
+/// fleet database that is slow, restarting or away for hours must never delay ingestion. The
+/// shipper reads the outbox, sends a batch in one PostgreSQL transaction, and only after that
+/// commit deletes the batch from the outbox in a short SQLite transaction of its own. Killed
+/// between the two, it sends the same batch again at start: the same absolute values and
+/// versions, which PostgreSQL's upsert leaves as they are.
+public final class FleetShipper: Sendable {
+    /// What `[fleet]` says, checked.
+    public struct Target: Sendable {
+        public var url: String
+        public var password: String?
+        public var host: String
+        /// Rows per table and batch.
+        public var batchRows: Int
+
+        public init(url: String, password: String?, host: String, batchRows: Int = 5000) {
+            self.url = url
+            self.password = password
+            self.host = host
+            self.batchRows = batchRows
+        }
+    }
+
+    let target: Target
+    let databasePath: String
+    let modules: [MigrationSet]
+    let logger: Logger
+    private let stopped = Mutex(false)
+
+    public init(target: Target, databasePath: String, modules: [MigrationSet], logger: Logger) {
+        self.target = target
+        self.databasePath = databasePath
+        self.modules = modules
+        self.logger = logger
+    }
+
+    public func stop() { stopped.withLock { $0 = true } }
+    private var isStopped: Bool { stopped.withLock { $0 } }
+
+    /// Ships until `stop()`. Failures are logged (each new one at once, the same one again every
+    /// ten minutes) and retried with a growing pause, up to 30 s.
+    public func run() {
+        var session: (writer: FleetWriter, databaseID: String)?
+        var local: DatabaseQueue?
+        var pause = 1.0
+        var failure: (message: String, since: Date, logged: Date)?
+        while !isStopped {
+            do {
+                let queue = try local ?? Store.openWriter(path: databasePath, modules: modules)
+                local = queue
+                if session == nil { session = try connect(queue) }
+                guard let (writer, databaseID) = session else { continue }
+                let batch = try queue.read { db in try FleetOutbox.nextBatch(db, limit: target.batchRows) }
+                if let f = failure {
+                    logger.info("fleet: shipping again after \(Int(Date().timeIntervalSince(f.since))) s")
+                    failure = nil
+                }
+                pause = 1
+                if batch.isEmpty {
+                    sleep(seconds: 1)
+                    continue
+                }
+                try writer.ship(batch, databaseID: databaseID)
+                try queue.write { db in try FleetOutbox.markShipped(db, batch) }
+            } catch {
+                let message: String
+                if let error = error as? PostgresError {
+                    message = error.description
+                    // Lost connections, a PostgreSQL restart, a host name taken over: start again
+                    // from connecting (and registering).
+                    session = nil
+                } else {
+                    message = "fleet: the local database: \(error)"
+                }
+                let now = Date()
+                if failure == nil || failure!.message != message || now.timeIntervalSince(failure!.logged) >= 600 {
+                    logger.error("fleet: \(message); retrying (what is not shipped waits in the outbox)")
+                    failure = (message, failure?.since ?? now, now)
+                }
+                sleep(seconds: pause)
+                pause = min(pause * 2, 30)
+            }
+        }
+    }
+
+    /// Connects, brings the fleet schema up to date and registers this file under the host name.
+    private func connect(_ queue: DatabaseQueue) throws -> (FleetWriter, String) {
+        let connection = try PostgresConnection(url: target.url, password: target.password)
+        try FleetSchema.migrate(connection)
+        let writer = FleetWriter(connection: connection, host: target.host)
+        let databaseID = try queue.read { db in try FleetOutbox.databaseID(db) }
+        if try writer.registeredDatabase() != databaseID {
+            // First the whole file into the outbox, then the registration (which empties the
+            // host's rows there): killed in between, the next start does both again.
+            try queue.write { db in try FleetOutbox.queueEverything(db) }
+            try writer.register(databaseID: databaseID)
+            logger.info("fleet: registered as '\(target.host)' (database \(databaseID)); shipping every row of this server")
+        }
+        logger.info("fleet: connected to PostgreSQL\(connection.usesTLS ? " over TLS" : ""), schema version \(FleetSchema.latestVersion), host '\(target.host)'")
+        return (writer, databaseID)
+    }
+
+    private func sleep(seconds: Double) {
+        let end = Date().addingTimeInterval(seconds)
+        while !isStopped && Date() < end { Thread.sleep(forTimeInterval: 0.05) }
+    }
+}
