@@ -85,6 +85,7 @@ let package = Package(
         // PostgreSQL's SQL), the idempotent upserts and the fleet reports' connection.
         .target(
             name: "FleetStore",
+            dependencies: ["TailWatchEngine"],
             plugins: ["EmbedMigrations"]
         ),
         // Ships committed rollups from the SQLite outbox (Migrations/FleetShipper/) to FleetStore.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TailWatchEngine
 
 /// `tailwatch-report mail`: per sending account, messages sent, their bytes, and the deliveries,
 /// failures and deferrals of those messages.
@@ -13,6 +14,8 @@ public enum MailReport {
     }
 
     public struct Row: Sendable, Equatable {
+        /// The server, in the fleet's answers; nil in a server's own.
+        public var host: String? = nil
         public var user: String
         /// Start of the hour or day (UTC); nil for totals.
         public var period: Int64?
@@ -22,7 +25,8 @@ public enum MailReport {
         public var failed: Int64 = 0
         public var deferred: Int64 = 0
 
-        public init(user: String, period: Int64?, sent: Int64 = 0, sentBytes: Int64 = 0, delivered: Int64 = 0, failed: Int64 = 0, deferred: Int64 = 0) {
+        public init(host: String? = nil, user: String, period: Int64?, sent: Int64 = 0, sentBytes: Int64 = 0, delivered: Int64 = 0, failed: Int64 = 0, deferred: Int64 = 0) {
+            self.host = host
             self.user = user
             self.period = period
             self.sent = sent
@@ -33,10 +37,25 @@ public enum MailReport {
         }
     }
 
+    /// This server's answer, from its SQLite file.
     public static func rows(
         _ db: Database, user: String? = nil, domain: String? = nil, by grouping: Grouping = .total,
         since: Int64? = nil, until: Int64? = nil
     ) throws -> [Row] {
+        try rows(SQLiteReportRows(db), user: user, domain: domain, by: grouping, since: since, until: until)
+    }
+
+    /// The answer from `source`: this server's file, or the fleet's PostgreSQL (optionally for
+    /// one `host`). The fleet has the hourly rollup only, so there a range's ends widen to whole hours.
+    public static func rows(
+        _ source: some ReportRows, host: String? = nil, user: String? = nil, domain: String? = nil, by grouping: Grouping = .total,
+        since: Int64? = nil, until: Int64? = nil
+    ) throws -> [Row] {
+        var since = since, until = until
+        if source.isFleet {
+            since = since.map(floorHour)
+            until = until.map(ceilHour)
+        }
         let from = since ?? Int64.min / 2
         let to = until ?? Int64.max / 2
         guard from < to else { return [] }
@@ -45,8 +64,8 @@ public enum MailReport {
         let endHour = floorHour(to)
         var merged: [String: Row] = [:]
         func add(_ row: Row) {
-            let key = "\(row.user)\u{0}\(row.period.map(String.init) ?? "")"
-            var r = merged[key] ?? Row(user: row.user, period: row.period)
+            let key = "\(row.host ?? "")\u{0}\(row.user)\u{0}\(row.period.map(String.init) ?? "")"
+            var r = merged[key] ?? Row(host: row.host, user: row.user, period: row.period)
             r.sent += row.sent
             r.sentBytes += row.sentBytes
             r.delivered += row.delivered
@@ -56,29 +75,39 @@ public enum MailReport {
         }
         if firstHour < endHour {
             let period = periodSQL(grouping, column: "hour")
-            // Only the filters given, so that SQLite can use the primary key (user, domain, hour);
+            // Only the filters given, so that the store can use the primary key (user, domain, hour);
             // an open end adds no bound, or the hour index would be taken for a whole-table read.
             var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if since != nil { conditions.append("hour >= ?"); arguments += [firstHour] }
-            if until != nil { conditions.append("hour < ?"); arguments += [endHour] }
-            if let user { conditions.append("user = ?"); arguments += [user] }
-            if let domain { conditions.append("domain = ?"); arguments += [domain] }
+            var arguments: [ReportValue] = []
+            if let host { conditions.append("host = ?"); arguments.append(.text(host)) }
+            if since != nil { conditions.append("hour >= ?"); arguments.append(.integer(firstHour)) }
+            if until != nil { conditions.append("hour < ?"); arguments.append(.integer(endHour)) }
+            if let user { conditions.append("\"user\" = ?"); arguments.append(.text(user)) }
+            if let domain { conditions.append("domain = ?"); arguments.append(.text(domain)) }
+            let hostColumn = source.isFleet ? "host, " : ""
             let sql = """
-                SELECT user, \(period) AS period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred)
+                SELECT \(hostColumn)"user", \(period) AS period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred)
                 FROM mail_hourly \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-                GROUP BY user, period
+                GROUP BY \(hostColumn)"user", period
                 """
-            for r in try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments) {
-                add(Row(user: r[0], period: r[1], sent: r[2], sentBytes: r[3], delivered: r[4], failed: r[5], deferred: r[6]))
+            let first = source.isFleet ? 1 : 0
+            for r in try source.fetch(sql, arguments) {
+                add(Row(host: source.isFleet ? r[0].string : nil, user: r[first].string, period: r[first + 1].optionalInt64,
+                        sent: r[first + 2].int64, sentBytes: r[first + 3].int64, delivered: r[first + 4].int64,
+                        failed: r[first + 5].int64, deferred: r[first + 6].int64))
             }
-            for edge in [(from, firstHour), (endHour, to)] where edge.0 < edge.1 {
-                try rawRows(db, from: edge.0, to: edge.1, user: user, domain: domain, grouping: grouping).forEach(add)
-            }
-        } else {
-            try rawRows(db, from: from, to: to, user: user, domain: domain, grouping: grouping).forEach(add)
         }
-        return merged.values.sorted { ($0.period ?? 0, $0.user) < ($1.period ?? 0, $1.user) }
+        // The ragged ends of a range, counted from the event tables (kept only on the server).
+        if let local = source as? SQLiteReportRows {
+            if firstHour < endHour {
+                for edge in [(from, firstHour), (endHour, to)] where edge.0 < edge.1 {
+                    try rawRows(local.db, from: edge.0, to: edge.1, user: user, domain: domain, grouping: grouping).forEach(add)
+                }
+            } else {
+                try rawRows(local.db, from: from, to: to, user: user, domain: domain, grouping: grouping).forEach(add)
+            }
+        }
+        return merged.values.sorted { ($0.period ?? 0, $0.host ?? "", $0.user) < ($1.period ?? 0, $1.host ?? "", $1.user) }
     }
 
     /// Start of the UTC hour holding `t` (also before 1970).

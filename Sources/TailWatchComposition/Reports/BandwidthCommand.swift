@@ -2,6 +2,7 @@ import ArgumentParser
 import CpBandwd
 import Foundation
 import GRDB
+import TailWatchEngine
 
 /// `tailwatch-report bandwidth [--user U] [--domain D] [--protocol P] [--by total|hour|day|month]`.
 struct BandwidthCommand: TableReport {
@@ -25,18 +26,26 @@ struct BandwidthCommand: TableReport {
     @Option(help: "total (default), hour, day or month (UTC).")
     var by: BandwidthReport.Grouping = .total
 
-    func run() throws { try printReport(configPath: parent.config, format: common.format) }
+    func run() throws { try printReport(parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
+        try context.reader.read { db in try table(SQLiteReportRows(db), host: nil) }
+    }
+
+    func fleetTable(_ fleet: FleetContext) throws -> ReportTable { try table(fleet.rows, host: fleet.host) }
+
+    /// One query for both stores; the fleet's rows start with their host.
+    private func table(_ source: some ReportRows, host: String?) throws -> ReportTable {
         let (since, until) = try common.range()
-        let rows = try context.reader.read { db in
-            try BandwidthReport.rows(db, user: user, domain: domain?.lowercased(), protocol: proto?.rawValue, by: by, since: since, until: until)
-        }
+        let rows = try BandwidthReport.rows(source, host: host, user: user, domain: domain?.lowercased(), protocol: proto?.rawValue, by: by, since: since, until: until)
+        let fleet = source.isFleet
         var table = ReportTable(
-            columns: ["user", "domain", "protocol", "period", "bytes", "hits"],
-            rows: rows.map { r in [.text(r.user), .text(r.domain), .text(r.protocol), .time(r.period), .bytes(r.bytes), .integer(r.hits)] })
+            columns: (fleet ? ["host"] : []) + ["user", "domain", "protocol", "period", "bytes", "hits"],
+            rows: rows.map { r in
+                (fleet ? [.text(r.host ?? "")] : []) + [.text(r.user), .text(r.domain), .text(r.protocol), .time(r.period), .bytes(r.bytes), .integer(r.hits)]
+            })
         if rows.count > 1 {
-            table.footer = [.text("total"), .text(""), .text(""), .time(nil), .bytes(rows.reduce(0) { $0 + $1.bytes }), .integer(rows.reduce(0) { $0 + $1.hits })]
+            table.footer = [.text("total")] + (fleet ? [.text("")] : []) + [.text(""), .text(""), .time(nil), .bytes(rows.reduce(0) { $0 + $1.bytes }), .integer(rows.reduce(0) { $0 + $1.hits })]
         }
         return table
     }

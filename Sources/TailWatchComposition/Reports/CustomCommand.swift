@@ -36,7 +36,7 @@ struct CustomCommand: TableReport {
         guard limit > 0 else { throw ValidationError("--limit must be positive, not \(limit)") }
     }
 
-    func run() throws { try printReport(configPath: parent.config, format: common.format) }
+    func run() throws { try printReport(parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()

@@ -2,6 +2,7 @@ import ArgumentParser
 import EximStats
 import Foundation
 import GRDB
+import TailWatchEngine
 
 /// `tailwatch-report mail [summary|top-senders|limits]`: the per-account summary by default.
 struct MailCommand: ParsableCommand {
@@ -33,20 +34,26 @@ struct MailSummaryCommand: TableReport {
     @Option(help: "total (default), hour or day (UTC).")
     var by: MailReport.Grouping = .total
 
-    func run() throws { try printReport(configPath: mail.parent.config, format: common.format) }
+    func run() throws { try printReport(mail.parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
+        try context.reader.read { db in try table(SQLiteReportRows(db), host: nil) }
+    }
+
+    func fleetTable(_ fleet: FleetContext) throws -> ReportTable { try table(fleet.rows, host: fleet.host) }
+
+    /// One query for both stores; the fleet's rows start with their host.
+    private func table(_ source: some ReportRows, host: String?) throws -> ReportTable {
         let (since, until) = try common.range()
-        let rows = try context.reader.read { db in
-            try MailReport.rows(db, user: user, domain: domain?.lowercased(), by: by, since: since, until: until)
-        }
+        let rows = try MailReport.rows(source, host: host, user: user, domain: domain?.lowercased(), by: by, since: since, until: until)
+        let fleet = source.isFleet
         var table = ReportTable(
-            columns: ["user", "period", "sent", "sent_bytes", "delivered", "failed", "deferred"],
+            columns: (fleet ? ["host"] : []) + ["user", "period", "sent", "sent_bytes", "delivered", "failed", "deferred"],
             rows: rows.map { r in
-                [.text(r.user), .time(r.period), .integer(r.sent), .bytes(r.sentBytes), .integer(r.delivered), .integer(r.failed), .integer(r.deferred)]
+                (fleet ? [.text(r.host ?? "")] : []) + [.text(r.user), .time(r.period), .integer(r.sent), .bytes(r.sentBytes), .integer(r.delivered), .integer(r.failed), .integer(r.deferred)]
             })
         if rows.count > 1 {
-            table.footer = [.text("total"), .time(nil), .integer(rows.reduce(0) { $0 + $1.sent }), .bytes(rows.reduce(0) { $0 + $1.sentBytes }),
+            table.footer = [.text("total")] + (fleet ? [.text("")] : []) + [.time(nil), .integer(rows.reduce(0) { $0 + $1.sent }), .bytes(rows.reduce(0) { $0 + $1.sentBytes }),
                             .integer(rows.reduce(0) { $0 + $1.delivered }), .integer(rows.reduce(0) { $0 + $1.failed }), .integer(rows.reduce(0) { $0 + $1.deferred })]
         }
         return table
@@ -83,7 +90,7 @@ struct TopSendersCommand: TableReport {
         guard (1...10000).contains(limit) else { throw CommandFailure.usage("--limit must be between 1 and 10000, not \(limit)") }
     }
 
-    func run() throws { try printReport(configPath: mail.parent.config, format: common.format) }
+    func run() throws { try printReport(mail.parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()
@@ -113,7 +120,7 @@ struct MailLimitsCommand: TableReport {
     @Option(help: "Output format: table (default), json or csv.")
     var format: ReportTable.Format = .table
 
-    func run() throws { try printReport(configPath: mail.parent.config, format: format) }
+    func run() throws { try printReport(mail.parent, format: format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
         let limits = try sendLimits(context.loaded)
@@ -171,7 +178,7 @@ struct MailTraceCommand: TableReport {
         }
     }
 
-    func run() throws { try printReport(configPath: mail.parent.config, format: common.format) }
+    func run() throws { try printReport(mail.parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()

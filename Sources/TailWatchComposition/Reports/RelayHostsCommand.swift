@@ -66,7 +66,7 @@ struct RelayHostsCommand: TableReport {
 
     func run() throws {
         guard export != nil || usersExport != nil else {
-            return try printReport(configPath: parent.config, format: format)
+            return try printReport(parent, format: format)
         }
         let (queue, loaded) = try ReportDatabase.open(configPath: parent.config, requiring: Self.requiredModules)
         let settings = try settings(loaded)

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import TailWatchEngine
 
-/// `tailwatch-report [--config PATH] SUBCOMMAND [--since T] [--until T] [--format table|json|csv]`.
+/// `tailwatch-report [--config PATH] [--fleet [--host H]] SUBCOMMAND [--since T] [--until T] [--format table|json|csv]`.
 public struct ReportCommand: ParsableCommand {
     public init() {}
 
@@ -15,6 +15,16 @@ public struct ReportCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Configuration file (default: $TAILWATCH_CONFIG, else /etc/tailwatch/tailwatch.toml).", valueName: "path"))
     var config: String?
+
+    @Flag(help: "Answer for every server from the fleet's PostgreSQL ([fleet] in the configuration); rows gain a host.")
+    var fleet = false
+
+    @Option(help: ArgumentHelp("With --fleet: only this server (its [fleet] host_name).", valueName: "H"))
+    var host: String?
+
+    public func validate() throws {
+        if host != nil && !fleet { throw ValidationError("--host needs --fleet (without it, the report is this server's own)") }
+    }
 }
 
 /// Options every report takes.

@@ -20,7 +20,7 @@ struct ServicesCommand: TableReport {
     @Flag(help: "Uptime over 24 h, 7 days and 30 days, and each outage (start, end, cause, checks, restarts); --since/--until bound the outages (default: 30 days).")
     var history = false
 
-    func run() throws { try printReport(configPath: parent.config, format: common.format) }
+    func run() throws { try printReport(parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FleetStore
 import GRDB
 
 /// A report that answers with one table: what `tailwatch-report SUBCOMMAND` prints, what
@@ -13,6 +14,14 @@ public protocol TableReport: ParsableCommand {
     static var requiredModules: [String] { get }
     /// The rows, read through `context`'s reader.
     func table(_ context: ReportContext) throws -> ReportTable
+    /// The rows for every server (or `fleet.host`), from the fleet's PostgreSQL.
+    func fleetTable(_ fleet: FleetContext) throws -> ReportTable
+}
+
+/// What a `--fleet` report reads: the fleet's PostgreSQL, and the one server asked for, if any.
+public struct FleetContext {
+    public let rows: FleetReportRows
+    public let host: String?
 }
 
 /// What a report reads: a read-only connection to the database and the configuration it belongs to.
@@ -27,10 +36,20 @@ public struct ReportContext: Sendable {
 }
 
 extension TableReport {
-    /// The CLI: open the configured database, answer, print in `format`.
-    func printReport(configPath: String?, format: ReportTable.Format) throws {
-        let (queue, loaded) = try ReportDatabase.open(configPath: configPath, requiring: Self.requiredModules)
+    /// The CLI: open the configured database (or with `--fleet` the fleet's PostgreSQL), answer,
+    /// print in `format`.
+    func printReport(_ root: ReportCommand, format: ReportTable.Format) throws {
+        if root.fleet {
+            let connection = try FleetDatabase.open(configPath: root.config)
+            print(try fleetTable(FleetContext(rows: FleetReportRows(connection), host: root.host)).render(format), terminator: "")
+            return
+        }
+        let (queue, loaded) = try ReportDatabase.open(configPath: root.config, requiring: Self.requiredModules)
         print(try table(ReportContext(reader: queue, loaded: loaded)).render(format), terminator: "")
+    }
+
+    public func fleetTable(_ fleet: FleetContext) throws -> ReportTable {
+        throw CommandFailure.usage("'\(Self.configuration.commandName ?? "this report")' does not answer from the fleet: the fleet holds bandwidth and mail (tailwatch-report --fleet bandwidth, --fleet mail)")
     }
 }
 

@@ -1,0 +1,30 @@
+import FleetStore
+import TailWatchEngine
+
+/// How `tailwatch-report --fleet` connects: the configuration's `[fleet]`, its password, and a
+/// schema this binary knows.
+public enum FleetDatabase {
+    public static func open(configPath explicit: String?) throws(CommandFailure) -> PostgresConnection {
+        let path = ConfigFile.resolvePath(explicit: explicit)
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try LoadedConfiguration.load(path: path)
+        } catch {
+            throw .usage(error.description)
+        }
+        guard let target = loaded.fleet.target else {
+            throw .usage("--fleet needs [fleet] postgres = \"postgres://…\" in \(path)")
+        }
+        do {
+            let connection = try PostgresConnection(url: target.url, password: target.password, applicationName: "tailwatch-report")
+            let version = try FleetSchema.version(connection)
+            guard version > 0 else { throw CommandFailure.runtime("the fleet's PostgreSQL has no TailWatch tables yet: no server has shipped to it") }
+            guard version <= FleetSchema.latestVersion else { throw PostgresError.newerSchema(database: version, binary: FleetSchema.latestVersion) }
+            return connection
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw .runtime("\(error)")
+        }
+    }
+}
