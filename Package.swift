@@ -162,7 +162,7 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["TailWatchEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TailWatchEngine", "FleetStore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TailWatchEngineTests", dependencies: ["TailWatchEngine", "TestSupport"]),

@@ -47,16 +47,8 @@ final class WebFixture {
 
     /// Runs the program at `path` to completion.
     func runAbsolute(_ path: String, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let result = try Subprocess.run(path, arguments)
+        return (result.code, result.out, result.err)
     }
 
     /// `tailwatch-report --config … ARGS --format json`.

@@ -1,0 +1,103 @@
+import FleetShipper
+import Foundation
+import GRDB
+import TestSupport
+
+/// One server of a fleet: the shipped example copied to a folder of its own, its `[fleet]`
+/// pointing at a test PostgreSQL under `host`, its web page off. Runs the real binaries.
+final class FleetFixture {
+    let folder = TemporaryFolder("tailwatch-fleet")
+    let host: String
+    let configPath: String
+    let databasePath: String
+    let examples: String
+    private var daemon: Process?
+
+    init(host: String, postgres: String, password: String, batchRows: Int = 5000) throws {
+        self.host = host
+        examples = folder.file("Examples")
+        try FileManager.default.copyItem(atPath: Corpus.projectFolder + "/Examples", toPath: examples)
+        configPath = examples + "/tailwatch.toml"
+        databasePath = folder.file("var/tailwatch.sqlite3")
+        try folder.write("fleet.pass", password + "\n")
+        var config = try String(contentsOfFile: configPath, encoding: .utf8)
+        if let table = config.range(of: "\n[http]") { config = String(config[..<table.lowerBound]) }
+        config += """
+
+            [http]
+            listen = ""
+
+            [fleet]
+            postgres = "\(postgres)"
+            password_file = "../fleet.pass"
+            host_name = "\(host)"
+            batch_rows = \(batchRows)
+
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    deinit { stop() }
+
+    @discardableResult
+    func run(_ binary: String, _ arguments: [String]) throws -> Subprocess.Result {
+        try Subprocess.run(DaemonFixture.binaryFolder + "/" + binary, arguments)
+    }
+
+    /// `tailwatch-report [--fleet] ARGS --format json`, decoded, each value as its text.
+    func report(_ arguments: [String], fleet: Bool = false) throws -> [[String: String]] {
+        let result = try run("tailwatch-report", ["--config", configPath] + (fleet ? ["--fleet"] : []) + arguments + ["--format", "json"])
+        guard result.code == 0 else { throw PostgresTestServer.Failure(message: "report \(arguments) exit \(result.code): \(result.err)") }
+        let rows = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]] ?? []
+        return rows.map { row in row.mapValues { $0 is NSNull ? "null" : "\($0)" } }
+    }
+
+    /// This server's own report rows, each with its host added: what the fleet should say of it.
+    func localRowsAsFleet(_ arguments: [String]) throws -> Set<[String: String]> {
+        Set(try report(arguments).map { var r = $0; r["host"] = host; return r })
+    }
+
+    func once() throws {
+        let result = try run("tailwatchd", ["--config", configPath, "--once"])
+        guard result.code == 0 else { throw PostgresTestServer.Failure(message: "--once exit \(result.code): \(result.err)") }
+    }
+
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonFixture.binaryFolder + "/tailwatchd")
+        process.arguments = ["--foreground", "--config", configPath]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        daemon = process
+    }
+
+    func stop() {
+        guard let daemon, daemon.isRunning else { return }
+        daemon.terminate()
+        daemon.waitUntilExit()
+    }
+
+    /// SIGKILL: no final commit, no goodbye.
+    func kill9() {
+        guard let daemon, daemon.isRunning else { return }
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+    }
+
+    /// Rows in the outbox (nil before the daemon created it).
+    func unshipped() -> Int64? {
+        guard let queue = try? DatabaseQueue(path: databasePath, configuration: { var c = Configuration(); c.readonly = true; c.busyMode = .timeout(5); return c }()) else { return nil }
+        return try? queue.read { db -> Int64? in
+            guard try db.tableExists("fleet_identity") else { return nil }
+            return try FleetOutbox.lag(db, now: 0).rows
+        }
+    }
+
+    /// Waits until the running daemon shipped everything.
+    func waitShipped(timeout: Double = 60) -> Bool {
+        eventually(timeout: timeout) { self.unshipped() == 0 }
+    }
+
+    func daemonLog() -> String { (try? String(contentsOfFile: folder.file("var/tailwatchd.log"), encoding: .utf8)) ?? "" }
+}

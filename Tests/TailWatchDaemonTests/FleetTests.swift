@@ -1,0 +1,141 @@
+import FleetShipper
+import FleetStore
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+
+/// Servers shipping to one real PostgreSQL (a private cluster: `tools/pg-test-cluster`), read back
+/// with `tailwatch-report --fleet`: the fleet's answer is the sum of the servers' own.
+@Suite struct FleetTests {
+    /// Report arguments whose fleet answer must equal the servers' own, row for row.
+    static let reports: [[String]] = [
+        ["bandwidth"], ["bandwidth", "--by", "hour"], ["bandwidth", "--by", "day"], ["bandwidth", "--by", "month"],
+        ["bandwidth", "--user", "bob", "--by", "day"], ["bandwidth", "--protocol", "http", "--by", "hour"],
+        ["bandwidth", "--since", "2026-11-02T09:00:00Z", "--until", "2026-11-03", "--by", "hour"],
+        ["mail"], ["mail", "--by", "hour"], ["mail", "--by", "day"], ["mail", "--user", "bob"],
+        ["mail", "--since", "2026-11-02T09:00:00Z", "--until", "2026-11-02T12:00:00Z"],
+    ]
+
+    /// A second server's own traffic: another account's bytes and mail, and a line from a clock
+    /// five years ahead (its rows ship like any other and are reported where the line said).
+    static let web2Domlog = """
+        192.0.2.50 - - [02/Nov/2026:13:00:00 +0000] "GET /menu HTTP/1.1" 200 12345 "-" "Mozilla/5.0"
+        192.0.2.51 - - [03/Nov/2026:08:30:00 +0000] "GET /order HTTP/1.1" 200 54321 "-" "Mozilla/5.0"
+        192.0.2.52 - - [02/Nov/2031:10:00:00 +0000] "GET /future HTTP/1.1" 200 777 "-" "Mozilla/5.0"
+
+        """
+    static let web2Mainlog = """
+        2026-11-02 14:00:00 1vQy7a-0007Aa-1A <= carol@carolcakes.example H=(pc) [203.0.113.7] P=esmtpa A=dovecot_login:carol@carolcakes.example S=3000 id=q@pc from <carol@carolcakes.example> for pat@example.org
+        2026-11-02 14:00:01 1vQy7a-0007Aa-1A => pat@example.org R=dkim_lookuphost T=dkim_remote_smtp H=mx.example.org [198.51.100.7] C="250 OK"
+        2026-11-02 14:00:01 1vQy7a-0007Aa-1A Completed
+
+        """
+
+    @Test func twoServersShipToOneDatabaseAndTheFleetAnswersWithTheSumOfTheirReports() throws {
+        let pg = try PostgresTestServer.shared
+        let url = try pg.freshDatabase()
+        let web1 = try FleetFixture(host: "web1.example", postgres: url, password: pg.password)
+        let web2 = try FleetFixture(host: "web2.example", postgres: url, password: pg.password)
+        try LogWriter.append(web2.examples + "/domlogs/www.carolcakes.example", Self.web2Domlog)
+        try LogWriter.append(web2.examples + "/logs/exim_mainlog", Self.web2Mainlog)
+        for server in [web1, web2] {
+            try server.once()
+            #expect(server.unshipped() ?? 0 > 0, "the outbox holds the rows written before the first shipment")
+            try server.start()
+        }
+        #expect(web1.waitShipped(), "web1 shipped: \(web1.daemonLog())")
+        #expect(web2.waitShipped(), "web2 shipped: \(web2.daemonLog())")
+        web1.stop()
+        web2.stop()
+
+        for arguments in Self.reports {
+            let fleet = Set(try web1.report(arguments, fleet: true))
+            let sum = try web1.localRowsAsFleet(arguments).union(web2.localRowsAsFleet(arguments))
+            #expect(!fleet.isEmpty, "\(arguments) has rows")
+            #expect(fleet == sum, "\(arguments): fleet \(fleet.subtracting(sum)) vs servers \(sum.subtracting(fleet))")
+            let one = Set(try web1.report(["--host", "web2.example"] + arguments, fleet: true))
+            #expect(one == (try web2.localRowsAsFleet(arguments)), "--host web2.example \(arguments)")
+        }
+        // The line from 2031 is in the fleet where the server put it.
+        let future = try web1.report(["bandwidth", "--since", "2031-01-01", "--by", "day"], fleet: true)
+        #expect(future.count == 1)
+        #expect(future.first?["host"] == "web2.example" && future.first?["bytes"] == "777")
+        // A bound inside an hour widens to the whole hour in the fleet (it keeps no 5-minute rows).
+        let widened = Set(try web1.report(["bandwidth", "--since", "2026-11-02T09:10:00Z", "--until", "2026-11-02T10:00:00Z"], fleet: true))
+        let hour = ["bandwidth", "--since", "2026-11-02T09:00:00Z", "--until", "2026-11-02T10:00:00Z"]
+        let wholeHour = try web1.localRowsAsFleet(hour).union(web2.localRowsAsFleet(hour))
+        #expect(widened == wholeHour)
+
+        // Each shipped table has the same columns in the outbox and in PostgreSQL.
+        let connection = try PostgresConnection(url: url, password: pg.password)
+        let local = try DatabaseQueue(path: web1.databasePath)
+        for table in ShippedTable.all {
+            let remote = try connection.query("SELECT column_name FROM information_schema.columns WHERE table_name = $1", [table.name]).compactMap { $0.first ?? nil }
+            #expect(Set(remote) == Set(["host"] + table.columns + ["version"]), "\(table.name) in PostgreSQL")
+            let outbox = try local.read { db in try db.columns(in: table.outbox).map(\.name) }
+            #expect(Set(outbox) == Set(["seq"] + table.columns + ["queued_at"]), "\(table.outbox) in SQLite")
+        }
+        let status = try web1.run("tailwatchd", ["--config", web1.configPath, "--status=long"])
+        #expect(status.out.contains("fleet: host 'web1.example', 0 rows not shipped yet"), "\(status.out)")
+    }
+
+    @Test func aRebuiltDatabaseReplacesItsServersRowsAndLeavesTheOthersAlone() throws {
+        let pg = try PostgresTestServer.shared
+        let url = try pg.freshDatabase()
+        let web1 = try FleetFixture(host: "web1.example", postgres: url, password: pg.password)
+        let web2 = try FleetFixture(host: "web2.example", postgres: url, password: pg.password)
+        for server in [web1, web2] {
+            try server.once()
+            try server.start()
+            #expect(server.waitShipped(), "\(server.host): \(server.daemonLog())")
+            server.stop()
+        }
+        // web2's disk is replaced: a new SQLite file, and logs holding one line.
+        try FileManager.default.removeItem(atPath: web2.folder.file("var"))
+        for log in try FileManager.default.contentsOfDirectory(atPath: web2.examples + "/domlogs") {
+            try "".write(toFile: web2.examples + "/domlogs/" + log, atomically: true, encoding: .utf8)
+        }
+        try "".write(toFile: web2.examples + "/logs/exim_mainlog", atomically: true, encoding: .utf8)
+        try LogWriter.append(web2.examples + "/domlogs/www.carolcakes.example", Self.web2Domlog)
+        try web2.once()
+        try web2.start()
+        #expect(web2.waitShipped(), "\(web2.daemonLog())")
+        web2.stop()
+        #expect(web2.daemonLog().contains("fleet: registered as 'web2.example'"))
+        for arguments in [["bandwidth", "--by", "day"], ["mail", "--by", "hour"]] {
+            #expect(Set(try web1.report(["--host", "web2.example"] + arguments, fleet: true)) == (try web2.localRowsAsFleet(arguments)), "web2 \(arguments)")
+            #expect(Set(try web1.report(["--host", "web1.example"] + arguments, fleet: true)) == (try web1.localRowsAsFleet(arguments)), "web1 \(arguments)")
+        }
+    }
+
+    @Test func aBatchSentAgainOrAnOlderVersionChangesNothing() throws {
+        let pg = try PostgresTestServer.shared
+        let connection = try PostgresConnection(url: try pg.freshDatabase(), password: pg.password)
+        try FleetSchema.migrate(connection)
+        try FleetSchema.migrate(connection)  // a second server's start: nothing to do
+        let writer = FleetWriter(connection: connection, host: "web9")
+        #expect(try writer.register(databaseID: "file-a"))
+        #expect(try writer.register(databaseID: "file-a") == false)
+        let key = ["bob", "bobsbikes.example", "http", "1793577600"]
+        func bytes() throws -> String? {
+            try connection.scalar("SELECT bytes FROM bandwidth_hourly WHERE host = 'web9' AND \"user\" = 'bob'")
+        }
+        let batch = [(ShippedTable.bandwidthHourly, [ShippedRow(version: 5, key: key, values: ["1000", "3"])])]
+        try writer.ship(batch, databaseID: "file-a")
+        try writer.ship(batch, databaseID: "file-a")
+        #expect(try bytes() == "1000")
+        try writer.ship([(ShippedTable.bandwidthHourly, [ShippedRow(version: 3, key: key, values: ["400", "1"])])], databaseID: "file-a")
+        #expect(try bytes() == "1000", "an older version never overwrites a newer one")
+        try writer.ship([(ShippedTable.bandwidthHourly, [ShippedRow(version: 9, key: key, values: ["1500", "4"])])], databaseID: "file-a")
+        #expect(try bytes() == "1500")
+        try writer.ship([(ShippedTable.bandwidthHourly, [ShippedRow(version: 10, key: key, values: nil)])], databaseID: "file-a")
+        #expect(try bytes() == nil, "a row deleted on the server is deleted in the fleet")
+        // Another file took the name: the first may not write under it any more.
+        #expect(try writer.register(databaseID: "file-b"))
+        #expect(throws: PostgresError.self) { try writer.ship(batch, databaseID: "file-a") }
+        // A schema from a newer TailWatch is refused, by the shipper and by the report.
+        try connection.query("INSERT INTO tailwatch_fleet_schema (version, name, applied_at) VALUES (99, '0099_future', 0)")
+        #expect(throws: PostgresError.newerSchema(database: 99, binary: FleetSchema.latestVersion)) { try FleetSchema.migrate(connection) }
+    }
+}
