@@ -32,6 +32,8 @@ struct BandwidthCommand: TableReport {
         try context.reader.read { db in try table(SQLiteReportRows(db), host: nil) }
     }
 
+    static let answersFromFleet = true
+
     func fleetTable(_ fleet: FleetContext) throws -> ReportTable { try table(fleet.rows, host: fleet.host) }
 
     /// One query for both stores; the fleet's rows start with their host.

@@ -14,6 +14,8 @@ public protocol TableReport: ParsableCommand {
     static var requiredModules: [String] { get }
     /// The rows, read through `context`'s reader.
     func table(_ context: ReportContext) throws -> ReportTable
+    /// Whether the fleet holds what this report reads (`--fleet` is refused before connecting otherwise).
+    static var answersFromFleet: Bool { get }
     /// The rows for every server (or `fleet.host`), from the fleet's PostgreSQL.
     func fleetTable(_ fleet: FleetContext) throws -> ReportTable
 }
@@ -40,6 +42,7 @@ extension TableReport {
     /// print in `format`.
     func printReport(_ root: ReportCommand, format: ReportTable.Format) throws {
         if root.fleet {
+            guard Self.answersFromFleet else { throw Self.notInTheFleet }
             let connection = try FleetDatabase.open(configPath: root.config)
             print(try fleetTable(FleetContext(rows: FleetReportRows(connection), host: root.host)).render(format), terminator: "")
             return
@@ -48,8 +51,12 @@ extension TableReport {
         print(try table(ReportContext(reader: queue, loaded: loaded)).render(format), terminator: "")
     }
 
-    public func fleetTable(_ fleet: FleetContext) throws -> ReportTable {
-        throw CommandFailure.usage("'\(Self.configuration.commandName ?? "this report")' does not answer from the fleet: the fleet holds bandwidth and mail (tailwatch-report --fleet bandwidth, --fleet mail)")
+    public static var answersFromFleet: Bool { false }
+
+    public func fleetTable(_ fleet: FleetContext) throws -> ReportTable { throw Self.notInTheFleet }
+
+    static var notInTheFleet: CommandFailure {
+        .usage("'\(configuration.commandName ?? "this report")' does not answer from the fleet: the fleet holds bandwidth and mail (tailwatch-report --fleet bandwidth, --fleet mail)")
     }
 }
 
