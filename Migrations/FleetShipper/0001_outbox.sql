@@ -13,6 +13,14 @@ CREATE TABLE fleet_identity (
 );
 INSERT INTO fleet_identity (database_id) VALUES (lower(hex(randomblob(16))));
 
+-- Per outbox, the highest seq PostgreSQL is known to have committed (written with the delete of
+-- the shipped rows). Against PostgreSQL's own marks it tells a restored file or a restored fleet
+-- database from a crash between the two commits.
+CREATE TABLE fleet_marks (
+    shipped_table TEXT PRIMARY KEY,
+    version       INTEGER NOT NULL
+);
+
 CREATE TABLE fleet_outbox_bandwidth_hourly (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
     user TEXT NOT NULL,

@@ -11,6 +11,15 @@ CREATE TABLE fleet_hosts (
     shipped_at    BIGINT                  -- last commit of a batch, PostgreSQL's clock
 );
 
+-- Per host and table, the highest version PostgreSQL committed: compared at each connection with
+-- the server's own record, so a database restored on either side is noticed and re-shipped.
+CREATE TABLE fleet_marks (
+    host          TEXT   NOT NULL,
+    shipped_table TEXT   NOT NULL,
+    version       BIGINT NOT NULL,
+    PRIMARY KEY (host, shipped_table)
+);
+
 CREATE TABLE bandwidth_hourly (
     host     TEXT   NOT NULL,
     "user"   TEXT   NOT NULL,

@@ -39,11 +39,34 @@ public enum FleetOutbox {
         for (table, rows) in batch {
             guard let last = rows.map(\.version).max() else { continue }
             try db.execute(sql: "DELETE FROM \(table.outbox) WHERE seq <= ?", arguments: [last])
+            try db.execute(sql: "INSERT INTO fleet_marks (shipped_table, version) VALUES (?, ?) ON CONFLICT (shipped_table) DO UPDATE SET version = max(version, excluded.version)",
+                           arguments: [table.name, last])
         }
     }
 
-    /// Queues every current row again: before registering with a fleet database that does not
-    /// know this file (a new fleet database, or this host name shipped by another file before).
+    /// Whether this file and PostgreSQL cannot both be right about what was shipped:
+    ///
+    /// - PostgreSQL ahead of this file's own sequence: the file went back in time (restored from
+    ///   a copy, or its last commits lost in a power cut); its next versions would be refused as
+    ///   older than what PostgreSQL holds.
+    /// - PostgreSQL behind what this file knows it committed: the fleet database was restored,
+    ///   and rows deleted here as shipped (and deletions shipped since) are missing there.
+    ///
+    /// PostgreSQL a batch ahead of the file's record (a crash between the two commits) is
+    /// neither: those rows are still in the outbox and are simply sent again.
+    public static func disagrees(_ db: Database, remote: [String: Int64]) throws -> Bool {
+        for table in ShippedTable.all {
+            let mark = remote[table.name] ?? 0
+            let shipped = try Int64.fetchOne(db, sql: "SELECT version FROM fleet_marks WHERE shipped_table = ?", arguments: [table.name]) ?? 0
+            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = ?", arguments: [table.outbox]) ?? 0
+            if sequence < mark || mark < shipped { return true }
+        }
+        return false
+    }
+
+    /// Queues every current row again, after the fleet forgot this host's rows (see `FleetWriter.reset`)
+    /// or before registering with a fleet database that does not know this file. Nothing is marked
+    /// shipped any more.
     public static func queueEverything(_ db: Database) throws {
         for table in ShippedTable.all {
             let columns = table.columns.joined(separator: ", ")
@@ -51,6 +74,7 @@ public enum FleetOutbox {
             // Tombstones of rows the fleet never had are dropped with the rest: the fleet starts
             // from this file's content.
             try db.execute(sql: "DELETE FROM \(table.outbox)")
+            try db.execute(sql: "DELETE FROM fleet_marks")
             try db.execute(sql: """
                 INSERT INTO \(table.outbox) (\(columns), queued_at)
                 SELECT \(columns), CAST(strftime('%s', 'now') AS INTEGER) FROM \(table.name) ORDER BY \(keys)

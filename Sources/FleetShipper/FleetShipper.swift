@@ -17,16 +17,34 @@ public final class FleetShipper: Sendable {
     /// What `[fleet]` says, checked.
     public struct Target: Sendable {
         public var url: String
-        public var password: String?
+        /// The file whose first line is the password; nil: libpq's own sources (`PGPASSWORD`, `~/.pgpass`).
+        public var passwordFile: String?
         public var host: String
         /// Rows per table and batch.
         public var batchRows: Int
 
-        public init(url: String, password: String?, host: String, batchRows: Int = 5000) {
+        public init(url: String, passwordFile: String?, host: String, batchRows: Int = 5000) {
             self.url = url
-            self.password = password
+            self.passwordFile = passwordFile
             self.host = host
             self.batchRows = batchRows
+        }
+
+        /// Read when connecting, not with the configuration: a user who may run the local
+        /// reports need not be able to read the fleet's password.
+        public func password() throws(PostgresError) -> String? {
+            guard let passwordFile else { return nil }
+            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8),
+                  let first = text.split(separator: "\n", omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespacesAndNewlines),
+                  !first.isEmpty else {
+                throw .connection("cannot read the password from \(passwordFile) ([fleet] password_file; its first line is the password)")
+            }
+            return first
+        }
+
+        /// Connects to the fleet's PostgreSQL as this target says.
+        public func connect(applicationName: String = "tailwatchd") throws(PostgresError) -> PostgresConnection {
+            try PostgresConnection(url: url, password: try password(), applicationName: applicationName)
         }
     }
 
@@ -94,7 +112,7 @@ public final class FleetShipper: Sendable {
 
     /// Connects, brings the fleet schema up to date and registers this file under the host name.
     private func connect(_ queue: DatabaseQueue) throws -> (FleetWriter, String) {
-        let connection = try PostgresConnection(url: target.url, password: target.password)
+        let connection = try target.connect()
         try FleetSchema.migrate(connection)
         let writer = FleetWriter(connection: connection, host: target.host)
         let databaseID = try queue.read { db in try FleetOutbox.databaseID(db) }
@@ -104,6 +122,14 @@ public final class FleetShipper: Sendable {
             try queue.write { db in try FleetOutbox.queueEverything(db) }
             try writer.register(databaseID: databaseID)
             logger.info("fleet: registered as '\(target.host)' (database \(databaseID)); shipping every row of this server")
+        }
+        let remote = try writer.marks()
+        if try queue.read({ db in try FleetOutbox.disagrees(db, remote: remote) }) {
+            // The fleet forgets this host first: killed before the second step, the next start
+            // finds PostgreSQL behind this file's marks and does both again.
+            try writer.reset()
+            try queue.write { db in try FleetOutbox.queueEverything(db) }
+            logger.warning("fleet: this server and the fleet's PostgreSQL disagree on what was shipped (a database restored on one side); shipping every row of this server again")
         }
         logger.info("fleet: connected to PostgreSQL\(connection.usesTLS ? " over TLS" : ""), schema version \(FleetSchema.latestVersion), host '\(target.host)'")
         return (writer, databaseID)

@@ -21,21 +21,44 @@ public struct FleetWriter {
 
     /// Registers this host name as shipped by `databaseID`, forgetting every row it had under
     /// another database (a rebuilt SQLite file ships its whole content again, so the fleet
-    /// mirrors the file that is the source of truth now). Returns whether rows were reset.
+    /// mirrors the file that is the source of truth now), and every row this database shipped
+    /// under another name (a renamed server is not counted twice). Returns whether rows were reset.
     @discardableResult
     public func register(databaseID: String) throws(PostgresError) -> Bool {
         try connection.transaction { () throws(PostgresError) -> Bool in
             let current = try connection.scalar("SELECT database_id FROM fleet_hosts WHERE host = $1 FOR UPDATE", [host])
             guard current != databaseID else { return false }
-            for table in ShippedTable.all {
-                try connection.query("DELETE FROM \(table.name) WHERE host = $1", [host])
-            }
+            let formerNames = try connection.query("SELECT host FROM fleet_hosts WHERE database_id = $1 AND host <> $2 FOR UPDATE", [databaseID, host])
+                .compactMap { $0.first ?? nil }
+            for name in [host] + formerNames { try forget(name) }
+            try connection.query("DELETE FROM fleet_hosts WHERE database_id = $1 AND host <> $2", [databaseID, host])
             try connection.query("""
                 INSERT INTO fleet_hosts (host, database_id, registered_at) VALUES ($1, $2, EXTRACT(EPOCH FROM now())::BIGINT)
                 ON CONFLICT (host) DO UPDATE SET database_id = EXCLUDED.database_id, registered_at = EXCLUDED.registered_at, shipped_at = NULL
                 """, [host, databaseID])
             return true
         }
+    }
+
+    /// Forgets every row of this host (and what was shipped under it), to ship them all again.
+    public func reset() throws(PostgresError) {
+        try connection.transaction { () throws(PostgresError) in try forget(host) }
+    }
+
+    private func forget(_ name: String) throws(PostgresError) {
+        for table in ShippedTable.all {
+            try connection.query("DELETE FROM \(table.name) WHERE host = $1", [name])
+        }
+        try connection.query("DELETE FROM fleet_marks WHERE host = $1", [name])
+    }
+
+    /// Per table, the highest version committed for this host.
+    public func marks() throws(PostgresError) -> [String: Int64] {
+        var marks: [String: Int64] = [:]
+        for row in try connection.query("SELECT shipped_table, version FROM fleet_marks WHERE host = $1", [host]) {
+            if let table = row[0], let version = row[1].flatMap({ Int64($0) }) { marks[table] = version }
+        }
+        return marks
     }
 
     /// Writes `batch` in one transaction, if this host is still registered with `databaseID`
@@ -49,6 +72,12 @@ public struct FleetWriter {
             for (table, rows) in batch {
                 try upsert(table, rows.filter { $0.values != nil })
                 for row in rows where row.values == nil { try delete(table, row) }
+                if let last = rows.map(\.version).max() {
+                    try connection.query("""
+                        INSERT INTO fleet_marks (host, shipped_table, version) VALUES ($1, $2, $3)
+                        ON CONFLICT (host, shipped_table) DO UPDATE SET version = GREATEST(fleet_marks.version, EXCLUDED.version)
+                        """, [host, table.name, String(last)])
+                }
             }
             try connection.query("UPDATE fleet_hosts SET shipped_at = EXTRACT(EPOCH FROM now())::BIGINT WHERE host = $1", [host])
         }

@@ -26,15 +26,16 @@ public struct LoadedConfiguration: Sendable {
     /// Every name `--enable`/`--disable` and the configuration's tables may use.
     public var knownDriverNames: Set<String> { Set(descriptors.map(\.name) + refusedCustomDriverNames) }
 
-    public static func load(path: String, registry: [DriverDescriptor] = DriverRegistry.stock) throws(ConfigError) -> LoadedConfiguration {
+    /// `forDaemon`: also read the files only the daemon needs (the web page's password file).
+    public static func load(path: String, registry: [DriverDescriptor] = DriverRegistry.stock, forDaemon: Bool = true) throws(ConfigError) -> LoadedConfiguration {
         let file = try ConfigFile.load(path: path)
-        return try LoadedConfiguration(file: file, registry: registry)
+        return try LoadedConfiguration(file: file, registry: registry, forDaemon: forDaemon)
     }
 
-    public init(file: ConfigFile, registry: [DriverDescriptor] = DriverRegistry.stock) throws(ConfigError) {
+    public init(file: ConfigFile, registry: [DriverDescriptor] = DriverRegistry.stock, forDaemon: Bool = true) throws(ConfigError) {
         self.file = file
         settings = try EngineSettings(from: file)
-        http = try HTTPSettings(file.section("http"))
+        http = try HTTPSettings(file.section("http"), readPasswords: forDaemon)
         fleet = try FleetSettings(file.section("fleet"))
         let custom = CustomDriverCatalog.load(folder: settings.driversDir, reservedNames: Set(registry.map(\.name)).union(Self.serviceTables))
         refusedCustomDrivers = custom.refused

@@ -12,7 +12,7 @@ public enum ReportDatabase {
         let path = ConfigFile.resolvePath(explicit: explicit)
         let loaded: LoadedConfiguration
         do {
-            loaded = try LoadedConfiguration.load(path: path)
+            loaded = try LoadedConfiguration.load(path: path, forDaemon: false)
         } catch {
             throw .usage(error.description)
         }

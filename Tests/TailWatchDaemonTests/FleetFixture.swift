@@ -12,6 +12,8 @@ final class FleetFixture {
     let databasePath: String
     let examples: String
     private var daemon: Process?
+    /// How many times the shipper had connected when the daemon was last started.
+    private var connectionsBefore = 0
 
     init(host: String, postgres: String, password: String, batchRows: Int = 5000) throws {
         self.host = host
@@ -63,6 +65,7 @@ final class FleetFixture {
     }
 
     func start() throws {
+        connectionsBefore = connections()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DaemonFixture.binaryFolder + "/tailwatchd")
         process.arguments = ["--foreground", "--config", configPath]
@@ -94,10 +97,12 @@ final class FleetFixture {
         }
     }
 
-    /// Waits until the running daemon shipped everything.
+    /// Waits until the daemon started last connected to PostgreSQL and shipped everything.
     func waitShipped(timeout: Double = 60) -> Bool {
-        eventually(timeout: timeout) { self.unshipped() == 0 }
+        eventually(timeout: timeout) { self.connections() > self.connectionsBefore && self.unshipped() == 0 }
     }
+
+    private func connections() -> Int { daemonLog().components(separatedBy: "fleet: connected to PostgreSQL").count - 1 }
 
     func daemonLog() -> String { (try? String(contentsOfFile: folder.file("var/tailwatchd.log"), encoding: .utf8)) ?? "" }
 }

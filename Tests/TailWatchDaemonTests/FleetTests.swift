@@ -139,3 +139,79 @@ import TestSupport
         #expect(throws: PostgresError.newerSchema(database: 99, binary: FleetSchema.latestVersion)) { try FleetSchema.migrate(connection) }
     }
 }
+
+/// A database restored on either side: the shipper notices that its marks and PostgreSQL's cannot
+/// both be right, has the fleet forget the host and ships everything again.
+@Suite struct FleetRestoreTests {
+    static let reports: [[String]] = [["bandwidth", "--by", "hour"], ["bandwidth", "--by", "month"], ["mail", "--by", "hour"]]
+
+    /// Ships, changes many rows and ships again, then gives `restore` the chance to put one side
+    /// back to the first shipment; then new lines, shipping, and the comparison.
+    private func shipChangeRestore(_ restore: (FleetFixture, String) throws -> Void) throws {
+        let pg = try PostgresTestServer.shared
+        let url = try pg.freshDatabase()
+        let server = try FleetFixture(host: "restored.example", postgres: url, password: pg.password)
+        try server.once()
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        let backup = server.folder.file("backup.sqlite3")
+        try FileManager.default.copyItem(atPath: server.databasePath, toPath: backup)
+        let dump = server.folder.file("fleet.sql")
+        try dumpOrLoad(pg, url, ["pg_dump", "--no-owner", "-f", dump])
+        // Many changes, shipped: every bandwidth row rewritten by a generator.
+        let fill = try Subprocess.run("/usr/bin/env", [
+            "python3", Corpus.projectFolder + "/tools/fill-bandwidth-rows.py", server.databasePath, "20", "2",
+            server.folder.file("fill.userdomains"), server.folder.file("fill.limits"),
+        ])
+        #expect(fill.code == 0, "\(fill.err)")
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        try restore(server, dump)
+        try LogWriter.append(server.examples + "/domlogs/bobsbikes.example",
+                             "203.0.113.9 - - [02/Nov/2026:10:30:00 +0000] \"GET /after HTTP/1.1\" 200 4242 \"-\" \"Mozilla/5.0\"\n")
+        try server.start()
+        #expect(eventually(timeout: 30) {
+            (try? server.report(["bandwidth", "--user", "bob", "--since", "2026-11-02T10:00:00Z", "--until", "2026-11-02T11:00:00Z"]))?.first?["bytes"] == "4242"
+        }, "the line appended after the restore is counted")
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        #expect(server.daemonLog().contains("disagree on what was shipped"))
+        for arguments in Self.reports {
+            let fleet = Set(try server.report(arguments, fleet: true))
+            let local = try server.localRowsAsFleet(arguments)
+            #expect(fleet == local, "\(arguments): only in the fleet \(fleet.subtracting(local).prefix(3)), only on the server \(local.subtracting(fleet).prefix(3))")
+        }
+    }
+
+    private func dumpOrLoad(_ pg: PostgresTestServer, _ url: String, _ command: [String]) throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGPASSWORD"] = pg.password
+        let result = try Subprocess.run("/usr/bin/env", command + ["-d", url], environment: environment)
+        #expect(result.code == 0, "\(command[0]): \(result.err)")
+    }
+
+    @Test func aServerFileRestoredFromACopyIsShippedAgainWhole() throws {
+        try shipChangeRestore { server, _ in
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: server.databasePath + suffix) }
+            try FileManager.default.copyItem(atPath: server.folder.file("backup.sqlite3"), toPath: server.databasePath)
+        }
+    }
+
+    @Test func aFleetDatabaseRestoredFromADumpGetsEveryRowAgain() throws {
+        let pg = try PostgresTestServer.shared
+        try shipChangeRestore { server, dump in
+            // Empty the fleet database's tables, then load the dump of the first shipment.
+            try dumpOrLoad(pg, try fleetURL(server), ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                "DROP TABLE fleet_hosts, fleet_marks, bandwidth_hourly, bandwidth_daily, bandwidth_monthly, mail_hourly, tailwatch_fleet_schema"])
+            try dumpOrLoad(pg, try fleetURL(server), ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-f", dump])
+        }
+    }
+
+    private func fleetURL(_ server: FleetFixture) throws -> String {
+        let config = try String(contentsOfFile: server.configPath, encoding: .utf8)
+        let line = try #require(config.split(separator: "\n").first { $0.hasPrefix("postgres = ") })
+        return String(line.dropFirst("postgres = \"".count).dropLast())
+    }
+}

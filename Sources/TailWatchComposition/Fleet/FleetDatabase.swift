@@ -8,7 +8,7 @@ public enum FleetDatabase {
         let path = ConfigFile.resolvePath(explicit: explicit)
         let loaded: LoadedConfiguration
         do {
-            loaded = try LoadedConfiguration.load(path: path)
+            loaded = try LoadedConfiguration.load(path: path, forDaemon: false)
         } catch {
             throw .usage(error.description)
         }
@@ -16,7 +16,7 @@ public enum FleetDatabase {
             throw .usage("--fleet needs [fleet] postgres = \"postgres://…\" in \(path)")
         }
         do {
-            let connection = try PostgresConnection(url: target.url, password: target.password, applicationName: "tailwatch-report")
+            let connection = try target.connect(applicationName: "tailwatch-report")
             let version = try FleetSchema.version(connection)
             guard version > 0 else { throw CommandFailure.runtime("the fleet's PostgreSQL has no TailWatch tables yet: no server has shipped to it") }
             guard version <= FleetSchema.latestVersion else { throw PostgresError.newerSchema(database: version, binary: FleetSchema.latestVersion) }

@@ -6,7 +6,8 @@ import TailWatchEngine
 ///
 /// Why the password never comes from here: configuration files get pasted into tickets and kept
 /// in version control. A URL with a password in it is refused with its line; the password comes
-/// from `password_file` (read now, so a missing file stops the start with its name) or from
+/// from `password_file` (checked to exist now, so a missing file stops the start with its name;
+/// read when connecting, so that reading the configuration does not need the password) or from
 /// libpq's own `PGPASSWORD` and `~/.pgpass`.
 public struct FleetSettings: Sendable {
     public static let keys: Set<String> = ["postgres", "password_file", "host_name", "batch_rows"]
@@ -27,21 +28,16 @@ public struct FleetSettings: Sendable {
         if Self.hasPassword(url) {
             throw ConfigError(file: section.file, line: line, "postgres in [fleet] holds a password: remove it from the URL and put it in password_file (or PGPASSWORD in the daemon's environment)")
         }
-        var password: String?
-        if let path = try section.path("password_file") {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-                  let first = text.split(separator: "\n", omittingEmptySubsequences: false).first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
-                  !first.isEmpty else {
-                throw ConfigError(file: section.file, line: section.line(of: "password_file"), "password_file \(path) in [fleet] cannot be read or is empty (its first line is the PostgreSQL password)")
-            }
-            password = first
+        let passwordFile = try section.path("password_file")
+        if let passwordFile, !FileManager.default.fileExists(atPath: passwordFile) {
+            throw ConfigError(file: section.file, line: section.line(of: "password_file"), "password_file \(passwordFile) in [fleet] does not exist (its first line is the PostgreSQL password)")
         }
         let host = try section.string("host_name") ?? hostName
         guard !host.isEmpty, host.utf8.count <= 253, host.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
             throw ConfigError(file: section.file, line: section.line(of: "host_name") ?? line, "host_name \"\(host)\" in [fleet] must be 1 to 253 printable characters without spaces (the name this server's rows carry in the fleet)")
         }
         let batchRows = Int(try section.integer("batch_rows", in: 1...100_000) ?? 5000)
-        target = FleetShipper.Target(url: url, password: password, host: host, batchRows: batchRows)
+        target = FleetShipper.Target(url: url, passwordFile: passwordFile, host: host, batchRows: batchRows)
     }
 
     public init() { target = nil }

@@ -32,8 +32,10 @@ public struct HTTPSettings: Sendable {
         self.passwords = passwords
     }
 
-    /// Reads `[http]`; the password file, when named, is read and checked now.
-    public init(_ section: ConfigSection) throws(ConfigError) {
+    /// Reads `[http]`; the password file, when named, is read and checked now if `readPasswords`
+    /// (the daemon); the reports, which never serve a page, leave it alone (a user who may run
+    /// them need not be able to read it).
+    public init(_ section: ConfigSection, readPasswords: Bool = true) throws(ConfigError) {
         try section.requireOnly(Self.keys)
         let text = try section.string("listen") ?? Self.defaultListen
         let line = section.line(of: "listen")
@@ -41,10 +43,11 @@ public struct HTTPSettings: Sendable {
             throw ConfigError(file: section.file, line: line, "listen = \"\(text)\" in [http] is not ADDRESS:PORT (like 127.0.0.1:9786 or [::1]:9786), or \"\" to turn the page off")
         }
         self.listen = listen
-        if let path = try section.path("password_file") {
-            passwords = try PasswordFile.load(path: path)
+        let passwordFile = try section.path("password_file")
+        if let passwordFile, readPasswords {
+            passwords = try PasswordFile.load(path: passwordFile)
         }
-        if case .on(let address, _) = listen, !address.isLoopback, passwords == nil {
+        if case .on(let address, _) = listen, !address.isLoopback, passwordFile == nil {
             throw ConfigError(file: section.file, line: line, "listen = \"\(text)\" in [http] is not a loopback address: set password_file (lines of user:bcrypt or SHA-512-crypt hash), or listen on 127.0.0.1 and use an SSH tunnel")
         }
     }

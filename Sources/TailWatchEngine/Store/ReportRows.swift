@@ -25,7 +25,8 @@ public enum ReportValue: Sendable, Equatable {
     public var int64: Int64 {
         switch self {
         case .integer(let n): n
-        case .text(let s): Int64(s) ?? Int64(Double(s) ?? 0)
+        // PostgreSQL's SUM over BIGINT is NUMERIC; a sum past Int64 saturates rather than trap.
+        case .text(let s): Int64(s) ?? Double(s).map { Int64(exactly: $0.rounded()) ?? ($0 < 0 ? .min : .max) } ?? 0
         case .null: 0
         }
     }
