@@ -12,8 +12,11 @@ public final class PostgresConnection: @unchecked Sendable {
     /// libpq's own sources (`PGPASSWORD`, `~/.pgpass`), which apply otherwise.
     public init(url: String, password: String?, applicationName: String = "tailwatchd") throws(PostgresError) {
         let pq = try LibPQ.shared.get()
-        var keywords = ["dbname", "application_name", "connect_timeout"]
-        var values = [url, applicationName, "10"]
+        // Defaults first, then the URL (its own settings win), then the password. Keepalives and
+        // a TCP timeout make a link that died silently fail in about a minute instead of the
+        // kernel's quarter of an hour, so a shipper never hangs on it (nor a daemon's stop).
+        var keywords = ["application_name", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname"]
+        var values = [applicationName, "10", "1", "30", "10", "3", "60000", url]
         if let password {
             keywords.append("password")
             values.append(password)

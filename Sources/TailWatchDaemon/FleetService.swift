@@ -18,6 +18,13 @@ struct FleetService: Service {
         thread.start()
         try? await gracefulShutdown()
         shipper.stop()
-        for await _ in finished.stream {}
+        // A batch in flight ends within the connection's timeouts; the daemon's stop does not
+        // wait longer than 10 s for it (what was not marked shipped is sent again next time).
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in finished.stream {} }
+            group.addTask { try? await Task.sleep(for: .seconds(10)) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }

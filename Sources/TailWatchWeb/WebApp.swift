@@ -47,6 +47,9 @@ public final class WebApp: Sendable {
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path == "/healthz" { return healthz() }
+        if !hostAllowed(request) {
+            return .text(421, "this page answers on loopback to localhost, 127.0.0.1 and [::1] only (open it through an SSH tunnel)")
+        }
         if let auth, !auth.allows(request) {
             return .text(401, "login required", headers: [BasicAuth.challenge])
         }
@@ -54,6 +57,22 @@ public final class WebApp: Sendable {
         if request.path == "/metrics" { return metrics() }
         if request.path.hasPrefix("/api/") { return api(request) }
         return page(request)
+    }
+
+    /// On a loopback address, the `Host` a browser sent must be a loopback name. A page on the
+    /// internet can point a name of its own at 127.0.0.1 (DNS rebinding) and have a browser on
+    /// this machine, or at the end of an SSH tunnel, fetch our pages for it; such a request still
+    /// names the attacker's host. Off loopback, the password guards the page.
+    func hostAllowed(_ request: HTTPRequest) -> Bool {
+        guard case .on(let address, _) = context.loaded.http.listen, address.isLoopback, let host = request.header("host") else { return true }
+        var name = Substring(host.lowercased())
+        if name.hasPrefix("[") {
+            name = name.prefix { $0 != "]" } + "]"
+        } else if let colon = name.lastIndex(of: ":") {
+            name = name[..<colon]
+        }
+        if name == "localhost" || name == "[::1]" { return true }
+        return IPAddress(String(name))?.isLoopback ?? false
     }
 
     func healthz() -> HTTPResponse {

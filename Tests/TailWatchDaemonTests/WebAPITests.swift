@@ -140,6 +140,10 @@ import TestSupport
         #expect(HTTPClient.raw(port: web.port, Array("GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".utf8))?.status == 413)
         #expect(HTTPClient.raw(port: web.port, Array("GET http://evil/ HTTP/1.1\r\n\r\n".utf8))?.status == 400)
         #expect(HTTPClient.raw(port: web.port, Array("GET /\(String(repeating: "a", count: 5000)) HTTP/1.1\r\n\r\n".utf8))?.status == 414)
+        // A browser sent here by a rebound DNS name still names that host: refused; loopback names pass.
+        #expect(HTTPClient.raw(port: web.port, Array("GET / HTTP/1.1\r\nHost: evil.example:\(web.port)\r\nConnection: close\r\n\r\n".utf8))?.status == 421)
+        #expect(HTTPClient.raw(port: web.port, Array("GET /api/v1/services HTTP/1.1\r\nHost: localhost:\(web.port)\r\nConnection: close\r\n\r\n".utf8))?.status == 200)
+        #expect(HTTPClient.raw(port: web.port, Array("GET /api/v1/services HTTP/1.1\r\nHost: [::1]:\(web.port)\r\nConnection: close\r\n\r\n".utf8))?.status == 200)
         // Still serving after all that.
         #expect(web.get("/healthz")?.status == 200)
     }

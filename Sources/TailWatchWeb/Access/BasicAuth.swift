@@ -5,12 +5,14 @@ import TailWatchComposition
 /// HTTP basic authentication against the `[http] password_file`.
 ///
 /// Why a cache of accepted credentials: a browser sends the same header with every request and a
-/// bcrypt check costs tens of milliseconds by design; an accepted header is remembered (as a
-/// SHA-free fingerprint: the header itself, in memory only) for five minutes, at most 64 of them.
-/// Refusals are never cached, so a wrong guess always costs the full hash.
+/// bcrypt check costs tens of milliseconds by design; an accepted header is remembered (in memory
+/// only) for five minutes, at most 64 of them. Refusals are never cached, so a wrong guess always
+/// costs the full hash, and at most two hashes are computed at a time, so a flood of wrong
+/// guesses waits its turn instead of taking every core from the server's real work.
 final class BasicAuth: Sendable {
     private let passwords: PasswordFile
     private let accepted = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let hashing = DispatchSemaphore(value: 2)
     static let challenge = ("WWW-Authenticate", "Basic realm=\"tailwatch\", charset=\"UTF-8\"")
 
     init(passwords: PasswordFile) {
@@ -28,7 +30,9 @@ final class BasicAuth: Sendable {
         let user = String(pair[..<colon]), password = String(pair[pair.index(after: colon)...])
         // An unknown user costs a hash too, so that timing does not tell which users exist.
         let hash = passwords.hashes[user] ?? passwords.hashes.values.first!
+        hashing.wait()
         let ok = PasswordHash.verify(password, against: hash) && passwords.hashes[user] != nil
+        hashing.signal()
         if ok {
             accepted.withLock { cache in
                 if cache.count >= 64 { cache.removeAll() }
