@@ -20,17 +20,43 @@ public enum FleetOutbox {
     }
 
     /// The oldest `limit` changes of each shipped table, oldest first.
+    ///
+    /// Keys are read as bytes: a log line chose them, and PostgreSQL's text takes neither NUL nor
+    /// invalid UTF-8, which would make it refuse the batch, and the shipper stop, for good. Such
+    /// bytes travel escaped as `\xHH` (`keyText`). Two keys that end up alike in one batch are sent
+    /// once, the newer, as PostgreSQL refuses to update one row twice in a statement.
     public static func nextBatch(_ db: Database, limit: Int) throws -> [(table: ShippedTable, rows: [ShippedRow])] {
         try ShippedTable.all.compactMap { table in
-            let columns = table.columns.joined(separator: ", ")
-            let rows = try Row.fetchAll(db, sql: "SELECT seq, \(columns) FROM \(table.outbox) ORDER BY seq LIMIT ?", arguments: [limit]).map { r in
-                let key = table.keys.indices.map { text(r[$0 + 1]) }
+            let columns = (table.keys.map { "CAST(\($0) AS BLOB)" } + table.values).joined(separator: ", ")
+            var newest: [[String]: ShippedRow] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT seq, \(columns) FROM \(table.outbox) ORDER BY seq LIMIT ?", arguments: [limit]) {
+                let key = table.keys.indices.map { i -> String in
+                    let value: DatabaseValue = r[i + 1]
+                    if case .blob(let data) = value.storage { return keyText(Array(data)) }
+                    return text(value)
+                }
                 let deleted = r[table.keys.count + 1] as DatabaseValue == .null
                 let values: [String]? = deleted ? nil : table.values.indices.map { text(r[table.keys.count + 1 + $0]) }
-                return ShippedRow(version: r[0], key: key, values: values)
+                newest[key] = ShippedRow(version: r[0], key: key, values: values)
             }
+            let rows = newest.values.sorted { $0.version < $1.version }
             return rows.isEmpty ? nil : (table, rows)
         }
+    }
+
+    /// A key's bytes as PostgreSQL text: as they are when they are UTF-8 without NUL, else with
+    /// NUL and every byte of 0x80 and above written `\xHH`.
+    static func keyText(_ bytes: [UInt8]) -> String {
+        if !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) { return text }
+        var out = ""
+        for byte in bytes {
+            if byte == 0 || byte >= 0x80 {
+                out += "\\x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            } else {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return out
     }
 
     /// Forgets what PostgreSQL committed: every row up to the batch's last version, per table. A
@@ -105,4 +131,8 @@ public enum FleetOutbox {
         case .null: ""
         }
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -109,6 +109,29 @@ import TestSupport
         }
     }
 
+    @Test func keyBytesPostgreSQLWouldRefuseShipEscapedAndShippingGoesOn() throws {
+        let pg = try PostgresTestServer.shared
+        let url = try pg.freshDatabase()
+        let server = try FleetFixture(host: "bytes.example", postgres: url, password: pg.password, batchRows: 10)
+        try server.once()
+        // Keys no log line should make, written straight into the rollups: a NUL and a byte that
+        // is not UTF-8 ("bob\xFF\0"), and a second key that escapes to the same text.
+        let local = try DatabaseQueue(path: server.databasePath)
+        try local.write { db in
+            try db.execute(sql: "INSERT INTO bandwidth_hourly VALUES (CAST(X'626F62FF00' AS TEXT), 'x.example', 'http', 1793577600, 10, 1)")
+            try db.execute(sql: "INSERT INTO bandwidth_hourly VALUES ('bob\\xFF\\x00', 'x.example', 'http', 1793577600, 20, 2)")
+        }
+        try local.close()
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        let rows = try server.report(["bandwidth", "--domain", "x.example", "--by", "hour"], fleet: true)
+        #expect(rows.count == 1)
+        #expect(rows.first?["user"] == "bob\\xFF\\x00")
+        // The example's own rows shipped around them.
+        #expect(Set(try server.report(["bandwidth", "--user", "carol", "--by", "day"], fleet: true)) == (try server.localRowsAsFleet(["bandwidth", "--user", "carol", "--by", "day"])))
+    }
+
     @Test func aBatchSentAgainOrAnOlderVersionChangesNothing() throws {
         let pg = try PostgresTestServer.shared
         let connection = try PostgresConnection(url: try pg.freshDatabase(), password: pg.password)
