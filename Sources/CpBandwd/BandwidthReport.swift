@@ -14,6 +14,12 @@ public enum BandwidthReport {
         case total, hour, day, month
     }
 
+    /// The key columns a row keeps (`--per`); the others are summed over, their value null. Fewer
+    /// rows when only totals are wanted: a chart per protocol, a fleet's total per day.
+    public enum Key: String, Sendable, CaseIterable {
+        case host, user, domain, `protocol`
+    }
+
     public struct Row: Sendable, Equatable {
         /// The server, in the fleet's answers; nil in a server's own.
         public var host: String? = nil
@@ -47,14 +53,14 @@ public enum BandwidthReport {
     /// one `host`). The fleet keeps no 5-minute rows, so there a range's ends widen to whole hours.
     public static func rows(
         _ source: some ReportRows, host: String? = nil, user: String? = nil, domain: String? = nil, protocol: String? = nil,
-        by grouping: Grouping = .total, since: Int64? = nil, until: Int64? = nil
+        by grouping: Grouping = .total, per keys: Set<Key> = Set(Key.allCases), since: Int64? = nil, until: Int64? = nil
     ) throws -> [Row] {
         var since = since, until = until
         if source.isFleet {
             since = since.map { floor($0, 3600) }
             until = until.map { ceil($0, 3600) }
         }
-        let filters = Filters(host: host, user: user, domain: domain, protocol: `protocol`)
+        let filters = Filters(host: host, user: user, domain: domain, protocol: `protocol`, keys: keys)
         guard since != nil || until != nil else {
             let table = switch grouping {
             case .hour: "bandwidth_hourly"
@@ -115,6 +121,7 @@ public enum BandwidthReport {
 
     struct Filters {
         var host, user, domain, `protocol`: String?
+        var keys: Set<Key>
     }
 
     /// One table, grouped as asked, with only the filters given (so the store can use its keys:
@@ -137,11 +144,16 @@ public enum BandwidthReport {
         if let proto = filters.protocol { conditions.append("protocol = ?"); arguments.append(.text(proto)) }
         if let from { conditions.append("period >= ?"); arguments.append(.integer(from)) }
         if let to { conditions.append("period < ?"); arguments.append(.integer(to)) }
-        let host = source.isFleet ? "host, " : ""
+        // The kept keys, in the table's key order; a key summed over reads as NULL.
+        let kept: [(key: Key, column: String)] = [(.host, "host"), (.user, "\"user\""), (.domain, "domain"), (.protocol, "protocol")]
+            .filter { ($0.key != .host || source.isFleet) && filters.keys.contains($0.key) }
+        let select = [Key.host, .user, .domain, .protocol].filter { $0 != .host || source.isFleet }.map { key in
+            kept.first { $0.key == key }?.column ?? "NULL"
+        }
         let sql = """
-            SELECT \(host)"user", domain, protocol, \(period) AS p, SUM(bytes), SUM(hits) FROM \(table)
+            SELECT \(select.joined(separator: ", ")), \(period) AS p, SUM(bytes), SUM(hits) FROM \(table)
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            GROUP BY \(host)"user", domain, protocol, p
+            GROUP BY \((kept.map(\.column) + ["p"]).joined(separator: ", "))
             """
         let first = source.isFleet ? 1 : 0
         return try source.fetch(sql, arguments).map { r in

@@ -51,7 +51,7 @@ extension WebApp {
                 out.sample("exim_messages_total", ["flag": flag], mail.rows.reduce(0) { $0 + mail.integer($1, column) })
             }
         }
-        if enabled.contains("cpbandwd"), let bandwidth = try? table(["bandwidth"], []) {
+        if enabled.contains("cpbandwd"), let bandwidth = try? table(["bandwidth"], [("per", "protocol")]) {
             var perProtocol: [String: Int64] = [:]
             for row in bandwidth.rows { perProtocol[bandwidth.text(row, "protocol"), default: 0] += bandwidth.integer(row, "bytes") }
             out.family("tailwatch_bandwidth_bytes_total", "counter", "Bytes served per protocol, as tailwatch-report bandwidth counts them.")

@@ -57,6 +57,22 @@ import TestSupport
             let one = Set(try web1.report(["--host", "web2.example"] + arguments, fleet: true))
             #expect(one == (try web2.localRowsAsFleet(arguments)), "--host web2.example \(arguments)")
         }
+        // --per: the fleet sums in SQL what the servers' rows add up to.
+        for (fleetArguments, localArguments) in [
+            (["bandwidth", "--by", "day", "--per", "host,protocol"], ["bandwidth", "--by", "day", "--per", "protocol"]),
+            (["bandwidth", "--by", "month", "--per", "host,user"], ["bandwidth", "--by", "month", "--per", "user"]),
+        ] {
+            let fleet = Set(try web1.report(fleetArguments, fleet: true))
+            #expect(fleet == (try web1.localRowsAsFleet(localArguments).union(web2.localRowsAsFleet(localArguments))), "\(fleetArguments)")
+        }
+        var perProtocol: [String: Int] = [:]
+        for row in try web1.report(["bandwidth", "--by", "day"]) + (try web2.report(["bandwidth", "--by", "day"])) {
+            perProtocol[row["protocol"]! + " " + row["period"]!, default: 0] += Int(row["bytes"]!)!
+        }
+        let summed = try web1.report(["bandwidth", "--by", "day", "--per", "protocol"], fleet: true)
+        #expect(summed.allSatisfy { $0["host"] == "null" && $0["user"] == "null" })
+        #expect(Dictionary(uniqueKeysWithValues: summed.map { ($0["protocol"]! + " " + $0["period"]!, Int($0["bytes"]!)!) }) == perProtocol)
+
         // The line from 2031 is in the fleet where the server put it.
         let future = try web1.report(["bandwidth", "--since", "2031-01-01", "--by", "day"], fleet: true)
         #expect(future.count == 1)

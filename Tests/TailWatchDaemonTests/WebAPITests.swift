@@ -11,6 +11,7 @@ import TestSupport
         ("/api/v1/bandwidth", ["bandwidth"]),
         ("/api/v1/bandwidth?by=day&since=2026-11-01&until=2026-12-01", ["bandwidth", "--by", "day", "--since", "2026-11-01", "--until", "2026-12-01"]),
         ("/api/v1/bandwidth?user=bob&protocol=http&by=hour", ["bandwidth", "--user", "bob", "--protocol", "http", "--by", "hour"]),
+        ("/api/v1/bandwidth?by=day&per=protocol", ["bandwidth", "--by", "day", "--per", "protocol"]),
         ("/api/v1/mail", ["mail"]),
         ("/api/v1/mail?by=hour&since=2026-11-02T00:00:00Z", ["mail", "--by", "hour", "--since", "2026-11-02T00:00:00Z"]),
         ("/api/v1/mail/trace", ["mail", "trace"]),
@@ -50,7 +51,7 @@ import TestSupport
         #expect(try web.start())
         let bad = [
             "/api/v1/mail/trace?limit=0", "/api/v1/bandwidth?by=week", "/api/v1/mail?since=yesterdayish",
-            "/api/v1/bandwidth?colour=red", "/api/v1/relayhosts?export=/tmp/x", "/api/v1/mail?config=/etc/passwd",
+            "/api/v1/bandwidth?colour=red", "/api/v1/bandwidth?per=host", "/api/v1/bandwidth?per=colour", "/api/v1/relayhosts?export=/tmp/x", "/api/v1/mail?config=/etc/passwd",
             "/api/v1/mail/trace?msgid=..%2F..%2Fetc", "/api/v1/bandwidth?since=2026-12-01&until=2026-11-01",
             "/api/v1/mail?--user=x", "/api/v1/services?format=csv",
         ]

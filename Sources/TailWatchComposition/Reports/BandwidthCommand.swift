@@ -26,6 +26,9 @@ struct BandwidthCommand: TableReport {
     @Option(help: "total (default), hour, day or month (UTC).")
     var by: BandwidthReport.Grouping = .total
 
+    @Option(help: ArgumentHelp("Rows per these keys only, comma-separated: user, domain, protocol (and host with --fleet); the rest are summed over and null (e.g. --by day --per protocol).", valueName: "keys"))
+    var per: BandwidthKeys?
+
     func run() throws { try printReport(parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
@@ -39,18 +42,38 @@ struct BandwidthCommand: TableReport {
     /// One query for both stores; the fleet's rows start with their host.
     private func table(_ source: some ReportRows, host: String?) throws -> ReportTable {
         let (since, until) = try common.range()
-        let rows = try BandwidthReport.rows(source, host: host, user: user, domain: domain?.lowercased(), protocol: proto?.rawValue, by: by, since: since, until: until)
+        let keys = per?.keys ?? Set(BandwidthReport.Key.allCases)
+        if per?.keys.contains(.host) == true && !source.isFleet { throw CommandFailure.usage("--per host needs --fleet (a server's own rows have no host)") }
+        let rows = try BandwidthReport.rows(
+            source, host: host, user: user, domain: domain?.lowercased(), protocol: proto?.rawValue, by: by, per: keys, since: since, until: until)
         let fleet = source.isFleet
+        func key(_ k: BandwidthReport.Key, _ value: String?) -> ReportTable.Cell { keys.contains(k) ? .text(value ?? "") : .null }
         var table = ReportTable(
             columns: (fleet ? ["host"] : []) + ["user", "domain", "protocol", "period", "bytes", "hits"],
             rows: rows.map { r in
-                (fleet ? [.text(r.host ?? "")] : []) + [.text(r.user), .text(r.domain), .text(r.protocol), .time(r.period), .bytes(r.bytes), .integer(r.hits)]
+                (fleet ? [key(.host, r.host)] : []) + [key(.user, r.user), key(.domain, r.domain), key(.protocol, r.protocol), .time(r.period), .bytes(r.bytes), .integer(r.hits)]
             })
         if rows.count > 1 {
             table.footer = [.text("total")] + (fleet ? [.text("")] : []) + [.text(""), .text(""), .time(nil), .bytes(rows.reduce(0) { $0 + $1.bytes }), .integer(rows.reduce(0) { $0 + $1.hits })]
         }
         return table
     }
+}
+
+/// `--per user,protocol`: the keys a bandwidth row keeps.
+struct BandwidthKeys: ExpressibleByArgument {
+    let keys: Set<BandwidthReport.Key>
+
+    init?(argument: String) {
+        var keys: Set<BandwidthReport.Key> = []
+        for word in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let key = BandwidthReport.Key(rawValue: word.trimmingCharacters(in: .whitespaces)) else { return nil }
+            keys.insert(key)
+        }
+        self.keys = keys
+    }
+
+    static var defaultValueDescription: String { "user,domain,protocol" }
 }
 
 extension BandwidthReport.Grouping: ExpressibleByArgument {}

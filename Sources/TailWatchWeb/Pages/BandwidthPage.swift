@@ -20,7 +20,9 @@ struct BandwidthPage {
         let range: [(name: String, value: String)] = [("since", WebApp.day(month.start)), ("until", WebApp.day(month.next))]
         let user = request.parameter("user").flatMap { $0.isEmpty ? nil : $0 }
         let userFilter: [(name: String, value: String)] = user.map { [("user", $0)] } ?? []
-        let daily = try app.table(["bandwidth"], [("by", "day")] + range + userFilter)
+        // The chart needs a total per day and protocol, the table one per account and domain: two
+        // small answers summed by SQLite, not every account's every day.
+        let daily = try app.table(["bandwidth"], [("by", "day"), ("per", "protocol")] + range + userFilter)
         var html = navigation(month, user: user)
         let days = Array(stride(from: month.start, to: month.next, by: 86400))
         html += "<section>" + chart(daily, title: "Bytes per day, \(month.label) (UTC)", slots: days, zone: nil) + "</section>"
@@ -33,7 +35,8 @@ struct BandwidthPage {
             html += "<section><h2>\(HTML.escape(user)): domains and protocols, \(month.label)</h2>" + HTMLTable.render(totals, zone: app.zone) + "</section>"
             return ("Bandwidth: \(user)", html)
         }
-        html += "<section><h2>Accounts, \(month.label)</h2>" + accounts(daily, month: month.label) + "</section>"
+        let accountsTable = try app.table(["bandwidth"], [("per", "user,domain")] + range)
+        html += "<section><h2>Accounts, \(month.label)</h2>" + accounts(accountsTable, month: month.label) + "</section>"
         return ("Bandwidth", html)
     }
 
@@ -49,12 +52,12 @@ struct BandwidthPage {
     }
 
     /// The WHM table: one row per account, its domains, bytes, limit and usage.
-    private func accounts(_ daily: ReportTable, month: String) -> String {
+    private func accounts(_ perDomain: ReportTable, month: String) -> String {
         var byUser: [String: (domains: Set<String>, bytes: Int64)] = [:]
-        for row in daily.rows {
-            let user = daily.text(row, "user")
-            byUser[user, default: ([], 0)].domains.insert(daily.text(row, "domain"))
-            byUser[user, default: ([], 0)].bytes += daily.integer(row, "bytes")
+        for row in perDomain.rows {
+            let user = perDomain.text(row, "user")
+            byUser[user, default: ([], 0)].domains.insert(perDomain.text(row, "domain"))
+            byUser[user, default: ([], 0)].bytes += perDomain.integer(row, "bytes")
         }
         guard !byUser.isEmpty else { return "<p class=\"empty\">No bandwidth recorded in \(month).</p>" }
         let limits = UsageBar.limits(app.context.loaded)

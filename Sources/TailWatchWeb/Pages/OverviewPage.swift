@@ -15,7 +15,7 @@ struct OverviewPage {
         var cards: [String] = []
         var html = ""
         if enabled.contains("cpbandwd") {
-            let bandwidth = try app.table(["bandwidth"], today)
+            let bandwidth = try app.table(["bandwidth"], today + [("per", "protocol")])
             cards.append(card(HumanSize.format(bandwidth.rows.reduce(0) { $0 + bandwidth.integer($1, "bytes") }), "served today", link: "/bandwidth"))
             html += try nearLimits()
         }
