@@ -13,6 +13,11 @@ public enum MailReport {
         case total, hour, day
     }
 
+    /// The keys a row keeps (`--per`); the others are summed over, their value null.
+    public enum Key: String, Sendable, CaseIterable {
+        case host, user
+    }
+
     public struct Row: Sendable, Equatable {
         /// The server, in the fleet's answers; nil in a server's own.
         public var host: String? = nil
@@ -49,7 +54,7 @@ public enum MailReport {
     /// one `host`). The fleet has the hourly rollup only, so there a range's ends widen to whole hours.
     public static func rows(
         _ source: some ReportRows, host: String? = nil, user: String? = nil, domain: String? = nil, by grouping: Grouping = .total,
-        since: Int64? = nil, until: Int64? = nil
+        per keys: Set<Key> = Set(Key.allCases), since: Int64? = nil, until: Int64? = nil
     ) throws -> [Row] {
         var since = since, until = until
         if source.isFleet {
@@ -64,6 +69,8 @@ public enum MailReport {
         let endHour = floorHour(to)
         var merged: [String: Row] = [:]
         func add(_ row: Row) {
+            var row = row
+            if !keys.contains(.user) { row.user = "" }
             let key = "\(row.host ?? "")\u{0}\(row.user)\u{0}\(row.period.map(String.init) ?? "")"
             var r = merged[key] ?? Row(host: row.host, user: row.user, period: row.period)
             r.sent += row.sent
@@ -84,11 +91,14 @@ public enum MailReport {
             if until != nil { conditions.append("hour < ?"); arguments.append(.integer(endHour)) }
             if let user { conditions.append("\"user\" = ?"); arguments.append(.text(user)) }
             if let domain { conditions.append("domain = ?"); arguments.append(.text(domain)) }
-            let hostColumn = source.isFleet ? "host, " : ""
+            // Kept keys are grouped by; a key summed over reads as NULL.
+            let hostColumn = source.isFleet ? (keys.contains(.host) ? "host, " : "NULL, ") : ""
+            let userColumn = keys.contains(.user) ? "\"user\"" : "NULL"
+            let groups = (source.isFleet && keys.contains(.host) ? ["host"] : []) + (keys.contains(.user) ? ["\"user\""] : []) + ["period"]
             let sql = """
-                SELECT \(hostColumn)"user", \(period) AS period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred)
+                SELECT \(hostColumn)\(userColumn), \(period) AS period, SUM(sent), SUM(sent_bytes), SUM(delivered), SUM(failed), SUM(deferred)
                 FROM mail_hourly \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-                GROUP BY \(hostColumn)"user", period
+                GROUP BY \(groups.joined(separator: ", "))
                 """
             let first = source.isFleet ? 1 : 0
             for r in try source.fetch(sql, arguments) {

@@ -61,6 +61,7 @@ import TestSupport
         for (fleetArguments, localArguments) in [
             (["bandwidth", "--by", "day", "--per", "host,protocol"], ["bandwidth", "--by", "day", "--per", "protocol"]),
             (["bandwidth", "--by", "month", "--per", "host,user"], ["bandwidth", "--by", "month", "--per", "user"]),
+            (["mail", "--by", "hour", "--per", "host"], ["mail", "--by", "hour", "--per", "none"]),
         ] {
             let fleet = Set(try web1.report(fleetArguments, fleet: true))
             #expect(fleet == (try web1.localRowsAsFleet(localArguments).union(web2.localRowsAsFleet(localArguments))), "\(fleetArguments)")

@@ -12,6 +12,7 @@ import TestSupport
         ("/api/v1/bandwidth?by=day&since=2026-11-01&until=2026-12-01", ["bandwidth", "--by", "day", "--since", "2026-11-01", "--until", "2026-12-01"]),
         ("/api/v1/bandwidth?user=bob&protocol=http&by=hour", ["bandwidth", "--user", "bob", "--protocol", "http", "--by", "hour"]),
         ("/api/v1/bandwidth?by=day&per=protocol", ["bandwidth", "--by", "day", "--per", "protocol"]),
+        ("/api/v1/mail?by=hour&per=none", ["mail", "--by", "hour", "--per", "none"]),
         ("/api/v1/mail", ["mail"]),
         ("/api/v1/mail?by=hour&since=2026-11-02T00:00:00Z", ["mail", "--by", "hour", "--since", "2026-11-02T00:00:00Z"]),
         ("/api/v1/mail/trace", ["mail", "trace"]),

@@ -26,7 +26,7 @@ struct BandwidthCommand: TableReport {
     @Option(help: "total (default), hour, day or month (UTC).")
     var by: BandwidthReport.Grouping = .total
 
-    @Option(help: ArgumentHelp("Rows per these keys only, comma-separated: user, domain, protocol (and host with --fleet); the rest are summed over and null (e.g. --by day --per protocol).", valueName: "keys"))
+    @Option(help: ArgumentHelp("Rows per these keys only, comma-separated: user, domain, protocol (and host with --fleet), or none; the rest are summed over and null (e.g. --by day --per protocol).", valueName: "keys"))
     var per: BandwidthKeys?
 
     func run() throws { try printReport(parent, format: common.format) }
@@ -66,7 +66,7 @@ struct BandwidthKeys: ExpressibleByArgument {
 
     init?(argument: String) {
         var keys: Set<BandwidthReport.Key> = []
-        for word in argument.split(separator: ",", omittingEmptySubsequences: false) {
+        for word in argument.split(separator: ",", omittingEmptySubsequences: false) where argument != "none" {
             guard let key = BandwidthReport.Key(rawValue: word.trimmingCharacters(in: .whitespaces)) else { return nil }
             keys.insert(key)
         }

@@ -34,6 +34,9 @@ struct MailSummaryCommand: TableReport {
     @Option(help: "total (default), hour or day (UTC).")
     var by: MailReport.Grouping = .total
 
+    @Option(help: ArgumentHelp("Rows per these keys only: user (the default), host with --fleet, both (host,user), or none (totals).", valueName: "keys"))
+    var per: MailKeys?
+
     func run() throws { try printReport(mail.parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
@@ -47,12 +50,14 @@ struct MailSummaryCommand: TableReport {
     /// One query for both stores; the fleet's rows start with their host.
     private func table(_ source: some ReportRows, host: String?) throws -> ReportTable {
         let (since, until) = try common.range()
-        let rows = try MailReport.rows(source, host: host, user: user, domain: domain?.lowercased(), by: by, since: since, until: until)
+        let keys = per?.keys ?? Set(MailReport.Key.allCases)
+        if per?.keys.contains(.host) == true && !source.isFleet { throw CommandFailure.usage("--per host needs --fleet (a server's own rows have no host)") }
+        let rows = try MailReport.rows(source, host: host, user: user, domain: domain?.lowercased(), by: by, per: keys, since: since, until: until)
         let fleet = source.isFleet
         var table = ReportTable(
             columns: (fleet ? ["host"] : []) + ["user", "period", "sent", "sent_bytes", "delivered", "failed", "deferred"],
             rows: rows.map { r in
-                (fleet ? [.text(r.host ?? "")] : []) + [.text(r.user), .time(r.period), .integer(r.sent), .bytes(r.sentBytes), .integer(r.delivered), .integer(r.failed), .integer(r.deferred)]
+                (fleet ? [keys.contains(.host) ? .text(r.host ?? "") : .null] : []) + [keys.contains(.user) ? .text(r.user) : .null, .time(r.period), .integer(r.sent), .bytes(r.sentBytes), .integer(r.delivered), .integer(r.failed), .integer(r.deferred)]
             })
         if rows.count > 1 {
             table.footer = [.text("total")] + (fleet ? [.text("")] : []) + [.time(nil), .integer(rows.reduce(0) { $0 + $1.sent }), .bytes(rows.reduce(0) { $0 + $1.sentBytes }),
@@ -63,6 +68,22 @@ struct MailSummaryCommand: TableReport {
 }
 
 extension MailReport.Grouping: ExpressibleByArgument {}
+
+/// `--per host,user`, `--per user`, `--per none`: the keys a mail row keeps.
+struct MailKeys: ExpressibleByArgument {
+    let keys: Set<MailReport.Key>
+
+    init?(argument: String) {
+        var keys: Set<MailReport.Key> = []
+        for word in argument.split(separator: ",", omittingEmptySubsequences: false) where argument != "none" {
+            guard let key = MailReport.Key(rawValue: word.trimmingCharacters(in: .whitespaces)) else { return nil }
+            keys.insert(key)
+        }
+        self.keys = keys
+    }
+
+    static var defaultValueDescription: String { "host,user" }
+}
 
 /// The `[eximstats]` sending limits as the daemon reads them.
 func sendLimits(_ loaded: LoadedConfiguration) throws -> SendLimits {

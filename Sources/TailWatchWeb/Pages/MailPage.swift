@@ -34,7 +34,8 @@ struct MailPage {
             "last \(r)" == label ? "<strong>last \(r)</strong>" : "<a href=\"/mail\(HTML.query([("range", r)]))\">last \(r)</a>"
         }.joined() + (label == thisMonth.label ? "<strong>\(label)</strong>" : "<a href=\"/mail\(HTML.query([("month", thisMonth.label)]))\">\(thisMonth.label)</a>") + "</nav>"
         html += try search(span)
-        let periods = try app.table(["mail", "summary"], [("by", hourly ? "hour" : "day")] + span)
+        // The chart needs totals per period only: summed by SQLite, not one row per account and hour.
+        let periods = try app.table(["mail", "summary"], [("by", hourly ? "hour" : "day"), ("per", "none")] + span)
         html += "<section>" + chart(periods, title: "Deliveries per \(hourly ? "hour" : "day"), \(label)", hourly: hourly, slots: slots) + "</section>"
         let summary = try app.table(["mail", "summary"], span)
         html += "<section><h2>Per account, \(HTML.escape(label))</h2>" + HTMLTable.render(summary, zone: app.zone) + "</section>"
