@@ -149,6 +149,20 @@ import TestSupport
         #expect(Set(try server.report(["bandwidth", "--user", "carol", "--by", "day"], fleet: true)) == (try server.localRowsAsFleet(["bandwidth", "--user", "carol", "--by", "day"])))
     }
 
+    @Test func theURLDecidesTLS() throws {
+        let pg = try PostgresTestServer.shared
+        let url = try pg.freshDatabase()
+        for (mode, encrypted) in [("require", true), ("disable", false)] {
+            let server = try FleetFixture(host: "tls-\(mode).example", postgres: url + "?sslmode=\(mode)", password: pg.password)
+            try server.once()
+            try server.start()
+            #expect(server.waitShipped(), "\(server.daemonLog())")
+            server.stop()
+            #expect(server.daemonLog().contains("connected to PostgreSQL over TLS") == encrypted, "sslmode=\(mode): \(server.daemonLog())")
+            #expect(!(try server.report(["bandwidth"], fleet: true)).isEmpty, "the report connects with sslmode=\(mode) too")
+        }
+    }
+
     @Test func aBatchSentAgainOrAnOlderVersionChangesNothing() throws {
         let pg = try PostgresTestServer.shared
         let connection = try PostgresConnection(url: try pg.freshDatabase(), password: pg.password)
