@@ -9,17 +9,21 @@ public enum ReportDatabase {
     /// `requiring`: migration modules the caller's queries need (a database from before them is
     /// refused with a message naming the daemon version to run first).
     public static func open(configPath explicit: String?, requiring: [String] = []) throws(CommandFailure) -> (DatabaseQueue, LoadedConfiguration) {
-        let path = ConfigFile.resolvePath(explicit: explicit)
-        let loaded: LoadedConfiguration
-        do {
-            loaded = try LoadedConfiguration.load(path: path, forDaemon: false)
-        } catch {
-            throw .usage(error.description)
-        }
+        let loaded = try configuration(explicit)
         do {
             return (try Store.openReader(path: loaded.settings.database, modules: DriverRegistry.migrationSets, requiring: requiring), loaded)
         } catch {
             throw .runtime("\(error)")
+        }
+    }
+
+    /// The configuration at `configPath` (or the default one) as a reader needs it (no secrets
+    /// read); a mistake in it is a usage failure.
+    public static func configuration(_ explicit: String?) throws(CommandFailure) -> LoadedConfiguration {
+        do {
+            return try LoadedConfiguration.load(path: ConfigFile.resolvePath(explicit: explicit), forDaemon: false)
+        } catch {
+            throw .usage(error.description)
         }
     }
 }

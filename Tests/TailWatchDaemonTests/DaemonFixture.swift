@@ -45,30 +45,13 @@ final class DaemonFixture {
     /// Runs a binary to completion.
     @discardableResult
     func run(_ arguments: [String], binary: String = "tailwatchd", environment: [String: String]? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryFolder + "/" + binary)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let result = try Subprocess.run(Self.binaryFolder + "/" + binary, arguments, environment: environment)
+        return Result(code: result.code, stdout: result.out, stderr: result.err)
     }
 
     /// Starts `tailwatchd --foreground` and returns the running process.
     func startForeground(_ extra: [String] = [], environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryFolder + "/tailwatchd")
-        process.arguments = ["--foreground", "--config", configPath] + extra
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        try Subprocess.start(Self.binaryFolder + "/tailwatchd", ["--foreground", "--config", configPath] + extra, environment: environment)
     }
 
     func query<T: DatabaseValueConvertible>(_ sql: String) throws -> T? {

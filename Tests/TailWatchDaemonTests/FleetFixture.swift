@@ -66,13 +66,7 @@ final class FleetFixture {
 
     func start() throws {
         connectionsBefore = connections()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonFixture.binaryFolder + "/tailwatchd")
-        process.arguments = ["--foreground", "--config", configPath]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        daemon = process
+        daemon = try Subprocess.start(DaemonFixture.binaryFolder + "/tailwatchd", ["--foreground", "--config", configPath])
     }
 
     func stop() {

@@ -60,13 +60,7 @@ final class WebFixture {
     func start() throws -> Bool {
         let once = try run("tailwatchd", ["--config", configPath, "--once"])
         guard once.code == 0 else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonFixture.binaryFolder + "/tailwatchd")
-        process.arguments = ["--foreground", "--config", configPath]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        daemon = process
+        daemon = try Subprocess.start(DaemonFixture.binaryFolder + "/tailwatchd", ["--foreground", "--config", configPath])
         return eventually(timeout: 30) { HTTPClient.get(port: port, "/healthz")?.status == 200 }
     }
 

@@ -5,15 +5,9 @@ import TailWatchEngine
 /// schema this binary knows.
 public enum FleetDatabase {
     public static func open(configPath explicit: String?) throws(CommandFailure) -> PostgresConnection {
-        let path = ConfigFile.resolvePath(explicit: explicit)
-        let loaded: LoadedConfiguration
-        do {
-            loaded = try LoadedConfiguration.load(path: path, forDaemon: false)
-        } catch {
-            throw .usage(error.description)
-        }
+        let loaded = try ReportDatabase.configuration(explicit)
         guard let target = loaded.fleet.target else {
-            throw .usage("--fleet needs [fleet] postgres = \"postgres://…\" in \(path)")
+            throw .usage("--fleet needs [fleet] postgres = \"postgres://…\" in \(loaded.file.path)")
         }
         do {
             let connection = try target.connect(applicationName: "tailwatch-report")

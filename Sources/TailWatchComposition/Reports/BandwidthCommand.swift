@@ -27,7 +27,7 @@ struct BandwidthCommand: TableReport {
     var by: BandwidthReport.Grouping = .total
 
     @Option(help: ArgumentHelp("Rows per these keys only, comma-separated: user, domain, protocol (and host with --fleet), or none; the rest are summed over and null (e.g. --by day --per protocol).", valueName: "keys"))
-    var per: BandwidthKeys?
+    var per: ReportKeys<BandwidthReport.Key>?
 
     func run() throws { try printReport(parent, format: common.format) }
 
@@ -60,20 +60,18 @@ struct BandwidthCommand: TableReport {
     }
 }
 
-/// `--per user,protocol`: the keys a bandwidth row keeps.
-struct BandwidthKeys: ExpressibleByArgument {
-    let keys: Set<BandwidthReport.Key>
+/// `--per user,protocol` or `--per none`: the keys a report's rows keep (the others summed over).
+struct ReportKeys<Key: RawRepresentable & CaseIterable & Hashable>: ExpressibleByArgument where Key.RawValue == String {
+    let keys: Set<Key>
 
     init?(argument: String) {
-        var keys: Set<BandwidthReport.Key> = []
+        var keys: Set<Key> = []
         for word in argument.split(separator: ",", omittingEmptySubsequences: false) where argument != "none" {
-            guard let key = BandwidthReport.Key(rawValue: word.trimmingCharacters(in: .whitespaces)) else { return nil }
+            guard let key = Key(rawValue: word.trimmingCharacters(in: .whitespaces)) else { return nil }
             keys.insert(key)
         }
         self.keys = keys
     }
-
-    static var defaultValueDescription: String { "user,domain,protocol" }
 }
 
 extension BandwidthReport.Grouping: ExpressibleByArgument {}

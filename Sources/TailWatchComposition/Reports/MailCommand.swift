@@ -35,7 +35,7 @@ struct MailSummaryCommand: TableReport {
     var by: MailReport.Grouping = .total
 
     @Option(help: ArgumentHelp("Rows per these keys only: user (the default), host with --fleet, both (host,user), or none (totals).", valueName: "keys"))
-    var per: MailKeys?
+    var per: ReportKeys<MailReport.Key>?
 
     func run() throws { try printReport(mail.parent, format: common.format) }
 
@@ -68,22 +68,6 @@ struct MailSummaryCommand: TableReport {
 }
 
 extension MailReport.Grouping: ExpressibleByArgument {}
-
-/// `--per host,user`, `--per user`, `--per none`: the keys a mail row keeps.
-struct MailKeys: ExpressibleByArgument {
-    let keys: Set<MailReport.Key>
-
-    init?(argument: String) {
-        var keys: Set<MailReport.Key> = []
-        for word in argument.split(separator: ",", omittingEmptySubsequences: false) where argument != "none" {
-            guard let key = MailReport.Key(rawValue: word.trimmingCharacters(in: .whitespaces)) else { return nil }
-            keys.insert(key)
-        }
-        self.keys = keys
-    }
-
-    static var defaultValueDescription: String { "host,user" }
-}
 
 /// The `[eximstats]` sending limits as the daemon reads them.
 func sendLimits(_ loaded: LoadedConfiguration) throws -> SendLimits {
