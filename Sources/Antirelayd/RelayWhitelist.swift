@@ -35,28 +35,50 @@ public struct RelayWhitelist: Sendable, Equatable {
 
     /// Logins with `last_login` in (now − window, now], grouped by IP.
     public static func load(_ db: Database, now: Int64, windowSeconds: Int64, local: LocalAddresses) throws -> RelayWhitelist {
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT ip, user, MAX(last_login) AS last FROM relay_auth
-            WHERE last_login > ? GROUP BY ip, user ORDER BY ip, last DESC, user
-            """, arguments: [now - windowSeconds])
-        var entries: [Entry] = []
-        var earliest: Int64? = nil
-        while let row = try rows.next() {
-            let text: String = row[0]
-            let user: String = row[1]
-            let last: Int64 = row[2]
-            // Only the driver writes the table, always in canonical form; a row that does not read
-            // as an address, or is local now, never goes out.
-            guard let ip = IPAddress(text), !local.excludes(ip) else { continue }
-            earliest = min(earliest ?? last, last)
-            if let tail = entries.last, tail.host.address == ip {
-                entries[entries.count - 1].users.append(user)
-                entries[entries.count - 1].lastLogin = max(tail.lastLogin ?? last, last)
-            } else {
-                entries.append(Entry(host: IPNetwork(address: ip), users: [user], lastLogin: last))
+        try perServer(SQLiteReportRows(db), host: nil, now: now, windowSeconds: windowSeconds, local: local).first?.whitelist
+            ?? RelayWhitelist(entries: [])
+    }
+
+    /// The same from either store: in the fleet's, one whitelist per server that has logins in the
+    /// window (`host`: only that one), in host order; from a server's own file, one (host nil).
+    public static func perServer(
+        _ source: some ReportRows, host: String?, now: Int64, windowSeconds: Int64, local: LocalAddresses
+    ) throws -> [(host: String?, whitelist: RelayWhitelist)] {
+        let fleet = source.isFleet
+        var arguments: [ReportValue] = [.integer(now - windowSeconds)]
+        if let host, fleet { arguments.append(.text(host)) }
+        let rows = try source.fetch("""
+            SELECT \(fleet ? "host" : "NULL"), ip, "user", MAX(last_login) AS last FROM relay_auth
+            WHERE last_login > ?\(host != nil && fleet ? " AND host = ?" : "")
+            GROUP BY \(fleet ? "host, " : "")ip, "user" ORDER BY \(fleet ? "host, " : "")ip, last DESC, lower("user")
+            """, arguments)
+        var servers: [(host: String?, whitelist: RelayWhitelist)] = []
+        var start = 0
+        while start < rows.count {
+            var end = start
+            while end < rows.count && rows[end][0] == rows[start][0] { end += 1 }
+            var entries: [Entry] = []
+            var earliest: Int64? = nil
+            for row in rows[start..<end] {
+                let user = row[2].string
+                let last = row[3].int64
+                // Only the driver writes the table, always in canonical form; a row that does not
+                // read as an address, or is local now, never goes out.
+                guard let ip = IPAddress(row[1].string), !local.excludes(ip) else { continue }
+                earliest = min(earliest ?? last, last)
+                if let tail = entries.last, tail.host.address == ip {
+                    entries[entries.count - 1].users.append(user)
+                    entries[entries.count - 1].lastLogin = max(tail.lastLogin ?? last, last)
+                } else {
+                    entries.append(Entry(host: IPNetwork(address: ip), users: [user], lastLogin: last))
+                }
             }
+            if !entries.isEmpty {
+                servers.append((fleet ? rows[start][0].string : nil, RelayWhitelist(entries: entries, earliestExpiry: earliest.map { $0 + windowSeconds })))
+            }
+            start = end
         }
-        return RelayWhitelist(entries: entries, earliestExpiry: earliest.map { $0 + windowSeconds })
+        return servers
     }
 
     /// Adds the always-relay hosts (and their users, after the logins' users).

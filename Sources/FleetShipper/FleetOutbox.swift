@@ -21,26 +21,34 @@ public enum FleetOutbox {
 
     /// The oldest `limit` changes of each shipped table, oldest first.
     ///
-    /// Keys are read as bytes: a log line chose them, and PostgreSQL's text takes neither NUL nor
-    /// invalid UTF-8, which would make it refuse the batch, and the shipper stop, for good. Such
-    /// bytes travel escaped as `\xHH` (`keyText`). Two keys that end up alike in one batch are sent
-    /// once, the newer, as PostgreSQL refuses to update one row twice in a statement.
+    /// Keys and values are read as bytes: a log line or a service's answer chose many of them, and
+    /// PostgreSQL's text takes neither NUL nor invalid UTF-8, which would make it refuse the batch,
+    /// and the shipper stop, for good. Such bytes travel escaped as `\xHH` (`text(_:)`). Two keys
+    /// that end up alike in one batch are sent once, the newer, as PostgreSQL refuses to update one
+    /// row twice in a statement.
     public static func nextBatch(_ db: Database, limit: Int) throws -> [(table: ShippedTable, rows: [ShippedRow])] {
         try ShippedTable.all.compactMap { table in
-            let columns = (table.keys.map { "CAST(\($0) AS BLOB)" } + table.values).joined(separator: ", ")
+            let columns = table.columns.map { "CAST(\($0) AS BLOB)" }.joined(separator: ", ")
             var newest: [[String]: ShippedRow] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT seq, \(columns) FROM \(table.outbox) ORDER BY seq LIMIT ?", arguments: [limit]) {
-                let key = table.keys.indices.map { i -> String in
-                    let value: DatabaseValue = r[i + 1]
-                    if case .blob(let data) = value.storage { return keyText(Array(data)) }
-                    return text(value)
-                }
-                let deleted = r[table.keys.count + 1] as DatabaseValue == .null
-                let values: [String]? = deleted ? nil : table.values.indices.map { text(r[table.keys.count + 1 + $0]) }
-                newest[key] = ShippedRow(version: r[0], key: key, values: values)
+                let key = table.keys.indices.map { text(r[$0 + 1]) ?? "" }
+                let values = table.values.indices.map { text(r[table.keys.count + 1 + $0]) }
+                let deleted = values.first.map { $0 == nil } ?? true
+                newest[key] = ShippedRow(version: r[0], key: key, values: deleted ? nil : values)
             }
             let rows = newest.values.sorted { $0.version < $1.version }
             return rows.isEmpty ? nil : (table, rows)
+        }
+    }
+
+    /// A column read as a BLOB, as PostgreSQL text (nil for NULL).
+    private static func text(_ value: DatabaseValue) -> String? {
+        switch value.storage {
+        case .null: nil
+        case .blob(let data): keyText(Array(data))
+        case .int64(let n): String(n)
+        case .double(let d): String(d)
+        case .string(let s): keyText(Array(s.utf8))
         }
     }
 
@@ -96,14 +104,15 @@ public enum FleetOutbox {
     public static func queueEverything(_ db: Database) throws {
         for table in ShippedTable.all {
             let columns = table.columns.joined(separator: ", ")
-            let keys = table.keys.joined(separator: ", ")
+            let source = table.columns.map(table.sourceColumn).joined(separator: ", ")
+            let keys = table.keys.map(table.sourceColumn).joined(separator: ", ")
             // Tombstones of rows the fleet never had are dropped with the rest: the fleet starts
             // from this file's content.
             try db.execute(sql: "DELETE FROM \(table.outbox)")
             try db.execute(sql: "DELETE FROM fleet_marks")
             try db.execute(sql: """
                 INSERT INTO \(table.outbox) (\(columns), queued_at)
-                SELECT \(columns), CAST(strftime('%s', 'now') AS INTEGER) FROM \(table.name) ORDER BY \(keys)
+                SELECT \(source), CAST(strftime('%s', 'now') AS INTEGER) FROM \(table.name) ORDER BY \(keys)
                 """)
         }
     }
@@ -122,15 +131,6 @@ public enum FleetOutbox {
         return (rows, oldest.map { max(0, now - $0) } ?? 0)
     }
 
-    private static func text(_ value: DatabaseValue) -> String {
-        switch value.storage {
-        case .int64(let n): String(n)
-        case .double(let d): String(d)
-        case .string(let s): s
-        case .blob(let data): String(decoding: data, as: UTF8.self)
-        case .null: ""
-        }
-    }
 }
 
 private extension String {

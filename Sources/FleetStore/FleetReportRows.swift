@@ -14,6 +14,7 @@ public struct FleetReportRows: ReportRows {
             switch value {
             case .null: nil
             case .integer(let n): String(n)
+            case .real(let d): String(d)
             case .text(let s): s
             }
         }

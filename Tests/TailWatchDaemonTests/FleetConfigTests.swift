@@ -48,7 +48,7 @@ import TestSupport
         #expect(run.code == 1)
         #expect(run.err.split(separator: "\n").count == 1, "\(run.err)")
         #expect(run.err.contains("cannot connect to the fleet's PostgreSQL"), "\(run.err)")
-        let relay = try server.run("tailwatch-report", ["--config", server.configPath, "--fleet", "relayhosts"])
+        let relay = try server.run("tailwatch-report", ["--config", server.configPath, "--fleet", "mail", "trace", "--user", "bob"])
         #expect(relay.code == 2, "reports the fleet does not hold are refused before connecting")
     }
 }

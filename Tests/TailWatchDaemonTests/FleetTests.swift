@@ -15,7 +15,22 @@ import TestSupport
         ["bandwidth", "--since", "2026-11-02T09:00:00Z", "--until", "2026-11-03", "--by", "hour"],
         ["mail"], ["mail", "--by", "hour"], ["mail", "--by", "day"], ["mail", "--user", "bob"],
         ["mail", "--since", "2026-11-02T09:00:00Z", "--until", "2026-11-02T12:00:00Z"],
+        ["relayhosts"], ["relayhosts", "--window", "10080"],
+        ["services"], ["services", "--service", "tailwatch-self"], ["services", "--history"],
     ]
+
+    /// A successful IMAP or POP3 login a minute ago (the relay window counts back from now), in
+    /// the example's maillog format (UTC, as its config says).
+    static func login(_ user: String, from ip: String, protocol proto: String = "imap") -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "MMM d HH:mm:ss"
+        let stamp = formatter.string(from: Date().addingTimeInterval(-60))
+        // syslog pads a one-digit day with a space.
+        let padded = stamp.count == 14 ? stamp.replacingOccurrences(of: " ", with: "  ", options: [], range: stamp.range(of: " ")) : stamp
+        return "\(padded) server dovecot[811]: \(proto)-login: Login: user=<\(user)>, method=PLAIN, rip=\(ip), lip=192.0.2.1, mpid=4250, TLS, session=<s\(ip.count)>\n"
+    }
 
     /// A second server's own traffic: another account's bytes and mail, and a line from a clock
     /// five years ahead (its rows ship like any other and are reported where the line said).
@@ -39,6 +54,8 @@ import TestSupport
         let web2 = try FleetFixture(host: "web2.example", postgres: url, password: pg.password)
         try LogWriter.append(web2.examples + "/domlogs/www.carolcakes.example", Self.web2Domlog)
         try LogWriter.append(web2.examples + "/logs/exim_mainlog", Self.web2Mainlog)
+        try LogWriter.append(web1.examples + "/logs/maillog", Self.login("bob@bobsbikes.example", from: "203.0.113.40") + Self.login("carol@carolcakes.example", from: "203.0.113.40", protocol: "pop3"))
+        try LogWriter.append(web2.examples + "/logs/maillog", Self.login("carol@carolcakes.example", from: "198.51.100.9"))
         for server in [web1, web2] {
             try server.once()
             #expect(server.unshipped() ?? 0 > 0, "the outbox holds the rows written before the first shipment")
@@ -137,6 +154,12 @@ import TestSupport
         try local.write { db in
             try db.execute(sql: "INSERT INTO bandwidth_hourly VALUES (CAST(X'626F62FF00' AS TEXT), 'x.example', 'http', 1793577600, 10, 1)")
             try db.execute(sql: "INSERT INTO bandwidth_hourly VALUES ('bob\\xFF\\x00', 'x.example', 'http', 1793577600, 20, 2)")
+            // A service's answer is not ours either; a check that did not run has NULL results.
+            try db.execute(sql: """
+                INSERT INTO service_checks (time, service, status, passed, socket, process, latency_ms, action, detail)
+                VALUES (1793577600, 'tailwatch-self', 'up', 0, 0, NULL, NULL, 'none', CAST(X'62616400FF' AS TEXT)),
+                       (1793577900, 'tailwatch-self', 'unknown', NULL, NULL, NULL, NULL, 'grace', '')
+                """)
         }
         try local.close()
         try server.start()
@@ -145,6 +168,12 @@ import TestSupport
         let rows = try server.report(["bandwidth", "--domain", "x.example", "--by", "hour"], fleet: true)
         #expect(rows.count == 1)
         #expect(rows.first?["user"] == "bob\\xFF\\x00")
+        let connection = try PostgresConnection(url: url, password: pg.password)
+        let checks = try connection.query("SELECT passed, socket, latency_ms, detail FROM service_checks WHERE time BETWEEN 1793577600 AND 1793577900 ORDER BY time")
+        #expect(checks == [["0", "0", nil, "bad\\x00\\xFF"], [nil, nil, nil, ""]], "NULL stays NULL; bytes PostgreSQL refuses arrive escaped")
+        let outages = try server.report(["services", "--history", "--service", "tailwatch-self", "--since", "2026-11-01"], fleet: true)
+        #expect(outages.count == 1, "\(outages)")
+        #expect(outages.first?["outages"]?.contains("x00") == true, "\(outages)")
         // The example's own rows shipped around them.
         #expect(Set(try server.report(["bandwidth", "--user", "carol", "--by", "day"], fleet: true)) == (try server.localRowsAsFleet(["bandwidth", "--user", "carol", "--by", "day"])))
     }
@@ -258,7 +287,7 @@ import TestSupport
         try shipChangeRestore { server, dump in
             // Empty the fleet database's tables, then load the dump of the first shipment.
             try dumpOrLoad(pg, try fleetURL(server), ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                "DROP TABLE fleet_hosts, fleet_marks, bandwidth_hourly, bandwidth_daily, bandwidth_monthly, mail_hourly, tailwatch_fleet_schema"])
+                "DROP TABLE fleet_hosts, fleet_marks, tailwatch_fleet_schema, " + ShippedTable.all.map(\.name).joined(separator: ", ")])
             try dumpOrLoad(pg, try fleetURL(server), ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-f", dump])
         }
     }

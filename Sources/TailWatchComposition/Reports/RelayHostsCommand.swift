@@ -64,9 +64,29 @@ struct RelayHostsCommand: TableReport {
             rows: try whitelist(context).entries.map { [.text($0.host.description), .list($0.users), .time($0.lastLogin)] })
     }
 
+    static let answersFromFleet = true
+
+    /// Every server's hosts within the window (this server's `expire_minutes` unless `--window`).
+    /// Only loopback and unspecified addresses are left out: which addresses are a server's own
+    /// is known on that server, not here.
+    func fleetTable(_ fleet: FleetContext) throws -> ReportTable {
+        try fleet.require(schema: 2, for: "relay logins")
+        let windowSeconds = Int64(try window ?? settings(fleet.loaded).expireMinutes) * 60
+        let servers = try RelayWhitelist.perServer(
+            fleet.rows, host: fleet.host, now: Int64(Date().timeIntervalSince1970), windowSeconds: windowSeconds, local: LocalAddresses(networks: []))
+        return ReportTable(
+            columns: ["host", "ip", "users", "last_login"],
+            rows: servers.flatMap { server in
+                server.whitelist.entries.map { [.text(server.host ?? ""), .text($0.host.description), .list($0.users), .time($0.lastLogin)] }
+            })
+    }
+
     func run() throws {
         guard export != nil || usersExport != nil else {
             return try printReport(parent, format: format)
+        }
+        guard !parent.fleet else {
+            throw CommandFailure.usage("--export writes this server's whitelist from its own logins; it takes no --fleet")
         }
         let (queue, loaded) = try ReportDatabase.open(configPath: parent.config, requiring: Self.requiredModules)
         let settings = try settings(loaded)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Chkservd
 import Foundation
 import GRDB
+import TailWatchEngine
 
 /// `tailwatch-report services [--service S] [--since T] [--until T]`: the at-a-glance view of
 /// what chkservd watches.
@@ -23,25 +24,38 @@ struct ServicesCommand: TableReport {
     func run() throws { try printReport(parent, format: common.format) }
 
     func table(_ context: ReportContext) throws -> ReportTable {
+        try context.reader.read { db in try table(SQLiteReportRows(db), host: nil) }
+    }
+
+    static let answersFromFleet = true
+
+    func fleetTable(_ fleet: FleetContext) throws -> ReportTable {
+        try fleet.require(schema: 2, for: "service checks")
+        return try table(fleet.rows, host: fleet.host)
+    }
+
+    /// The table from either store; the fleet's rows start with their server.
+    private func table(_ source: some ReportRows, host: String?) throws -> ReportTable {
         let (since, until) = try common.range()
-        let queue = context.reader
+        let hostColumn = source.isFleet ? ["host"] : []
+        func server(_ name: String?) -> [ReportTable.Cell] { name.map { [.text($0)] } ?? [] }
         if history {
             let now = Int64(Date().timeIntervalSince1970)
-            let rows = try queue.read { db in try ServiceHistory.report(db, service: service, now: now, since: since, until: until) }
+            let rows = try ServiceHistory.report(source, host: host, service: service, now: now, since: since, until: until)
             return ReportTable(
-                columns: ["service", "status", "uptime_24h", "uptime_7d", "uptime_30d", "outages"],
+                columns: hostColumn + ["service", "status", "uptime_24h", "uptime_7d", "uptime_30d", "outages"],
                 rows: rows.map { r in
-                    [.text(r.service), .text(r.status), .percent(r.uptime24h), .percent(r.uptime7d), .percent(r.uptime30d),
+                    server(r.host) + [.text(r.service), .text(r.status), .percent(r.uptime24h), .percent(r.uptime7d), .percent(r.uptime30d),
                      .nested(ReportTable(
                         columns: ["start", "end", "cause", "checks", "restarts"],
                         rows: r.outages.map { o in [.time(o.start), .time(o.end), .text(o.cause), .integer(o.checks), .integer(o.restarts)] }))]
                 })
         }
-        let rows = try queue.read { db in try ServicesReport.rows(db, service: service, since: since, until: until) }
+        let rows = try ServicesReport.rows(source, host: host, service: service, since: since, until: until)
         return ReportTable(
-            columns: ["service", "status", "last_check", "checks", "failures", "restarts", "uptime"],
+            columns: hostColumn + ["service", "status", "last_check", "checks", "failures", "restarts", "uptime"],
             rows: rows.map { r in
-                [.text(r.service), .text(r.status), .time(r.lastCheck), .integer(r.checks), .integer(r.failures), .integer(r.restarts), .percent(r.uptime)]
+                server(r.host) + [.text(r.service), .text(r.status), .time(r.lastCheck), .integer(r.checks), .integer(r.failures), .integer(r.restarts), .percent(r.uptime)]
             })
     }
 }

@@ -24,6 +24,18 @@ public protocol TableReport: ParsableCommand {
 public struct FleetContext {
     public let rows: FleetReportRows
     public let host: String?
+    /// The fleet schema's version: tables added by a later one are missing until a server of
+    /// that version has connected.
+    public let schemaVersion: Int
+    /// The configuration of the server the report runs on (its defaults, such as the relay window).
+    public let loaded: LoadedConfiguration
+
+    /// Refuses a report whose tables arrived with fleet schema `version`.
+    func require(schema version: Int, for what: String) throws(CommandFailure) {
+        guard schemaVersion >= version else {
+            throw .runtime("the fleet's PostgreSQL holds no \(what) yet (its schema is at version \(schemaVersion); a server running this TailWatch brings it to \(version) when it connects)")
+        }
+    }
 }
 
 /// What a report reads: a read-only connection to the database and the configuration it belongs to.
@@ -43,8 +55,9 @@ extension TableReport {
     func printReport(_ root: ReportCommand, format: ReportTable.Format) throws {
         if root.fleet {
             guard Self.answersFromFleet else { throw Self.notInTheFleet }
-            let connection = try FleetDatabase.open(configPath: root.config)
-            print(try fleetTable(FleetContext(rows: FleetReportRows(connection), host: root.host)).render(format), terminator: "")
+            let (connection, version, loaded) = try FleetDatabase.open(configPath: root.config)
+            let context = FleetContext(rows: FleetReportRows(connection), host: root.host, schemaVersion: version, loaded: loaded)
+            print(try fleetTable(context).render(format), terminator: "")
             return
         }
         let (queue, loaded) = try ReportDatabase.open(configPath: root.config, requiring: Self.requiredModules)
@@ -56,7 +69,7 @@ extension TableReport {
     public func fleetTable(_ fleet: FleetContext) throws -> ReportTable { throw Self.notInTheFleet }
 
     static var notInTheFleet: CommandFailure {
-        .usage("'\(configuration.commandName ?? "this report")' does not answer from the fleet: the fleet holds bandwidth and mail (tailwatch-report --fleet bandwidth, --fleet mail)")
+        .usage("'\(configuration.commandName ?? "this report")' does not answer from the fleet: the fleet holds bandwidth, mail per account and hour, relay logins, services and custom counters (tailwatch-report --fleet bandwidth, mail, relayhosts, services, custom)")
     }
 }
 

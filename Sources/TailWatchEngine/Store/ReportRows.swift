@@ -20,11 +20,13 @@ public protocol ReportRows {
 public enum ReportValue: Sendable, Equatable {
     case null
     case integer(Int64)
+    case real(Double)
     case text(String)
 
     public var int64: Int64 {
         switch self {
         case .integer(let n): n
+        case .real(let d): Int64(exactly: d.rounded(.towardZero)) ?? (d < 0 ? .min : .max)
         // PostgreSQL's SUM over BIGINT is NUMERIC; a sum past Int64 saturates rather than trap.
         case .text(let s): Int64(s) ?? Double(s).map { Int64(exactly: $0.rounded()) ?? ($0 < 0 ? .min : .max) } ?? 0
         case .null: 0
@@ -33,10 +35,21 @@ public enum ReportValue: Sendable, Equatable {
 
     public var optionalInt64: Int64? { self == .null ? nil : int64 }
 
+    /// An average or share (PostgreSQL's are NUMERIC, read as text); nil for NULL.
+    public var double: Double? {
+        switch self {
+        case .integer(let n): Double(n)
+        case .real(let d): d
+        case .text(let s): Double(s)
+        case .null: nil
+        }
+    }
+
     public var string: String {
         switch self {
         case .text(let s): s
         case .integer(let n): String(n)
+        case .real(let d): String(d)
         case .null: ""
         }
     }
@@ -55,6 +68,7 @@ public struct SQLiteReportRows: ReportRows {
             switch value {
             case .null: nil
             case .integer(let n): n
+            case .real(let d): d
             case .text(let s): s
             }
         }
@@ -63,7 +77,7 @@ public struct SQLiteReportRows: ReportRows {
                 switch (row[i] as DatabaseValue).storage {
                 case .null: .null
                 case .int64(let n): .integer(n)
-                case .double(let d): .integer(Int64(d))
+                case .double(let d): .real(d)
                 case .string(let s): .text(s)
                 case .blob(let data): .text(String(decoding: data, as: UTF8.self))
                 }
