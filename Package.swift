@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(name: "CustomDriversTests", dependencies: ["CustomDrivers", "TailWatchEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TailWatchDaemonTests",
-            dependencies: ["TailWatchComposition", "TailWatchDaemon", "TailWatchReport", "TailWatchWeb", "FleetStore", "FleetShipper", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
+            dependencies: ["TailWatchComposition", "TailWatchDaemon", "TailWatchReport", "TailWatchWeb", "FleetStore", "FleetShipper", "CustomDrivers", "EximStats", "TailWatchEngine", "TestSupport", "tailwatchd", "tailwatch-report"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -101,21 +101,101 @@ public enum FleetOutbox {
     /// Queues every current row again, after the fleet forgot this host's rows (see `FleetWriter.reset`)
     /// or before registering with a fleet database that does not know this file. Nothing is marked
     /// shipped any more.
-    public static func queueEverything(_ db: Database) throws {
+    public static func queueEverything(_ db: Database, followed: [FollowedTable]) throws {
+        // Tombstones of rows the fleet never had are dropped with the rest: the fleet starts
+        // from this file's content.
+        try db.execute(sql: "DELETE FROM fleet_marks")
         for table in ShippedTable.all {
+            try db.execute(sql: "DELETE FROM \(table.outbox)")
+            guard table.hasSource else { continue }
             let columns = table.columns.joined(separator: ", ")
             let source = table.columns.map(table.sourceColumn).joined(separator: ", ")
             let keys = table.keys.map(table.sourceColumn).joined(separator: ", ")
-            // Tombstones of rows the fleet never had are dropped with the rest: the fleet starts
-            // from this file's content.
-            try db.execute(sql: "DELETE FROM \(table.outbox)")
-            try db.execute(sql: "DELETE FROM fleet_marks")
             try db.execute(sql: """
                 INSERT INTO \(table.outbox) (\(columns), queued_at)
                 SELECT \(source), CAST(strftime('%s', 'now') AS INTEGER) FROM \(table.name) ORDER BY \(keys)
                 """)
         }
+        try follow(db, followed, again: true)
     }
+
+    /// A counter table found at run time (a custom driver's), whose rows ship as `custom_counts`.
+    public struct FollowedTable: Sendable, Equatable {
+        public let table: String
+        public let driver: String
+        /// Its key columns (without `bucket`), in its key order.
+        public let keys: [String]
+
+        public init(table: String, driver: String, keys: [String]) {
+            self.table = table
+            self.driver = driver
+            self.keys = keys
+        }
+    }
+
+    /// Whether some of `tables` has no outbox triggers of its own yet (a read: the shipper asks
+    /// this each round, and writes only when the answer is yes).
+    public static func needsFollowing(_ db: Database, _ tables: [FollowedTable]) throws -> Bool {
+        try tables.contains { table in try !Set(triggers(db, on: table.table)).isSuperset(of: triggerNames(table.table)) }
+    }
+
+    /// Puts the outbox triggers on each of `tables` that lacks them (`again`: on every one), and
+    /// queues its rows, in the caller's transaction: no change to the table can fall between.
+    ///
+    /// A retired table (renamed `…_vN` by its driver) carries the triggers of its former name
+    /// along, and its rows were shipped under that name: they are queued as deleted under it
+    /// first, then again under the new name. The current table, handled after the retired ones,
+    /// queues its rows last, so a key it shares with the retired one keeps its new value.
+    public static func follow(_ db: Database, _ tables: [FollowedTable], again: Bool = false) throws {
+        let now = "CAST(strftime('%s', 'now') AS INTEGER)"
+        for table in tables {
+            let present = try triggers(db, on: table.table)
+            let own = triggerNames(table.table)
+            guard again || !Set(present).isSuperset(of: own) else { continue }
+            let source = quoted(table.table)
+            let keyValues = "json_array(" + table.keys.map { "\(quoted($0))" }.joined(separator: ", ") + ")"
+            for former in present where !own.contains(former) {
+                try db.execute(sql: "DROP TRIGGER \(quoted(former))")
+                guard former.hasSuffix("_insert") else { continue }
+                let formerTable = String(former.dropFirst(triggerPrefix.count).dropLast("_insert".count))
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at)
+                    SELECT \(literal(formerTable)), \(keyValues), bucket, NULL, NULL, NULL, \(now) FROM \(source)
+                    """)
+            }
+            for name in own { try db.execute(sql: "DROP TRIGGER IF EXISTS \(quoted(name))") }
+            for (name, (event, row)) in zip(own, [("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")]) {
+                let key = "json_array(" + table.keys.map { "\(row).\(quoted($0))" }.joined(separator: ", ") + ")"
+                let values = row == "OLD" ? "NULL, NULL, NULL" : "\(literal(table.driver)), NEW.count, NEW.sum"
+                try db.execute(sql: """
+                    CREATE TRIGGER \(quoted(name)) AFTER \(event) ON \(source) BEGIN
+                        DELETE FROM fleet_outbox_custom_counts WHERE counts_table = \(literal(table.table)) AND key_values = \(key) AND bucket = \(row).bucket;
+                        INSERT INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at)
+                        VALUES (\(literal(table.table)), \(key), \(row).bucket, \(values), \(now));
+                    END
+                    """)
+            }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at)
+                SELECT \(literal(table.table)), \(keyValues), bucket, \(literal(table.driver)), count, sum, \(now) FROM \(source)
+                """)
+        }
+    }
+
+    private static let triggerPrefix = "fleet_outbox_"
+
+    /// The insert, update and delete triggers of `table`, by name.
+    static func triggerNames(_ table: String) -> [String] {
+        ["insert", "update", "delete"].map { "\(triggerPrefix)\(table)_\($0)" }
+    }
+
+    private static func triggers(_ db: Database, on table: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name GLOB ?", arguments: [table, triggerPrefix + "*"])
+    }
+
+    private static func quoted(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    private static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
     /// Rows waiting, and the age in seconds of the oldest (0 when none): `--status=long`.
     public static func lag(_ db: Database, now: Int64) throws -> (rows: Int64, seconds: Int64) {

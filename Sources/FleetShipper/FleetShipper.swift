@@ -52,13 +52,19 @@ public final class FleetShipper: Sendable {
     let databasePath: String
     let modules: [MigrationSet]
     let logger: Logger
+    /// The counter tables made at run time (custom drivers'), as they are on the file now.
+    let followed: @Sendable (Database) throws -> [FleetOutbox.FollowedTable]
     private let stopped = Mutex(false)
 
-    public init(target: Target, databasePath: String, modules: [MigrationSet], logger: Logger) {
+    public init(
+        target: Target, databasePath: String, modules: [MigrationSet], logger: Logger,
+        followed: @escaping @Sendable (Database) throws -> [FleetOutbox.FollowedTable] = { _ in [] }
+    ) {
         self.target = target
         self.databasePath = databasePath
         self.modules = modules
         self.logger = logger
+        self.followed = followed
     }
 
     public func stop() { stopped.withLock { $0 = true } }
@@ -77,6 +83,11 @@ public final class FleetShipper: Sendable {
                 local = queue
                 if session == nil { session = try connect(queue) }
                 guard let (writer, databaseID) = session else { continue }
+                // A counter table a driver made since (a new definition, a changed one): its
+                // triggers and rows, in one transaction, before it can change unseen.
+                if try queue.read({ db in try FleetOutbox.needsFollowing(db, followed(db)) }) {
+                    try queue.write { db in try FleetOutbox.follow(db, followed(db)) }
+                }
                 let batch = try queue.read { db in try FleetOutbox.nextBatch(db, limit: target.batchRows) }
                 if let f = failure {
                     logger.info("fleet: shipping again after \(Int(Date().timeIntervalSince(f.since))) s")
@@ -119,7 +130,7 @@ public final class FleetShipper: Sendable {
         if try writer.registeredDatabase() != databaseID {
             // First the whole file into the outbox, then the registration (which empties the
             // host's rows there): killed in between, the next start does both again.
-            try queue.write { db in try FleetOutbox.queueEverything(db) }
+            try queue.write { db in try FleetOutbox.queueEverything(db, followed: followed(db)) }
             try writer.register(databaseID: databaseID)
             logger.info("fleet: registered as '\(target.host)' (database \(databaseID)); shipping every row of this server")
         }
@@ -128,7 +139,7 @@ public final class FleetShipper: Sendable {
             // The fleet forgets this host first: killed before the second step, the next start
             // finds PostgreSQL behind this file's marks and does both again.
             try writer.reset()
-            try queue.write { db in try FleetOutbox.queueEverything(db) }
+            try queue.write { db in try FleetOutbox.queueEverything(db, followed: followed(db)) }
             logger.warning("fleet: this server and the fleet's PostgreSQL disagree on what was shipped (a database restored on one side); shipping every row of this server again")
         }
         logger.info("fleet: connected to PostgreSQL\(connection.usesTLS ? " over TLS" : ""), schema version \(FleetSchema.latestVersion), host '\(target.host)'")

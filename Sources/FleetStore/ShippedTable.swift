@@ -12,12 +12,16 @@ public struct ShippedTable: Sendable, Equatable {
     /// The source's expression for a column it does not have by that name (`service_checks`
     /// has no natural key; its rowid is shipped as `id`).
     public let renamed: [String: String]
+    /// Whether a table of this name is the source. Custom counters come from many tables found at
+    /// run time (`FleetOutbox.follow`).
+    public let hasSource: Bool
 
-    public init(name: String, keys: [String], values: [String], renamed: [String: String] = [:]) {
+    public init(name: String, keys: [String], values: [String], renamed: [String: String] = [:], hasSource: Bool = true) {
         self.name = name
         self.keys = keys
         self.values = values
         self.renamed = renamed
+        self.hasSource = hasSource
     }
 
     public var columns: [String] { keys + values }
@@ -39,7 +43,13 @@ public struct ShippedTable: Sendable, Equatable {
         name: "service_checks", keys: ["id"], values: ["time", "service", "status", "passed", "socket", "process", "latency_ms", "action", "detail"],
         renamed: ["id": "rowid"])
 
-    public static let all: [ShippedTable] = [bandwidthHourly, bandwidthDaily, bandwidthMonthly, mailHourly, relayAuth, serviceState, serviceChecks]
+    public static let customSchemas = ShippedTable(name: "custom_driver_schemas", keys: ["driver"], values: ["schema"])
+    public static let customCounts = ShippedTable(
+        name: "custom_counts", keys: ["counts_table", "key_values", "bucket"], values: ["driver", "count", "sum"], hasSource: false)
+
+    public static let all: [ShippedTable] = [
+        bandwidthHourly, bandwidthDaily, bandwidthMonthly, mailHourly, relayAuth, serviceState, serviceChecks, customSchemas, customCounts,
+    ]
 }
 
 /// One changed row from a server's outbox: its key and values as text (PostgreSQL's parameters

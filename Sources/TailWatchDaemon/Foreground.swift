@@ -87,7 +87,8 @@ struct Foreground {
         }
         if let target = loaded.fleet.target {
             services.append(.init(service: FleetService(shipper: FleetShipper(
-                target: target, databasePath: settings.database, modules: loaded.migrationSets, logger: logger))))
+                target: target, databasePath: settings.database, modules: loaded.migrationSets, logger: logger,
+                followed: FleetFollowedTables.now))))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,

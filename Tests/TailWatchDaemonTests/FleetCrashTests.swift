@@ -71,7 +71,7 @@ import TestSupport
         let log = server.daemonLog()
         #expect(log.contains("retrying"), "PostgreSQL's stops were seen by the shipper")
         for arguments in [["bandwidth"], ["bandwidth", "--by", "hour"], ["bandwidth", "--by", "day"], ["bandwidth", "--by", "month"],
-                          ["mail"], ["mail", "--by", "hour"]] {
+                          ["mail"], ["mail", "--by", "hour"], ["services", "--history"], ["custom", "http_5xx", "--by", "status,hour"]] {
             let fleet = Set(try server.report(arguments, fleet: true))
             let local = try server.localRowsAsFleet(arguments)
             #expect(!local.isEmpty)

@@ -1,3 +1,4 @@
+import CustomDrivers
 import FleetShipper
 import FleetStore
 import Foundation
@@ -17,7 +18,15 @@ import TestSupport
         ["mail", "--since", "2026-11-02T09:00:00Z", "--until", "2026-11-02T12:00:00Z"],
         ["relayhosts"], ["relayhosts", "--window", "10080"],
         ["services"], ["services", "--service", "tailwatch-self"], ["services", "--history"],
+        ["custom", "http_5xx"], ["custom", "http_5xx", "--by", "status,hour"], ["custom", "http_5xx", "--by", "vhost,month"],
+        ["custom", "sshd_failed", "--by", "day"], ["custom", "sshd_failed", "--by", "ip", "--since", "2026-11-28T09:20:00Z"],
     ]
+
+    /// A 5xx answer only the second server gave.
+    static let web2AccessLog = """
+        www.carolcakes.example:443 192.0.2.60 - - [28/Nov/2026:10:00:00 +0000] "GET /oven HTTP/1.1" 503 999 "-" "Mozilla/5.0"
+
+        """
 
     /// A successful IMAP or POP3 login a minute ago (the relay window counts back from now), in
     /// the example's maillog format (UTC, as its config says).
@@ -54,6 +63,7 @@ import TestSupport
         let web2 = try FleetFixture(host: "web2.example", postgres: url, password: pg.password)
         try LogWriter.append(web2.examples + "/domlogs/www.carolcakes.example", Self.web2Domlog)
         try LogWriter.append(web2.examples + "/logs/exim_mainlog", Self.web2Mainlog)
+        try LogWriter.append(web2.examples + "/logs/access_log", Self.web2AccessLog)
         try LogWriter.append(web1.examples + "/logs/maillog", Self.login("bob@bobsbikes.example", from: "203.0.113.40") + Self.login("carol@carolcakes.example", from: "203.0.113.40", protocol: "pop3"))
         try LogWriter.append(web2.examples + "/logs/maillog", Self.login("carol@carolcakes.example", from: "198.51.100.9"))
         for server in [web1, web2] {
@@ -176,6 +186,58 @@ import TestSupport
         #expect(outages.first?["outages"]?.contains("x00") == true, "\(outages)")
         // The example's own rows shipped around them.
         #expect(Set(try server.report(["bandwidth", "--user", "carol", "--by", "day"], fleet: true)) == (try server.localRowsAsFleet(["bandwidth", "--user", "carol", "--by", "day"])))
+    }
+
+    @Test func aCounterItsDefinitionRetiredShipsUnderItsNewNameAndTheNewOneStartsClean() throws {
+        let pg = try PostgresTestServer.shared
+        let url = try pg.freshDatabase()
+        let server = try FleetFixture(host: "custom.example", postgres: url, password: pg.password)
+        try server.once()
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        #expect(try server.report(["custom", "http_5xx"], fleet: true).count == 3)
+
+        // The counter now counts per vhost only: the daemon retires its table (…_counts_vN) and
+        // starts an empty one, which a new line fills before the shipper has seen it.
+        let definition = server.examples + "/drivers.d/http_5xx.toml"
+        let text = try String(contentsOfFile: definition, encoding: .utf8)
+        try text.replacingOccurrences(of: #"by = ["vhost", "status"]"#, with: #"by = ["vhost"]"#).write(toFile: definition, atomically: true, encoding: .utf8)
+        try LogWriter.append(server.examples + "/logs/access_log",
+                             "bobsbikes.example:443 192.0.2.70 - - [29/Nov/2026:10:00:00 +0000] \"GET /x HTTP/1.1\" 502 100 \"-\" \"m\"\n")
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        let now = Set(try server.report(["custom", "http_5xx"], fleet: true))
+        #expect(now == (try server.localRowsAsFleet(["custom", "http_5xx"])))
+        #expect(now.count == 1 && now.first?["count"] == "1")
+
+        // PostgreSQL holds each counter table of the server, current and retired, row for row.
+        let local = try DatabaseQueue(path: server.databasePath)
+        let tables = try local.read { db in try CustomCounterTable.all(db) }
+        #expect(tables.map(\.table).contains { $0.hasPrefix("custom_http_5xx_counts_v") }, "\(tables)")
+        let connection = try PostgresConnection(url: url, password: pg.password)
+        let shippedTables = try connection.query("SELECT DISTINCT counts_table FROM custom_counts ORDER BY 1").compactMap { $0.first ?? nil }
+        #expect(shippedTables == tables.map(\.table).sorted())
+        for table in tables {
+            let keyValues = "json_array(" + table.keys.map { "\"\($0)\"" }.joined(separator: ", ") + ")"
+            let mine = try local.read { db in
+                try Row.fetchAll(db, sql: "SELECT \(keyValues), bucket, count, sum FROM \"\(table.table)\"").map { row in
+                    [row[0] as String, String(row[1] as Int64), String(row[2] as Int64), String(row[3] as Int64)]
+                }
+            }
+            let theirs = try connection.query("SELECT key_values, bucket, count, sum FROM custom_counts WHERE counts_table = $1", [table.table])
+                .map { $0.map { $0 ?? "" } }
+            #expect(Set(mine) == Set(theirs), "\(table.table)")
+            #expect(!mine.isEmpty, "\(table.table)")
+        }
+
+        // Lines stay on each server.
+        for arguments in [["custom", "sudo_commands", "--lines"], ["custom", "sudo_commands", "--by", "command"]] {
+            let lines = try server.run("tailwatch-report", ["--config", server.configPath, "--fleet"] + arguments)
+            #expect(lines.code == 2, "\(arguments)")
+            #expect(lines.err.contains("not its lines (ask a server without --fleet)"), "\(arguments): \(lines.err)")
+        }
     }
 
     @Test func theURLDecidesTLS() throws {

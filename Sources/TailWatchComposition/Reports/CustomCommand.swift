@@ -40,12 +40,33 @@ struct CustomCommand: TableReport {
 
     func table(_ context: ReportContext) throws -> ReportTable {
         let (since, until) = try common.range()
-        let words = (by ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let result: CustomReport.Result
-        do {
-            result = try context.reader.read { db in
+        return try Self.table {
+            try context.reader.read { db in
                 try CustomReport.run(db, driver: name, by: words, lines: lines, since: since, until: until, limit: limit)
             }
+        }
+    }
+
+    static let answersFromFleet = true
+
+    /// Every server's counter (rows start with `host`); lines stay on each server.
+    func fleetTable(_ fleet: FleetContext) throws -> ReportTable {
+        try fleet.require(schema: 3, for: "custom counters")
+        let (since, until) = try common.range()
+        return try Self.table {
+            try CustomReport.fleet(fleet.rows, host: fleet.host, driver: name, by: words, lines: lines, since: since, until: until, limit: limit)
+        }
+    }
+
+    private var words: [String] {
+        (by ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The report's cells as a table; a request its schema cannot answer is a usage error.
+    private static func table(_ report: () throws -> CustomReport.Result) throws -> ReportTable {
+        let result: CustomReport.Result
+        do {
+            result = try report()
         } catch let error as CustomReport.RequestError {
             throw CommandFailure.usage(error.description)
         }
