@@ -101,22 +101,54 @@ public enum FleetOutbox {
     /// Queues every current row again, after the fleet forgot this host's rows (see `FleetWriter.reset`)
     /// or before registering with a fleet database that does not know this file. Nothing is marked
     /// shipped any more.
-    public static func queueEverything(_ db: Database, followed: [FollowedTable]) throws {
-        // Tombstones of rows the fleet never had are dropped with the rest: the fleet starts
-        // from this file's content.
-        try db.execute(sql: "DELETE FROM fleet_marks")
-        for table in ShippedTable.all {
-            try db.execute(sql: "DELETE FROM \(table.outbox)")
-            guard table.hasSource else { continue }
+    ///
+    /// In transactions of at most `chunk` rows, in key order, so that the daemon's writer never
+    /// waits long for a large server's copy. Changes made between them reach the outbox through
+    /// the triggers as usual (a copy taken later replaces an older one of the same key). Until the
+    /// last one `fleet_requeue` holds a row: a shipper stopped halfway starts over (`requeuePending`).
+    public static func queueEverything(
+        _ writer: some DatabaseWriter, followed: (Database) throws -> [FollowedTable], chunk: Int = 50_000
+    ) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM fleet_requeue")
+            try db.execute(sql: "INSERT INTO fleet_requeue (started_at) VALUES (CAST(strftime('%s', 'now') AS INTEGER))")
+            // Tombstones of rows the fleet never had are dropped with the rest: the fleet starts
+            // from this file's content.
+            try db.execute(sql: "DELETE FROM fleet_marks")
+            for table in ShippedTable.all { try db.execute(sql: "DELETE FROM \(table.outbox)") }
+        }
+        for table in ShippedTable.all where table.hasSource {
             let columns = table.columns.joined(separator: ", ")
             let source = table.columns.map(table.sourceColumn).joined(separator: ", ")
             let keys = table.keys.map(table.sourceColumn).joined(separator: ", ")
-            try db.execute(sql: """
-                INSERT INTO \(table.outbox) (\(columns), queued_at)
-                SELECT \(source), CAST(strftime('%s', 'now') AS INTEGER) FROM \(table.name) ORDER BY \(keys)
-                """)
+            let after = "(\(keys)) > (\(Array(repeating: "?", count: table.keys.count).joined(separator: ", ")))"
+            var last: [DatabaseValue]?
+            repeat {
+                last = try writer.write { db -> [DatabaseValue]? in
+                    let from = last.map { _ in " WHERE \(after)" } ?? ""
+                    let arguments = StatementArguments(last ?? [])
+                    // The chunk's last key, if the table goes on past it.
+                    let end = try Row.fetchOne(
+                        db, sql: "SELECT \(keys) FROM \(table.name)\(from) ORDER BY \(keys) LIMIT 1 OFFSET \(chunk - 1)", arguments: arguments)
+                        .map { row in (0..<row.count).map { row[$0] as DatabaseValue } }
+                    let upTo = end.map { _ in (from.isEmpty ? " WHERE " : " AND ") + "(\(keys)) <= (\(Array(repeating: "?", count: table.keys.count).joined(separator: ", ")))" } ?? ""
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO \(table.outbox) (\(columns), queued_at)
+                        SELECT \(source), CAST(strftime('%s', 'now') AS INTEGER) FROM \(table.name)\(from)\(upTo) ORDER BY \(keys)
+                        """, arguments: StatementArguments((last ?? []) + (end ?? [])))
+                    return end
+                }
+            } while last != nil
         }
-        try follow(db, followed, again: true)
+        try writer.write { db in
+            try follow(db, followed(db), again: true)
+            try db.execute(sql: "DELETE FROM fleet_requeue")
+        }
+    }
+
+    /// Whether a `queueEverything` was cut short (the shipper stopped or killed in the middle).
+    public static func requeuePending(_ db: Database) throws -> Bool {
+        try Int64.fetchOne(db, sql: "SELECT count(*) FROM fleet_requeue") ?? 0 > 0
     }
 
     /// A counter table found at run time (a custom driver's), whose rows ship as `custom_counts`.

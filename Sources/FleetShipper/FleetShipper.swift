@@ -130,16 +130,21 @@ public final class FleetShipper: Sendable {
         if try writer.registeredDatabase() != databaseID {
             // First the whole file into the outbox, then the registration (which empties the
             // host's rows there): killed in between, the next start does both again.
-            try queue.write { db in try FleetOutbox.queueEverything(db, followed: followed(db)) }
+            try FleetOutbox.queueEverything(queue, followed: followed)
             try writer.register(databaseID: databaseID)
             logger.info("fleet: registered as '\(target.host)' (database \(databaseID)); shipping every row of this server")
+        } else if try queue.read(FleetOutbox.requeuePending) {
+            // Stopped while queueing every row again (the fleet had forgotten this host's rows
+            // for it): queue them all once more before shipping any.
+            try FleetOutbox.queueEverything(queue, followed: followed)
+            logger.info("fleet: queued every row of this server again (the last attempt was cut short)")
         }
         let remote = try writer.marks()
         if try queue.read({ db in try FleetOutbox.disagrees(db, remote: remote) }) {
             // The fleet forgets this host first: killed before the second step, the next start
             // finds PostgreSQL behind this file's marks and does both again.
             try writer.reset()
-            try queue.write { db in try FleetOutbox.queueEverything(db, followed: followed(db)) }
+            try FleetOutbox.queueEverything(queue, followed: followed)
             logger.warning("fleet: this server and the fleet's PostgreSQL disagree on what was shipped (a database restored on one side); shipping every row of this server again")
         }
         logger.info("fleet: connected to PostgreSQL\(connection.usesTLS ? " over TLS" : ""), schema version \(FleetSchema.latestVersion), host '\(target.host)'")

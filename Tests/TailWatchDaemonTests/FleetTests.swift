@@ -4,6 +4,7 @@ import FleetStore
 import Foundation
 import GRDB
 import Testing
+import TailWatchComposition
 import TestSupport
 
 /// Servers shipping to one real PostgreSQL (a private cluster: `tools/pg-test-cluster`), read back
@@ -237,6 +238,55 @@ import TestSupport
             let lines = try server.run("tailwatch-report", ["--config", server.configPath, "--fleet"] + arguments)
             #expect(lines.code == 2, "\(arguments)")
             #expect(lines.err.contains("not its lines (ask a server without --fleet)"), "\(arguments): \(lines.err)")
+        }
+    }
+
+    @Test func queueingEverythingInSmallTransactionsCopiesEveryRowOnce() throws {
+        let pg = try PostgresTestServer.shared
+        let url = try pg.freshDatabase()
+        let server = try FleetFixture(host: "requeue.example", postgres: url, password: pg.password)
+        try server.once()
+        let local = try DatabaseQueue(path: server.databasePath)
+        try FleetOutbox.queueEverything(local, followed: FleetFollowedTables.now, chunk: 3)
+        try local.read { db in
+            #expect(try FleetOutbox.requeuePending(db) == false)
+            for table in ShippedTable.all where table.hasSource {
+                let keys = table.keys.map(table.sourceColumn).joined(separator: ", ")
+                let source = try Row.fetchAll(db, sql: "SELECT \(keys) FROM \(table.name) ORDER BY \(keys)").map { Array($0.databaseValues) }
+                let queued = try Row.fetchAll(db, sql: "SELECT \(table.keys.joined(separator: ", ")) FROM \(table.outbox) ORDER BY \(table.keys.joined(separator: ", "))")
+                    .map { Array($0.databaseValues) }
+                #expect(queued == source, "\(table.name)")
+            }
+            let counters = try FleetFollowedTables.now(db).map(\.table)
+            var rows = 0
+            for table in counters { rows += try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(table)\"") ?? 0 }
+            #expect(rows > 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM fleet_outbox_custom_counts") == rows)
+        }
+        #expect(try local.read { db in try FleetOutbox.lag(db, now: 0).rows } > 20)
+
+        // Shipped; then the fleet forgets the host and the requeue for it is cut short after its
+        // first transaction (marks and outbox emptied): the next start must queue everything
+        // again before shipping, or the fleet stays empty.
+        try local.close()
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        let connection = try PostgresConnection(url: url, password: pg.password)
+        try FleetWriter(connection: connection, host: server.host).reset()
+        let again = try DatabaseQueue(path: server.databasePath)
+        try again.write { db in
+            try db.execute(sql: "INSERT INTO fleet_requeue (started_at) VALUES (0)")
+            try db.execute(sql: "DELETE FROM fleet_marks")
+            for table in ShippedTable.all { try db.execute(sql: "DELETE FROM \(table.outbox)") }
+        }
+        try again.close()
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        #expect(server.daemonLog().contains("the last attempt was cut short"))
+        for arguments in [["bandwidth", "--by", "hour"], ["custom", "sshd_failed"]] {
+            #expect(Set(try server.report(arguments, fleet: true)) == (try server.localRowsAsFleet(arguments)), "\(arguments)")
         }
     }
 
