@@ -112,11 +112,11 @@ public enum FleetOutbox {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM fleet_requeue")
             try db.execute(sql: "INSERT INTO fleet_requeue (started_at) VALUES (CAST(strftime('%s', 'now') AS INTEGER))")
-            // Tombstones of rows the fleet never had are dropped with the rest: the fleet starts
-            // from this file's content.
             try db.execute(sql: "DELETE FROM fleet_marks")
-            for table in ShippedTable.all { try db.execute(sql: "DELETE FROM \(table.outbox)") }
         }
+        // What the outbox holds stays: each key's latest change, which the copy replaces with the
+        // same values (a tombstone left there deletes nothing in a fleet that forgot the host),
+        // and the lag never shows an empty outbox while the copy runs.
         for table in ShippedTable.all where table.hasSource {
             let columns = table.columns.joined(separator: ", ")
             let source = table.columns.map(table.sourceColumn).joined(separator: ", ")
