@@ -67,7 +67,9 @@ struct StatusReport {
             if let target = loaded.fleet.target {
                 if try db.tableExists("fleet_identity") {
                     let lag = try FleetOutbox.lag(db, now: Int64(Date().timeIntervalSince1970))
-                    Swift.print("fleet: host '\(target.host)', \(lag.rows) row\(lag.rows == 1 ? "" : "s") not shipped yet\(lag.rows > 0 ? ", the oldest changed \(lag.seconds) s ago" : "")")
+                    // A copy of every row for the fleet (registration, a restored database) runs in steps.
+                    let copying = try db.tableExists("fleet_requeue") && FleetOutbox.requeuePending(db)
+                    Swift.print("fleet: host '\(target.host)', \(lag.rows) row\(lag.rows == 1 ? "" : "s") not shipped yet\(lag.rows > 0 ? ", the oldest changed \(lag.seconds) s ago" : "")\(copying ? "; queueing every row of this server again" : "")")
                 } else {
                     Swift.print("fleet: host '\(target.host)', the outbox is created when tailwatchd next starts")
                 }

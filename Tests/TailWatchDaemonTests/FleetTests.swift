@@ -281,6 +281,8 @@ import TestSupport
             for table in ShippedTable.all { try db.execute(sql: "DELETE FROM \(table.outbox)") }
         }
         try again.close()
+        let status = try server.run("tailwatchd", ["--config", server.configPath, "--status=long"])
+        #expect(status.out.contains("queueing every row of this server again"), "\(status.out)")
         try server.start()
         #expect(server.waitShipped(), "\(server.daemonLog())")
         server.stop()
