@@ -3,12 +3,14 @@
 -- service_checks has no natural key of its own (two checks of one service may share a second):
 -- its rowid is the key, shipped as `id`. Value columns are nullable here because some are in the
 -- source (a check not run has no `passed`); the first value of each is NOT NULL there, so a NULL
--- in it marks a tombstone.
+-- in it marks a tombstone. relay_auth's user compares exactly here (NOCASE in its source): a
+-- login as "bob" after "Bob" was pruned must not replace Bob's tombstone, since PostgreSQL keeps
+-- the two apart.
 
 CREATE TABLE fleet_outbox_relay_auth (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
     ip TEXT NOT NULL,
-    user TEXT NOT NULL COLLATE NOCASE,
+    user TEXT NOT NULL,
     protocol TEXT NOT NULL,
     first_login,
     last_login,

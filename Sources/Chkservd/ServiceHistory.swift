@@ -39,37 +39,50 @@ public enum ServiceHistory {
         try report(SQLiteReportRows(db), host: nil, service: service, now: now, since: since, until: until)
     }
 
-    /// The same from either store; `host`: only that server (fleet only).
+    /// The same from either store; `host`: only that server (fleet only). Three queries whatever
+    /// the number of services and servers: their states, their uptimes (one pass over 30 days),
+    /// and the checks that matter to outages (the failed ones and each first pass after one).
     public static func report(
         _ source: some ReportRows, host: String?, service: String?, now: Int64, since: Int64? = nil, until: Int64? = nil
     ) throws -> [Row] {
         let fleet = source.isFleet
         var conditions: [String] = []
-        var arguments: [ReportValue] = []
-        if let host, fleet { conditions.append("host = ?"); arguments.append(.text(host)) }
-        if let service { conditions.append("service = ?"); arguments.append(.text(service)) }
+        var filter: [ReportValue] = []
+        if let host, fleet { conditions.append("host = ?"); filter.append(.text(host)) }
+        if let service { conditions.append("service = ?"); filter.append(.text(service)) }
+        let and = conditions.map { " AND " + $0 }.joined()
+        let server = fleet ? "host" : "NULL"
+        let perService = fleet ? "host, service" : "service"
+        let order = fleet ? "id" : "rowid"
+        func name(_ row: [ReportValue]) -> String { row[0].string + "\u{0}" + row[1].string }
+
         let services = try source.fetch(
-            "SELECT \(fleet ? "host" : "NULL"), service, status FROM service_state"
-                + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-                + " ORDER BY \(fleet ? "host, " : "")service",
-            arguments)
-        return try services.map { row in
-            let server = fleet ? row[0].string : nil, name = row[1].string
-            // One service of one server: its host is a condition only in the fleet.
-            let key = (fleet ? "host = ? AND " : "") + "service = ?"
-            let keyArguments: [ReportValue] = (server.map { [.text($0)] } ?? []) + [.text(name)]
-            func uptime(_ seconds: Int64) throws -> Double? {
-                try source.fetch(
-                    "SELECT avg(passed) * 100.0 FROM service_checks WHERE \(key) AND time > ? AND time <= ?",
-                    keyArguments + [.integer(now - seconds), .integer(now)]).first?.first?.double
-            }
-            let checks = try source.fetch(
-                "SELECT time, passed, action, status, detail FROM service_checks WHERE \(key) AND time >= ? AND time < ? ORDER BY time, \(fleet ? "id" : "rowid")",
-                keyArguments + [.integer(since ?? now - 30 * 86400), .integer(until ?? now + 1)])
+            "SELECT \(server), service, status FROM service_state WHERE 1 = 1\(and) ORDER BY \(perService)", filter)
+        var uptimes: [String: [Double?]] = [:]
+        for row in try source.fetch("""
+            SELECT \(server), service, avg(CASE WHEN time > ? THEN passed END) * 100.0, avg(CASE WHEN time > ? THEN passed END) * 100.0,
+                   avg(passed) * 100.0
+            FROM service_checks WHERE time > ? AND time <= ?\(and) GROUP BY \(perService)
+            """, [.integer(now - 86400), .integer(now - 7 * 86400), .integer(now - 30 * 86400), .integer(now)] + filter) {
+            uptimes[name(row)] = [row[2].double, row[3].double, row[4].double]
+        }
+        // Checks that did not run (passed NULL) neither start nor end an outage, so they are left
+        // out before each check is compared with the one before it.
+        var checks: [String: [[ReportValue]]] = [:]
+        for row in try source.fetch("""
+            SELECT \(server), service, time, passed, action, status, detail FROM (
+                SELECT \(fleet ? "host, " : "")service, time, passed, action, status, detail, \(order) AS k,
+                       LAG(passed) OVER (PARTITION BY \(perService) ORDER BY time, \(order)) AS before
+                FROM service_checks WHERE passed IS NOT NULL AND time >= ? AND time < ?\(and)
+            ) AS c WHERE passed = 0 OR before = 0 ORDER BY \(perService), time, k
+            """, [.integer(since ?? now - 30 * 86400), .integer(until ?? now + 1)] + filter) {
+            checks[name(row), default: []].append(Array(row[2...]))
+        }
+        return services.map { row in
+            let uptime = uptimes[name(row)] ?? [nil, nil, nil]
             return Row(
-                host: server, service: name, status: row[2].string,
-                uptime24h: try uptime(86400), uptime7d: try uptime(7 * 86400), uptime30d: try uptime(30 * 86400),
-                outages: outages(checks))
+                host: fleet ? row[0].string : nil, service: row[1].string, status: row[2].string,
+                uptime24h: uptime[0], uptime7d: uptime[1], uptime30d: uptime[2], outages: outages(checks[name(row)] ?? []))
         }
     }
 

@@ -46,9 +46,9 @@ public enum CustomReport {
         }
         switch try plan(schema, driver: driver, by: by, lines: lines) {
         case .lines:
-            return try listLines(db, table: "custom_\(driver)", columns: schema.lines ?? [], since: since, until: until, limit: limit)
+            return try listLines(db, table: CustomDefinition.linesTable(driver), columns: schema.lines ?? [], since: since, until: until, limit: limit)
         case .counts(let grouping):
-            let table = grouping.fromCounter ? "custom_\(driver)_counts" : "custom_\(driver)"
+            let table = grouping.fromCounter ? CustomDefinition.countsTable(driver) : CustomDefinition.linesTable(driver)
             return try counts(
                 SQLiteReportRows(db), grouping, from: quoted(table), where: [], [], key: { _, column in quoted(column.name) },
                 since: since, until: until, limit: limit)
@@ -83,7 +83,7 @@ public enum CustomReport {
             throw RequestError(description: "--lines: the fleet holds \(driver)'s counter, not its lines (ask a server without --fleet)")
         }
         var conditions = ["counts_table = ?"]
-        var arguments: [ReportValue] = [.text("custom_\(driver)_counts")]
+        var arguments: [ReportValue] = [.text(CustomDefinition.countsTable(driver))]
         if let host { conditions.append("host = ?"); arguments.append(.text(host)) }
         return try counts(
             source, grouping, from: "custom_counts", where: conditions, arguments,
@@ -179,10 +179,9 @@ public enum CustomReport {
         }
         columns.append("count")
         if sumColumn != nil { columns.append("sum") }
-        var conditions = filter
-        var arguments = filterArguments
-        if let since { conditions.append("\(timeColumn) >= ?"); arguments.append(.integer(since)) }
-        if let until { conditions.append("\(timeColumn) < ?"); arguments.append(.integer(until)) }
+        let range = bounds(timeColumn, since: since, until: until)
+        let conditions = filter + range.conditions
+        let arguments = filterArguments + range.arguments
         var sql = "SELECT \(select.joined(separator: ", ")) FROM \(table)"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         if !groups.isEmpty { sql += " GROUP BY " + groups.joined(separator: ", ") }
@@ -209,25 +208,23 @@ public enum CustomReport {
     }
 
     private static func listLines(_ db: Database, table: String, columns: [CustomSchema.Column], since: Int64?, until: Int64?, limit: Int) throws -> Result {
-        let (condition, arguments) = range("t.at", since: since, until: until)
+        let range = bounds("t.at", since: since, until: until)
         let sql = "SELECT t.at, s.path, \(columns.map { "t." + quoted($0.name) }.joined(separator: ", ")) FROM \(quoted(table)) t"
-            + " LEFT JOIN custom_sources s ON s.id = t.source" + condition
+            + " LEFT JOIN custom_sources s ON s.id = t.source" + (range.conditions.isEmpty ? "" : " WHERE " + range.conditions.joined(separator: " AND "))
             + " ORDER BY t.at DESC, t.id DESC LIMIT \(limit)"
-        let rows = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row -> [Cell] in
-            let at: Int64 = row[0] ?? 0
-            let source: String = row[1] ?? ""
-            return [Cell.time(at), Cell.text(source)] + columns.indices.map { cell(row[$0 + 2] as DatabaseValue, type: columns[$0].type) }
+        let rows = try SQLiteReportRows(db).fetch(sql, range.arguments).map { row -> [Cell] in
+            [Cell.time(row[0].int64), Cell.text(row[1].string)] + columns.indices.map { cell(row[$0 + 2], type: columns[$0].type) }
         }
         return Result(columns: ["at", "source"] + columns.map(\.name), rows: rows)
     }
 
-    /// ` WHERE column >= ? AND column < ?` for the bounds given (or nothing), and its arguments.
-    private static func range(_ column: String, since: Int64?, until: Int64?) -> (String, StatementArguments) {
+    /// `column >= since` and `column < until` for the bounds given, and their arguments.
+    private static func bounds(_ column: String, since: Int64?, until: Int64?) -> (conditions: [String], arguments: [ReportValue]) {
         var conditions: [String] = []
-        var arguments: [DatabaseValueConvertible] = []
-        if let since { conditions.append("\(column) >= ?"); arguments.append(since) }
-        if let until { conditions.append("\(column) < ?"); arguments.append(until) }
-        return (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "), StatementArguments(arguments))
+        var arguments: [ReportValue] = []
+        if let since { conditions.append("\(column) >= ?"); arguments.append(.integer(since)) }
+        if let until { conditions.append("\(column) < ?"); arguments.append(.integer(until)) }
+        return (conditions, arguments)
     }
 
     /// A value of either store (the fleet's are text) as a cell of the column's type.
@@ -240,16 +237,6 @@ public enum CustomReport {
             case "INTEGER": Int64(s).map { type.hasPrefix("timestamp") ? .time($0) : .integer($0) } ?? .text(s)
             default: .text(s)
             }
-        }
-    }
-
-    private static func cell(_ value: DatabaseValue, type: String) -> Cell {
-        switch value.storage {
-        case .null: return .null
-        case .int64(let n): return type.hasPrefix("timestamp") ? .time(n) : .integer(n)
-        case .double(let d): return .integer(Int64(d))
-        case .string(let s): return .text(s)
-        case .blob(let b): return .text(String(decoding: b, as: UTF8.self))
         }
     }
 }

@@ -83,12 +83,17 @@ public final class FleetShipper: Sendable {
                 local = queue
                 if session == nil { session = try connect(queue) }
                 guard let (writer, databaseID) = session else { continue }
-                // A counter table a driver made since (a new definition, a changed one): its
-                // triggers and rows, in one transaction, before it can change unseen.
-                if try queue.read({ db in try FleetOutbox.needsFollowing(db, followed(db)) }) {
-                    try queue.write { db in try FleetOutbox.follow(db, followed(db)) }
+                // A counter table a driver made since (a new definition, a changed one) gets its
+                // triggers and rows, in one transaction, before anything else ships: the batch is
+                // read in the same snapshot that found every table followed, so a driver's new
+                // schema never reaches the fleet before its rows under their new names.
+                let batch = try queue.read { db in
+                    try FleetOutbox.needsFollowing(db, followed(db)) ? nil : FleetOutbox.nextBatch(db, limit: target.batchRows)
                 }
-                let batch = try queue.read { db in try FleetOutbox.nextBatch(db, limit: target.batchRows) }
+                guard let batch else {
+                    try queue.write { db in try FleetOutbox.follow(db, followed(db)) }
+                    continue
+                }
                 if let f = failure {
                     logger.info("fleet: shipping again after \(Int(Date().timeIntervalSince(f.since))) s")
                     failure = nil

@@ -292,6 +292,36 @@ import TestSupport
         }
     }
 
+    @Test func aLoginPrunedThenBackInAnotherCaseLeavesNoStaleRowInTheFleet() throws {
+        let pg = try PostgresTestServer.shared
+        let url = try pg.freshDatabase()
+        let server = try FleetFixture(host: "relay.example", postgres: url, password: pg.password)
+        try server.once()
+        let now = Int64(Date().timeIntervalSince1970)
+        let local = try DatabaseQueue(path: server.databasePath)
+        try local.write { db in
+            try db.execute(sql: "INSERT INTO relay_auth VALUES ('203.0.113.77', 'Bob@bobsbikes.example', 'imap', ?, ?, 1)", arguments: [now - 60, now - 60])
+        }
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        // Pruned, and back under another case before anything shipped: relay_auth's user is
+        // NOCASE, PostgreSQL's is not, so both the deletion and the new row must go out.
+        try local.write { db in
+            try db.execute(sql: "DELETE FROM relay_auth WHERE ip = '203.0.113.77'")
+            try db.execute(sql: "INSERT INTO relay_auth VALUES ('203.0.113.77', 'bob@bobsbikes.example', 'imap', ?, ?, 1)", arguments: [now - 30, now - 30])
+        }
+        try local.close()
+        try server.start()
+        #expect(server.waitShipped(), "\(server.daemonLog())")
+        server.stop()
+        let connection = try PostgresConnection(url: url, password: pg.password)
+        let users = try connection.query("SELECT \"user\" FROM relay_auth WHERE ip = '203.0.113.77'").compactMap { $0.first ?? nil }
+        #expect(users == ["bob@bobsbikes.example"])
+        let fleet = try server.report(["relayhosts"], fleet: true).filter { $0["ip"] == "203.0.113.77" }
+        #expect(fleet.count == 1 && fleet.first?["host"] == "relay.example", "\(fleet)")
+    }
+
     @Test func theURLDecidesTLS() throws {
         let pg = try PostgresTestServer.shared
         let url = try pg.freshDatabase()

@@ -57,8 +57,12 @@ public struct CustomDefinition: Sendable {
     }
 
     /// The table of stored lines and the table of counters.
-    public var linesTable: String { "custom_\(name)" }
-    public var countsTable: String { "custom_\(name)_counts" }
+    public var linesTable: String { Self.linesTable(name) }
+    public var countsTable: String { Self.countsTable(name) }
+
+    /// The tables of the driver named `driver` (reports and the fleet know a driver by its name only).
+    public static func linesTable(_ driver: String) -> String { "custom_\(driver)" }
+    public static func countsTable(_ driver: String) -> String { "custom_\(driver)_counts" }
 }
 
 /// One typed column of a custom driver.

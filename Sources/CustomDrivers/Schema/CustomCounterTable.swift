@@ -16,7 +16,7 @@ public struct CustomCounterTable: Sendable, Equatable {
     public static func all(_ db: Database) throws -> [CustomCounterTable] {
         var found: [CustomCounterTable] = []
         for driver in try CustomReport.names(db) where DefinitionLoader.isIdentifier(driver) {
-            let current = "custom_\(driver)_counts"
+            let current = CustomDefinition.countsTable(driver)
             let retired = try String.fetchAll(
                 db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB ?", arguments: [current + "_v[0-9]*"])
                 .compactMap { name in Int(name.dropFirst(current.count + 2)).map { (name, $0) } }
