@@ -102,48 +102,56 @@ public enum FleetOutbox {
     /// or before registering with a fleet database that does not know this file. Nothing is marked
     /// shipped any more.
     ///
-    /// In transactions of at most `chunk` rows, in key order, so that the daemon's writer never
-    /// waits long for a large server's copy. Changes made between them reach the outbox through
-    /// the triggers as usual (a copy taken later replaces an older one of the same key). Until the
-    /// last one `fleet_requeue` holds a row: a shipper stopped halfway starts over (`requeuePending`).
+    /// In transactions of at most `chunk` rows (`copyInChunks`), so that the daemon's writer never
+    /// waits long for a large server's copy. Until the last one `fleet_requeue` holds a row: a
+    /// shipper stopped halfway starts over (`requeuePending`).
     public static func queueEverything(
         _ writer: some DatabaseWriter, followed: (Database) throws -> [FollowedTable], chunk: Int = 50_000
     ) throws {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM fleet_requeue")
-            try db.execute(sql: "INSERT INTO fleet_requeue (started_at) VALUES (CAST(strftime('%s', 'now') AS INTEGER))")
+            try db.execute(sql: "INSERT INTO fleet_requeue (started_at) VALUES (\(now))")
             try db.execute(sql: "DELETE FROM fleet_marks")
         }
         // What the outbox holds stays: each key's latest change, which the copy replaces with the
         // same values (a tombstone left there deletes nothing in a fleet that forgot the host),
         // and the lag never shows an empty outbox while the copy runs.
         for table in ShippedTable.all where table.hasSource {
-            let columns = table.columns.joined(separator: ", ")
-            let source = table.columns.map(table.sourceColumn).joined(separator: ", ")
-            let keys = table.keys.map(table.sourceColumn).joined(separator: ", ")
-            let after = "(\(keys)) > (\(Array(repeating: "?", count: table.keys.count).joined(separator: ", ")))"
-            var last: [DatabaseValue]?
-            repeat {
-                last = try writer.write { db -> [DatabaseValue]? in
-                    let from = last.map { _ in " WHERE \(after)" } ?? ""
-                    let arguments = StatementArguments(last ?? [])
-                    // The chunk's last key, if the table goes on past it.
-                    let end = try Row.fetchOne(
-                        db, sql: "SELECT \(keys) FROM \(table.name)\(from) ORDER BY \(keys) LIMIT 1 OFFSET \(chunk - 1)", arguments: arguments)
-                        .map { row in (0..<row.count).map { row[$0] as DatabaseValue } }
-                    let upTo = end.map { _ in (from.isEmpty ? " WHERE " : " AND ") + "(\(keys)) <= (\(Array(repeating: "?", count: table.keys.count).joined(separator: ", ")))" } ?? ""
-                    try db.execute(sql: """
-                        INSERT OR REPLACE INTO \(table.outbox) (\(columns), queued_at)
-                        SELECT \(source), CAST(strftime('%s', 'now') AS INTEGER) FROM \(table.name)\(from)\(upTo) ORDER BY \(keys)
-                        """, arguments: StatementArguments((last ?? []) + (end ?? [])))
-                    return end
-                }
-            } while last != nil
+            try copyInChunks(
+                writer, from: table.name, keys: table.keys.map(table.sourceColumn), chunk: chunk,
+                insert: "INSERT OR REPLACE INTO \(table.outbox) (\(table.columns.joined(separator: ", ")), queued_at) "
+                    + "SELECT \(table.columns.map(table.sourceColumn).joined(separator: ", ")), \(now) FROM \(table.name)")
         }
-        try writer.write { db in
-            try follow(db, followed(db), again: true)
-            try db.execute(sql: "DELETE FROM fleet_requeue")
-        }
+        try follow(writer, try writer.read(followed), again: true, chunk: chunk)
+        try writer.write { db in try db.execute(sql: "DELETE FROM fleet_requeue") }
+    }
+
+    /// Runs `insert` (an `INSERT … SELECT … FROM` the table `from`) over the table's rows in the
+    /// order of `keys` (unique together), `chunk` rows per write transaction.
+    ///
+    /// Why this is exact while the daemon writes between the transactions: the table's triggers
+    /// are in place before the first, so a row changed or deleted meanwhile reaches the outbox
+    /// through them; a chunk copies rows as they are when it runs, and `insert` replaces an
+    /// outbox row of the same key (`OR REPLACE`) with that same, current value.
+    static func copyInChunks(_ writer: some DatabaseWriter, from table: String, keys: [String], chunk: Int, insert: String) throws {
+        let keyList = keys.joined(separator: ", ")
+        let marks = "(" + Array(repeating: "?", count: keys.count).joined(separator: ", ") + ")"
+        var last: [DatabaseValue]?
+        repeat {
+            last = try writer.write { db -> [DatabaseValue]? in
+                var conditions = last == nil ? [] : ["(\(keyList)) > \(marks)"]
+                // The chunk's last key, if the table goes on past it.
+                let end = try Row.fetchOne(
+                    db, sql: "SELECT \(keyList) FROM \(table)\(conditions.isEmpty ? "" : " WHERE " + conditions[0]) ORDER BY \(keyList) LIMIT 1 OFFSET \(chunk - 1)",
+                    arguments: StatementArguments(last ?? []))
+                    .map { row in (0..<row.count).map { row[$0] as DatabaseValue } }
+                if end != nil { conditions.append("(\(keyList)) <= \(marks)") }
+                try db.execute(
+                    sql: insert + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY \(keyList)",
+                    arguments: StatementArguments((last ?? []) + (end ?? [])))
+                return end
+            }
+        } while last != nil
     }
 
     /// Whether a `queueEverything` was cut short (the shipper stopped or killed in the middle).
@@ -171,48 +179,63 @@ public enum FleetOutbox {
         try tables.contains { table in try !Set(triggers(db, on: table.table)).isSuperset(of: triggerNames(table.table)) }
     }
 
-    /// Puts the outbox triggers on each of `tables` that lacks them (`again`: on every one), and
-    /// queues its rows, in the caller's transaction: no change to the table can fall between.
+    /// Puts the outbox triggers on each of `tables` that lacks them (`again`: on every one), then
+    /// queues its rows in chunks (`copyInChunks`). While that runs `fleet_requeue` holds a row, so
+    /// a shipper stopped before the end (the triggers in place, the rows not all queued) queues
+    /// everything again at its next start.
     ///
     /// A retired table (renamed `…_vN` by its driver) carries the triggers of its former name
-    /// along, and its rows were shipped under that name: they are queued as deleted under it
-    /// first, then again under the new name. The current table, handled after the retired ones,
-    /// queues its rows last, so a key it shares with the retired one keeps its new value.
-    public static func follow(_ db: Database, _ tables: [FollowedTable], again: Bool = false) throws {
-        let now = "CAST(strftime('%s', 'now') AS INTEGER)"
+    /// along, and its rows were shipped under that name: in the transaction that moves the
+    /// triggers, they are queued as deleted under it, then in chunks under the new name. The
+    /// current table, handled after the retired ones, queues its rows last, so a key it shares
+    /// with the retired one keeps its new value.
+    public static func follow(_ writer: some DatabaseWriter, _ tables: [FollowedTable], again: Bool = false, chunk: Int = 50_000) throws {
+        var marked = false
         for table in tables {
-            let present = try triggers(db, on: table.table)
-            let own = triggerNames(table.table)
-            guard again || !Set(present).isSuperset(of: own) else { continue }
             let source = quoted(table.table)
-            let keyValues = "json_array(" + table.keys.map { "\(quoted($0))" }.joined(separator: ", ") + ")"
-            for former in present where !own.contains(former) {
-                try db.execute(sql: "DROP TRIGGER \(quoted(former))")
-                guard former.hasSuffix("_insert") else { continue }
-                let formerTable = String(former.dropFirst(triggerPrefix.count).dropLast("_insert".count))
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at)
-                    SELECT \(literal(formerTable)), \(keyValues), bucket, NULL, NULL, NULL, \(now) FROM \(source)
-                    """)
+            let keyValues = "json_array(" + table.keys.map(quoted).joined(separator: ", ") + ")"
+            let started = try writer.write { db -> Bool in
+                let present = try triggers(db, on: table.table)
+                let own = triggerNames(table.table)
+                guard try db.tableExists(table.table), again || !Set(present).isSuperset(of: own) else { return false }
+                if try !requeuePending(db) {
+                    try db.execute(sql: "INSERT INTO fleet_requeue (started_at) VALUES (\(now))")
+                    marked = true
+                }
+                for former in present where !own.contains(former) {
+                    try db.execute(sql: "DROP TRIGGER \(quoted(former))")
+                    guard former.hasSuffix("_insert") else { continue }
+                    let formerTable = String(former.dropFirst(triggerPrefix.count).dropLast("_insert".count))
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at)
+                        SELECT \(literal(formerTable)), \(keyValues), bucket, NULL, NULL, NULL, \(now) FROM \(source)
+                        """)
+                }
+                for name in own { try db.execute(sql: "DROP TRIGGER IF EXISTS \(quoted(name))") }
+                for (name, (event, row)) in zip(own, [("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")]) {
+                    let key = "json_array(" + table.keys.map { "\(row).\(quoted($0))" }.joined(separator: ", ") + ")"
+                    let values = row == "OLD" ? "NULL, NULL, NULL" : "\(literal(table.driver)), NEW.count, NEW.sum"
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(quoted(name)) AFTER \(event) ON \(source) BEGIN
+                            DELETE FROM fleet_outbox_custom_counts WHERE counts_table = \(literal(table.table)) AND key_values = \(key) AND bucket = \(row).bucket;
+                            INSERT INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at)
+                            VALUES (\(literal(table.table)), \(key), \(row).bucket, \(values), \(now));
+                        END
+                        """)
+                }
+                return true
             }
-            for name in own { try db.execute(sql: "DROP TRIGGER IF EXISTS \(quoted(name))") }
-            for (name, (event, row)) in zip(own, [("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")]) {
-                let key = "json_array(" + table.keys.map { "\(row).\(quoted($0))" }.joined(separator: ", ") + ")"
-                let values = row == "OLD" ? "NULL, NULL, NULL" : "\(literal(table.driver)), NEW.count, NEW.sum"
-                try db.execute(sql: """
-                    CREATE TRIGGER \(quoted(name)) AFTER \(event) ON \(source) BEGIN
-                        DELETE FROM fleet_outbox_custom_counts WHERE counts_table = \(literal(table.table)) AND key_values = \(key) AND bucket = \(row).bucket;
-                        INSERT INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at)
-                        VALUES (\(literal(table.table)), \(key), \(row).bucket, \(values), \(now));
-                    END
-                    """)
-            }
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at)
-                SELECT \(literal(table.table)), \(keyValues), bucket, \(literal(table.driver)), count, sum, \(now) FROM \(source)
-                """)
+            guard started else { continue }
+            try copyInChunks(
+                writer, from: source, keys: (["bucket"] + table.keys).map(quoted), chunk: chunk,
+                insert: "INSERT OR REPLACE INTO fleet_outbox_custom_counts (counts_table, key_values, bucket, driver, count, sum, queued_at) "
+                    + "SELECT \(literal(table.table)), \(keyValues), bucket, \(literal(table.driver)), count, sum, \(now) FROM \(source)")
         }
+        if marked { try writer.write { db in try db.execute(sql: "DELETE FROM fleet_requeue") } }
     }
+
+    /// SQL for the current unix time.
+    private static let now = "CAST(strftime('%s', 'now') AS INTEGER)"
 
     private static let triggerPrefix = "fleet_outbox_"
 

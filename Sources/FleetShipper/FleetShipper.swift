@@ -91,7 +91,7 @@ public final class FleetShipper: Sendable {
                     try FleetOutbox.needsFollowing(db, followed(db)) ? nil : FleetOutbox.nextBatch(db, limit: target.batchRows)
                 }
                 guard let batch else {
-                    try queue.write { db in try FleetOutbox.follow(db, followed(db)) }
+                    try FleetOutbox.follow(queue, try queue.read(followed))
                     continue
                 }
                 if let f = failure {
