@@ -77,6 +77,8 @@ public final class FleetShipper: Sendable {
         var local: DatabaseQueue?
         var pause = 1.0
         var failure: (message: String, since: Date, logged: Date)?
+        // SQLite's schema version when every counter table was last found followed.
+        var followedSchema: Int?
         while !isStopped {
             do {
                 let queue = try local ?? Store.openWriter(path: databasePath, modules: modules)
@@ -84,16 +86,20 @@ public final class FleetShipper: Sendable {
                 if session == nil { session = try connect(queue) }
                 guard let (writer, databaseID) = session else { continue }
                 // A counter table a driver made since (a new definition, a changed one) gets its
-                // triggers and rows, in one transaction, before anything else ships: the batch is
-                // read in the same snapshot that found every table followed, so a driver's new
-                // schema never reaches the fleet before its rows under their new names.
-                let batch = try queue.read { db in
-                    try FleetOutbox.needsFollowing(db, followed(db)) ? nil : FleetOutbox.nextBatch(db, limit: target.batchRows)
+                // triggers and rows before anything else ships: the batch is read in the same
+                // snapshot that found every table followed, so a driver's new schema never
+                // reaches the fleet before its rows under their new names. The tables are looked
+                // at only when SQLite's schema changed since they were last all followed.
+                let (batch, schema) = try queue.read { db -> ([(table: ShippedTable, rows: [ShippedRow])]?, Int) in
+                    let schema = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
+                    if schema != followedSchema, try FleetOutbox.needsFollowing(db, followed(db)) { return (nil, schema) }
+                    return (try FleetOutbox.nextBatch(db, limit: target.batchRows), schema)
                 }
                 guard let batch else {
                     try FleetOutbox.follow(queue, try queue.read(followed))
                     continue
                 }
+                followedSchema = schema
                 if let f = failure {
                     logger.info("fleet: shipping again after \(Int(Date().timeIntervalSince(f.since))) s")
                     failure = nil

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
+import TailWatchEngine
 
 /// PostgreSQL's own client library, `libpq.so.5`, loaded when the fleet is first used.
 ///
@@ -65,13 +66,10 @@ struct LibPQ: Sendable {
     }()
 
     private init(path: String) throws(PostgresError) {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
-            throw .libraryMissing(dlerror().map { String(cString: $0) } ?? "\(path) not found")
-        }
-        // Never closed: the functions are used for the life of the process.
+        let library: DynamicLibrary
+        do { library = try DynamicLibrary(path: path) } catch { throw .libraryMissing(error.reason) }
         func bind<F>(_ name: String, as type: F.Type) throws(PostgresError) -> F {
-            guard let symbol = dlsym(handle, name) else { throw .libraryMissing("\(path) has no \(name)") }
-            return unsafeBitCast(symbol, to: type)
+            do { return try library.function(name, as: type) } catch { throw .libraryMissing(error.reason) }
         }
         connectParams = try bind("PQconnectdbParams", as: ConnectParams.self)
         status = try bind("PQstatus", as: ConnectionInt.self)

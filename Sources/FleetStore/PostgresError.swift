@@ -21,17 +21,4 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible, Equatable {
             "the fleet's PostgreSQL schema is version \(database), newer than this TailWatch knows (\(binary)): upgrade tailwatch on this server"
         }
     }
-
-    /// Worth trying again later (the server is away or restarting), as opposed to a mistake in
-    /// what we sent or a schema we cannot use.
-    public var isTransient: Bool {
-        switch self {
-        case .connection: true
-        case .statement(let state, _):
-            // 08: connection exceptions; 57P: operator intervention (shutdown); 40: rollbacks
-            // (serialization, deadlock); 53: insufficient resources.
-            state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("40") || state.hasPrefix("53") || state.isEmpty
-        case .libraryMissing, .newerSchema: false
-        }
-    }
 }

@@ -2,6 +2,7 @@ import FleetShipper
 import Foundation
 import GRDB
 import TestSupport
+import Testing
 
 /// One server of a fleet: the shipped example copied to a folder of its own, its `[fleet]`
 /// pointing at a test PostgreSQL under `host`, its web page off. Runs the real binaries.
@@ -94,6 +95,14 @@ final class FleetFixture {
     /// Waits until the daemon started last connected to PostgreSQL and shipped everything.
     func waitShipped(timeout: Double = 60) -> Bool {
         eventually(timeout: timeout) { self.connections() > self.connectionsBefore && self.unshipped() == 0 }
+    }
+
+    /// Starts the daemon, waits until it shipped everything (an issue of the calling test if it
+    /// does not), and stops it.
+    func runUntilShipped(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try start()
+        #expect(waitShipped(), "\(host) shipped: \(daemonLog().suffix(2000))", sourceLocation: sourceLocation)
+        stop()
     }
 
     private func connections() -> Int { daemonLog().components(separatedBy: "fleet: connected to PostgreSQL").count - 1 }

@@ -132,9 +132,7 @@ import TestSupport
         let web2 = try FleetFixture(host: "web2.example", postgres: url, password: pg.password)
         for server in [web1, web2] {
             try server.once()
-            try server.start()
-            #expect(server.waitShipped(), "\(server.host): \(server.daemonLog())")
-            server.stop()
+            try server.runUntilShipped()
         }
         // web2's disk is replaced: a new SQLite file, and logs holding one line.
         try FileManager.default.removeItem(atPath: web2.folder.file("var"))
@@ -144,9 +142,7 @@ import TestSupport
         try "".write(toFile: web2.examples + "/logs/exim_mainlog", atomically: true, encoding: .utf8)
         try LogWriter.append(web2.examples + "/domlogs/www.carolcakes.example", Self.web2Domlog)
         try web2.once()
-        try web2.start()
-        #expect(web2.waitShipped(), "\(web2.daemonLog())")
-        web2.stop()
+        try web2.runUntilShipped()
         #expect(web2.daemonLog().contains("fleet: registered as 'web2.example'"))
         for arguments in [["bandwidth", "--by", "day"], ["mail", "--by", "hour"]] {
             #expect(Set(try web1.report(["--host", "web2.example"] + arguments, fleet: true)) == (try web2.localRowsAsFleet(arguments)), "web2 \(arguments)")
@@ -173,9 +169,7 @@ import TestSupport
                 """)
         }
         try local.close()
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         let rows = try server.report(["bandwidth", "--domain", "x.example", "--by", "hour"], fleet: true)
         #expect(rows.count == 1)
         #expect(rows.first?["user"] == "bob\\xFF\\x00")
@@ -194,9 +188,7 @@ import TestSupport
         let url = try pg.freshDatabase()
         let server = try FleetFixture(host: "custom.example", postgres: url, password: pg.password)
         try server.once()
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         #expect(try server.report(["custom", "http_5xx"], fleet: true).count == 3)
 
         // The counter now counts per vhost only: the daemon retires its table (…_counts_vN) and
@@ -206,9 +198,7 @@ import TestSupport
         try text.replacingOccurrences(of: #"by = ["vhost", "status"]"#, with: #"by = ["vhost"]"#).write(toFile: definition, atomically: true, encoding: .utf8)
         try LogWriter.append(server.examples + "/logs/access_log",
                              "bobsbikes.example:443 192.0.2.70 - - [29/Nov/2026:10:00:00 +0000] \"GET /x HTTP/1.1\" 502 100 \"-\" \"m\"\n")
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         let now = Set(try server.report(["custom", "http_5xx"], fleet: true))
         #expect(now == (try server.localRowsAsFleet(["custom", "http_5xx"])))
         #expect(now.count == 1 && now.first?["count"] == "1")
@@ -269,9 +259,7 @@ import TestSupport
         // first transaction (marks and outbox emptied): the next start must queue everything
         // again before shipping, or the fleet stays empty.
         try local.close()
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         let connection = try PostgresConnection(url: url, password: pg.password)
         try FleetWriter(connection: connection, host: server.host).reset()
         let again = try DatabaseQueue(path: server.databasePath)
@@ -283,9 +271,7 @@ import TestSupport
         try again.close()
         let status = try server.run("tailwatchd", ["--config", server.configPath, "--status=long"])
         #expect(status.out.contains("queueing every row of this server again"), "\(status.out)")
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         #expect(server.daemonLog().contains("the last attempt was cut short"))
         for arguments in [["bandwidth", "--by", "hour"], ["custom", "sshd_failed"]] {
             #expect(Set(try server.report(arguments, fleet: true)) == (try server.localRowsAsFleet(arguments)), "\(arguments)")
@@ -302,9 +288,7 @@ import TestSupport
         try local.write { db in
             try db.execute(sql: "INSERT INTO relay_auth VALUES ('203.0.113.77', 'Bob@bobsbikes.example', 'imap', ?, ?, 1)", arguments: [now - 60, now - 60])
         }
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         // Pruned, and back under another case before anything shipped: relay_auth's user is
         // NOCASE, PostgreSQL's is not, so both the deletion and the new row must go out.
         try local.write { db in
@@ -312,9 +296,7 @@ import TestSupport
             try db.execute(sql: "INSERT INTO relay_auth VALUES ('203.0.113.77', 'bob@bobsbikes.example', 'imap', ?, ?, 1)", arguments: [now - 30, now - 30])
         }
         try local.close()
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         let connection = try PostgresConnection(url: url, password: pg.password)
         let users = try connection.query("SELECT \"user\" FROM relay_auth WHERE ip = '203.0.113.77'").compactMap { $0.first ?? nil }
         #expect(users == ["bob@bobsbikes.example"])
@@ -328,9 +310,7 @@ import TestSupport
         for (mode, encrypted) in [("require", true), ("disable", false)] {
             let server = try FleetFixture(host: "tls-\(mode).example", postgres: url + "?sslmode=\(mode)", password: pg.password)
             try server.once()
-            try server.start()
-            #expect(server.waitShipped(), "\(server.daemonLog())")
-            server.stop()
+            try server.runUntilShipped()
             #expect(server.daemonLog().contains("connected to PostgreSQL over TLS") == encrypted, "sslmode=\(mode): \(server.daemonLog())")
             #expect(!(try server.report(["bandwidth"], fleet: true)).isEmpty, "the report connects with sslmode=\(mode) too")
         }
@@ -379,9 +359,7 @@ import TestSupport
         let url = try pg.freshDatabase()
         let server = try FleetFixture(host: "restored.example", postgres: url, password: pg.password)
         try server.once()
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         let backup = server.folder.file("backup.sqlite3")
         try FileManager.default.copyItem(atPath: server.databasePath, toPath: backup)
         let dump = server.folder.file("fleet.sql")
@@ -392,9 +370,7 @@ import TestSupport
             server.folder.file("fill.userdomains"), server.folder.file("fill.limits"),
         ])
         #expect(fill.code == 0, "\(fill.err)")
-        try server.start()
-        #expect(server.waitShipped(), "\(server.daemonLog())")
-        server.stop()
+        try server.runUntilShipped()
         try restore(server, dump)
         try LogWriter.append(server.examples + "/domlogs/bobsbikes.example",
                              "203.0.113.9 - - [02/Nov/2026:10:30:00 +0000] \"GET /after HTTP/1.1\" 200 4242 \"-\" \"Mozilla/5.0\"\n")

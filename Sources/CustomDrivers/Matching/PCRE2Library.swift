@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
+import TailWatchEngine
 
 /// PCRE2's 8-bit runtime library, loaded when the first regex driver asks for it.
 ///
@@ -81,15 +82,10 @@ struct PCRE2Library: Sendable {
     }()
 
     private init(path: String) throws(Unavailable) {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
-            throw Unavailable(reason: dlerror().map { String(cString: $0) } ?? "\(path) not found")
-        }
-        // The handle is never closed: the functions are used for the life of the process.
+        let library: DynamicLibrary
+        do { library = try DynamicLibrary(path: path) } catch { throw Unavailable(reason: error.reason) }
         func bind<F>(_ name: String, as type: F.Type) throws(Unavailable) -> F {
-            guard let symbol = dlsym(handle, name) else {
-                throw Unavailable(reason: "\(path) has no \(name)")
-            }
-            return unsafeBitCast(symbol, to: type)
+            do { return try library.function(name, as: type) } catch { throw Unavailable(reason: error.reason) }
         }
         compile = try bind("pcre2_compile_8", as: Compile.self)
         errorMessage = try bind("pcre2_get_error_message_8", as: ErrorMessage.self)
