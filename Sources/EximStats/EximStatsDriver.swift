@@ -23,20 +23,21 @@ public final class EximStatsDriver: LogDriver {
     private var userDomains: UserDomains
     /// UNKNOWN rows are moved to their domains' owners in the first tick, and after each re-read of userdomains.
     private var unknownRowsChecked = false
-    private var parser: EximLineParser
+    @exclusivity(unchecked) private var parser: EximLineParser
     /// For blocks parsed on two threads: a parser per thread, and the block's pieces.
     private let parsers: [ParserBox]
     private let pieces: [ParsedPiece]
     /// Accounts and domains as small ids, for the batch sums and the sender cache.
     private let names = NameTable()
-    /// Every name a row holds, as its `mail_names` id.
-    private let mail: MailNames
-    /// `mail_names` ids of `names`, by small id (0: not looked up yet); forgotten with them and
-    /// after a failed commit.
-    private var nameRowIDs: [Int64] = []
-    private var senders = SenderCache()
-    private var hours: [HourKey: HourCounts] = [:]
-    private let writer: EximStatsWriter
+    /// How many of `names` the write step was handed (`MailRowWriter.learn`).
+    private var namesHandedOver = 0
+    // Touched for every line, on one thread: no dynamic exclusivity checks (as for `lineCounts`, `parser`).
+    @exclusivity(unchecked) private var senders = SenderCache<MessageSender>()
+    @exclusivity(unchecked) private var hours: [HourKey: HourCounts] = [:]
+    /// The write step: the only part that touches the database while a block is walked.
+    private let rows: MailRowWriter
+    /// The rows of a line ingested alone (a live log's few new lines), written at once.
+    private var lineRows: [MailRow] = []
     private var retentionCutoff: Int64 = .min
     private let remoteID: Int32
     private let unknownID: Int32
@@ -45,7 +46,7 @@ public final class EximStatsDriver: LogDriver {
     private let clock: @Sendable () -> Date
 
     /// Lines seen by kind since start (for `--status`, tests and the corpus check).
-    public private(set) var lineCounts = [Int](repeating: 0, count: EximLineKind.allCases.count)
+    @exclusivity(unchecked) public private(set) var lineCounts = [Int](repeating: 0, count: EximLineKind.allCases.count)
 
     public static let descriptor = DriverDescriptor(
         name: "eximstats", version: "1.0.0",
@@ -70,12 +71,11 @@ public final class EximStatsDriver: LogDriver {
         self.parser = EximLineParser(timezone: context.settings.timezone)
         self.parsers = [ParserBox(parser), ParserBox(parser)]
         self.pieces = (0..<16).map { _ in ParsedPiece() }
-        mail = try MailNames(db)
+        rows = try MailRowWriter(db)
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
         limits = SendLimitEnforcer(settings: settings, afterCommit: context.afterCommit, commands: context.commands, logger: context.logger, clock: clock)
-        writer = try EximStatsWriter(db)
         let started = Date()
-        let filed = try writer.fileRowsWithoutBlocks(db)
+        let filed = try rows.statements.fileRowsWithoutBlocks(db)
         if filed > 0 {
             context.logger.info("eximstats: filed \(filed) rows of the converted mail tables in search blocks in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (once, after the upgrade)")
         }
@@ -103,31 +103,49 @@ public final class EximStatsDriver: LogDriver {
     public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
         let event = parser.parse(line)
         if let outcome = Self.triage(event, cutoff: retentionCutoff, counts: &lineCounts) { return outcome }
-        try apply(event)
+        if let row = apply(event) { lineRows.append(row) }
+        rows.learn(newNames())
+        defer { lineRows.removeAll(keepingCapacity: true) }
+        try rows.write(lineRows)
         return .stored(events: 1)
     }
 
-    /// A catch-up's large blocks are parsed on two threads (`TwoThreadWalk`) and applied here in
-    /// the log's order, so each delivery still finds its message's arrival.
+    /// A catch-up's large blocks are parsed on two threads (`TwoThreadWalk`), applied here in the
+    /// log's order (so each delivery still finds its message's arrival), and their rows written in
+    /// that order on whichever thread is free, while the next piece is applied.
     public func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
         guard !debug, TwoThreadWalk.worthIt(block) else {
             while let line = block.next() { block.record(try ingest(line, from: source)) }
             return
         }
-        let cutoff = retentionCutoff, pieces = self.pieces, parsers = self.parsers
+        let cutoff = retentionCutoff, pieces = self.pieces, parsers = self.parsers, rows = self.rows
         do {
             try TwoThreadWalk.run(&block, pieces: pieces.count) { i, worker, part in
                 pieces[i].parse(&part, with: parsers[worker], cutoff: cutoff)
             } consume: { i in
                 let piece = pieces[i]
-                for event in piece.events { try apply(event) }
+                for event in piece.events {
+                    if let row = apply(event) { piece.rows.append(row) }
+                }
+                piece.newNames = newNames()
                 for k in lineCounts.indices { lineCounts[k] += piece.counts[k] }
+            } finish: { i in
+                let piece = pieces[i]
+                rows.learn(piece.newNames)
+                try rows.write(piece.rows)
                 piece.clear()
             }
         } catch {
             for piece in pieces { piece.clear() }
             throw error
         }
+    }
+
+    /// The names `names` made since the write step was last handed them.
+    private func newNames() -> [ByteLine] {
+        guard namesHandedOver < names.count else { return [] }
+        defer { namesHandedOver = names.count }
+        return (namesHandedOver..<names.count).map { names[bytes: Int32($0)] }
     }
 
     /// Counts a parsed line by kind and says what it comes to, or nil when it is to be stored
@@ -155,65 +173,59 @@ public final class EximStatsDriver: LogDriver {
         return nil
     }
 
-    /// Writes a line's rows and adds it to the batch's sums (an event `triage` kept).
-    private func apply(_ event: EximEvent) throws {
+    /// Adds a line to the batch's sums and says which row it comes to (an event `triage` kept).
+    /// No database here: the row is written by the write step (`MailRowWriter`).
+    private func apply(_ event: EximEvent) -> MailRow? {
         switch event {
         case .arrival(let a):
-            var sender = attribute(a)
-            sender.address = Array(UnsafeBufferPointer(start: a.sender.base, count: a.sender.count))
-            sender.addressDomain = try mail.domain(ofAddress: a.sender) ?? 0
+            let (user, domain) = attribute(a)
+            let sender = MessageSender(user: user, domain: domain, address: a.sender)
             senders.remember(sender, for: MessageKey(a.messageID))
-            try writer.arrival(a, user: rowID(sender.user), domain: rowID(sender.domain), names: mail)
-            Self.add(&hours[HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
-            if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: sender.domain) }
-            if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[sender.user])") }
+            Self.add(&hours[HourKey(user: user, domain: domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
+            if user != remoteID, domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: domain) }
+            if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[user])") }
+            return .arrival(a, sender)
         case .delivery(let d, let kind):
-            let sender = try senderOf(d.messageID)
             let stored: DeliveryKind = kind == .delivery ? .delivered : kind == .additionalDelivery ? .additionalAddress : .cutthrough
-            try write(d, stored, sender)
-            let remote = SendLimitEnforcer.isRemoteTransport(d.transport)
-            let hourKey = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
-            hours[hourKey, default: HourCounts()].delivered += 1
-            if remote {
-                hours[hourKey, default: HourCounts()].remoteDelivered += 1
-                if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(d.time) { limits.addRemoteDelivery(domain: sender.domain) }
-            }
-            if debug { logger.debug("[debug] \(kind) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
-        case .failure(let d), .deferral(let d):
-            let deferred: Bool
-            if case .deferral = event { deferred = true } else { deferred = false }
-            let sender = try senderOf(d.messageID)
-            try write(d, deferred ? .deferred : .failed, sender)
-            let key = HourKey(user: sender.user, domain: sender.domain, hour: MailReport.floorHour(d.time))
-            if deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
-            if sender.user != remoteID, sender.domain != noDomainID, limits.isCurrent(d.time) { limits.addDeferFail(domain: sender.domain) }
-            if debug { logger.debug("[debug] \(deferred ? "==" : "**") \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
+            return delivery(d, stored)
+        case .failure(let d):
+            return delivery(d, .failed)
+        case .deferral(let d):
+            return delivery(d, .deferred)
         case .rejection(let r):
-            try writer.reject(r, names: mail)
+            return .rejection(r)
         case .ignored, .rejected:
-            break
+            return nil
         }
     }
 
-    @inline(__always) private func write(_ d: EximDelivery, _ kind: DeliveryKind, _ sender: SenderCache.Sender) throws {
-        let user = try rowID(sender.user), domain = try rowID(sender.domain)
-        let senderDomain = sender.addressDomain == 0 ? nil : sender.addressDomain
-        guard let address = sender.address else {
-            return try writer.delivery(d, kind: kind, user: user, domain: domain, sender: nil, senderDomain: senderDomain, names: mail)
+    /// A delivery, failure or deferral: counted for its message's sender when that is in memory;
+    /// else the write step finds the sender and the row is counted at the commit (`LateCount`).
+    @inline(__always) private func delivery(_ d: EximDelivery, _ kind: DeliveryKind) -> MailRow {
+        guard let sender = senders.sender(of: MessageKey(d.messageID)) else {
+            if debug { logger.debug("[debug] \(kind.symbol) \(d.messageID) to \(d.recipient): sender looked up in mail_arrivals") }
+            return .delivery(d, kind, sender: nil)
         }
-        try withByteLine(address) { address in
-            try writer.delivery(d, kind: kind, user: user, domain: domain, sender: address, senderDomain: senderDomain, names: mail)
-        }
+        count(kind, user: sender.user, domain: sender.domain, time: d.time, remote: SendLimitEnforcer.isRemoteTransport(d.transport))
+        if debug { logger.debug("[debug] \(kind.symbol) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
+        return .delivery(d, kind, sender: sender)
     }
 
-    /// The `mail_names` id of an account or domain, by its small id (an array read, not a hash).
-    @inline(__always) private func rowID(_ name: Int32) throws -> Int64 {
-        let i = Int(name)
-        if i < nameRowIDs.count, nameRowIDs[i] != 0 { return nameRowIDs[i] }
-        let id = try mail.id(names[bytes: name])
-        if i >= nameRowIDs.count { nameRowIDs += repeatElement(0, count: i + 1 - nameRowIDs.count) }
-        nameRowIDs[i] = id
-        return id
+    /// Adds a delivery, failure or deferral to the hourly sums and the sending limits.
+    @inline(__always) private func count(_ kind: DeliveryKind, user: Int32, domain: Int32, time: Int64, remote: Bool) {
+        let key = HourKey(user: user, domain: domain, hour: MailReport.floorHour(time))
+        let limited = user != remoteID && domain != noDomainID && limits.isCurrent(time)
+        switch kind {
+        case .delivered, .additionalAddress, .cutthrough:
+            hours[key, default: HourCounts()].delivered += 1
+            if remote {
+                hours[key, default: HourCounts()].remoteDelivered += 1
+                if limited { limits.addRemoteDelivery(domain: domain) }
+            }
+        case .failed, .deferred:
+            if kind == .deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
+            if limited { limits.addDeferFail(domain: domain) }
+        }
     }
 
     @inline(__always) static func add(_ counts: inout HourCounts, sent size: Int64) {
@@ -224,24 +236,24 @@ public final class EximStatsDriver: LogDriver {
     /// Who a message is attributed to; see the type's documentation. The domain of mail a system
     /// or local user sends is the sender address's domain only when that user owns it (a script's
     /// `-f` can name anyone's domain), else the user's first domain in `userdomains`, else none.
-    private func attribute(_ a: EximArrival) -> SenderCache.Sender {
+    private func attribute(_ a: EximArrival) -> (user: Int32, domain: Int32) {
         let senderDomain = Self.domain(of: a.sender)
         if let id = a.authID {
             if let at = id.lastIndex(of: 0x40) {
                 let domain = id.slice((at + 1)..<id.count)
                 let domainID = names.id(for: domain)
                 if let owner = userDomains.userIndex(forDomain: domain) {
-                    return .init(user: names.id(for: userDomains.users[Int(owner)]), domain: domainID)
+                    return (names.id(for: userDomains.users[Int(owner)]), domainID)
                 }
-                return .init(user: unknownID, domain: domainID)
+                return (unknownID, domainID)
             }
-            return .init(user: names.id(for: id), domain: ownedDomain(of: id, claimed: senderDomain))
+            return (names.id(for: id), ownedDomain(of: id, claimed: senderDomain))
         }
         if let proto = a.proto, proto.hasPrefix("local") {
-            guard let local = a.localUser else { return .init(user: unknownID, domain: noDomainID) }
-            return .init(user: names.id(for: local), domain: ownedDomain(of: local, claimed: senderDomain))
+            guard let local = a.localUser else { return (unknownID, noDomainID) }
+            return (names.id(for: local), ownedDomain(of: local, claimed: senderDomain))
         }
-        return .init(user: remoteID, domain: senderDomain.map { names.id(for: $0) } ?? noDomainID)
+        return (remoteID, senderDomain.map { names.id(for: $0) } ?? noDomainID)
     }
 
     /// `claimed` when `user` owns it, else the user's first domain, else no domain.
@@ -259,34 +271,25 @@ public final class EximStatsDriver: LogDriver {
         return a.slice((at + 1)..<a.count)
     }
 
-    private func senderOf(_ messageID: ByteLine) throws -> SenderCache.Sender {
-        let key = MessageKey(messageID)
-        if let known = senders.sender(of: key) { return known }
-        let found: SenderCache.Sender
-        if let row = try writer.sender(of: messageID) {
-            let domain = try withByteLine(row.address) { try mail.domain(ofAddress: $0) }
-            found = .init(user: names.id(for: row.user), domain: names.id(for: row.domain), address: row.address, addressDomain: domain ?? 0)
-        } else {
-            found = .init(user: unknownID, domain: noDomainID)
-        }
-        senders.remember(found, for: key)
-        return found
-    }
-
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
-        try writer.flush()
+        try rows.statements.flush()
+        // Deliveries whose sender the write step found in `mail_arrivals` are counted now.
+        for late in rows.takeLate() {
+            count(late.kind, user: names.id(for: late.user), domain: names.id(for: late.domain), time: late.time, remote: late.remote)
+        }
         guard !hours.isEmpty else { return }
         for (key, counts) in hours {
-            try writer.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
+            try rows.statements.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
         }
         hours.removeAll(keepingCapacity: true)
         let names = self.names
         try limits.flush(db) { names[$0] }
         if names.count > maximumNames {
             names.removeAll()
-            nameRowIDs.removeAll()
+            rows.forgetNames()
+            namesHandedOver = 0
             senders.removeAll()
             let constants = Self.internConstants(names)
             precondition(constants == (remoteID, unknownID, noDomainID), "constant names must keep their ids")
@@ -298,10 +301,8 @@ public final class EximStatsDriver: LogDriver {
         limits.rollback()
         // Cached senders hold `mail_names` ids (their domains), which may be of names inserted by the failed batch:
         // forget them (the lines are read again; earlier messages are found in `mail_arrivals`).
-        mail.rollback()
-        nameRowIDs.removeAll()
         senders.removeAll()
-        writer.rollback()
+        rows.rollback()
     }
 
     /// Every second: userdomains, if it changed (mail of domains that now have an owner moves to
@@ -349,6 +350,8 @@ public final class EximStatsDriver: LogDriver {
         }
         guard !moved.isEmpty else { return }
         senders.removeAll()
+        rows.forgetFoundSenders()
+        let mail = rows.mail
         let unknown = try mail.id(Self.unknown)
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS moved_domains (domain INTEGER PRIMARY KEY, owner INTEGER NOT NULL)")
         try db.execute(sql: "DELETE FROM moved_domains")

@@ -22,10 +22,8 @@ final class MailNames {
     private let cache: RowIDCache
     private let insert: PreparedStatement
     private let find: PreparedStatement
-    private let database: Database
 
     init(_ db: Database, capacity: Int = 60_000) throws {
-        database = db
         cache = RowIDCache(capacity: capacity)
         insert = try PreparedStatement(db, sql: "INSERT OR IGNORE INTO mail_names (name) VALUES (?)")
         find = try PreparedStatement(db, sql: "SELECT id FROM mail_names WHERE name = ?")
@@ -84,8 +82,8 @@ final class MailNames {
         insert.bind(1, name)
         try insert.run()
         let id: Int64
-        if database.changesCount > 0 {
-            id = database.lastInsertedRowID
+        if insert.changes > 0 {
+            id = insert.lastInsertedRowID
         } else {
             find.bind(1, name)
             guard let found = try find.queryRow({ $0.int64(0) }) else {

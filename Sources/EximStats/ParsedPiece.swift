@@ -1,16 +1,20 @@
 import TailWatchEngine
 
 /// One piece of a block of mainlog lines, parsed on whichever thread took it: the events to store,
-/// in the log's order, and the lines counted by kind.
+/// in the log's order, and the lines counted by kind; then the rows the apply step made of them.
 ///
 /// Why: the driver applies events in order on the engine's thread (a delivery needs its
 /// message's arrival applied first), while parsing, the other half of the work, runs ahead on a
 /// second core. The events borrow the block's buffer and are applied before the block is released.
-/// Unchecked: a piece is filled by one thread, then read and cleared by the engine's thread only
-/// after `TwoThreadWalk` saw it finished.
+/// Unchecked: a piece is parsed by one thread, applied on the engine's thread, then written and
+/// cleared by one thread; `TwoThreadWalk` orders the three steps.
 final class ParsedPiece: @unchecked Sendable {
-    private(set) var events: [EximEvent] = []
-    private(set) var counts = [Int](repeating: 0, count: EximLineKind.allCases.count)
+    // Each step touches these once per line: no dynamic exclusivity checks (the steps never overlap on a piece).
+    @exclusivity(unchecked) private(set) var events: [EximEvent] = []
+    @exclusivity(unchecked) private(set) var counts = [Int](repeating: 0, count: EximLineKind.allCases.count)
+    /// Made by the apply step from `events`, for the write step, with the names it made meanwhile.
+    @exclusivity(unchecked) var rows: [MailRow] = []
+    var newNames: [ByteLine] = []
 
     func parse(_ part: inout LineBlock, with box: ParserBox, cutoff: Int64) {
         while let line = part.next() {
@@ -26,6 +30,8 @@ final class ParsedPiece: @unchecked Sendable {
 
     func clear() {
         events.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        newNames.removeAll()
         for k in counts.indices { counts[k] = 0 }
     }
 }

@@ -23,11 +23,12 @@ final class SearchBlocks {
     /// more, a block holds few accounts.
     static let senderBits = 8192, recipientBits = 16384, userBits = 2048, messageBits = 16384
 
-    /// The keys of one row (see `SearchKey`): addresses by their text, the rest by id.
+    /// The keys of one row (see `SearchKey`): addresses by their text (`SearchKey.address`, hashed
+    /// by the caller: a message's sender is hashed once for all its rows), the rest by id.
     struct RowKeys {
-        var sender: ByteLine?
+        var sender: UInt64?
         var senderDomain: Int64?
-        var recipient: ByteLine?
+        var recipient: UInt64?
         var recipientDomain: Int64?
         var user: Int64?
         var message: MessageKey?
@@ -47,7 +48,8 @@ final class SearchBlocks {
         init(id: Int64) { self.id = id }
     }
 
-    private var open: [OpenBlock?] = [nil, nil]
+    // Touched for every row: no dynamic exclusivity checks.
+    @exclusivity(unchecked) private var open: [OpenBlock?] = [nil, nil]
     private var nextID: Int64
     private let upsert: PreparedStatement
 
@@ -70,9 +72,9 @@ final class SearchBlocks {
         open[t]!.maxID = max(open[t]!.maxID, rowID)
         open[t]!.rows += 1
         open[t]!.unwritten = true
-        if let address = keys.sender { open[t]!.senders.insert(SearchKey.address(address)) }
+        if let key = keys.sender { open[t]!.senders.insert(key) }
         if let id = keys.senderDomain { open[t]!.senders.insert(SearchKey.name(id, SearchKey.senderDomain)) }
-        if let address = keys.recipient { open[t]!.recipients.insert(SearchKey.address(address)) }
+        if let key = keys.recipient { open[t]!.recipients.insert(key) }
         if let id = keys.recipientDomain { open[t]!.recipients.insert(SearchKey.name(id, SearchKey.recipientDomain)) }
         if let id = keys.user { open[t]!.users.insert(SearchKey.name(id, SearchKey.user)) }
         if let message = keys.message { open[t]!.messages.insert(SearchKey.message(message)) }
@@ -99,7 +101,7 @@ final class SearchBlocks {
                     let sender = row.dataNoCopy(atIndex: 1), recipient = row.dataNoCopy(atIndex: 3)
                     try Self.withBytes(sender) { sender in
                         try Self.withBytes(recipient) { recipient in
-                            let keys = RowKeys(sender: sender, senderDomain: row[2], recipient: recipient, recipientDomain: row[4], user: row[5],
+                            let keys = RowKeys(sender: sender.map(SearchKey.address), senderDomain: row[2], recipient: recipient.map(SearchKey.address), recipientDomain: row[4], user: row[5],
                                                message: message.map { withByteLine($0) { MessageKey($0) } })
                             try add(table, rowID: row[0], keys)
                         }

@@ -3,17 +3,10 @@
 /// Why two generations: deliveries follow their arrival within seconds to days; keeping the last
 /// `generationSize`…2×`generationSize` messages bounds memory (about 100 bytes each) while nearly
 /// every delivery is found here. A miss falls back to the `mail_arrivals` table.
-struct SenderCache {
-    /// `user` and `domain`: ids of the driver's `NameTable`.
-    struct Sender: Equatable {
-        var user: Int32
-        var domain: Int32
-        /// The envelope sender as logged (exact bytes); nil when the arrival is not known.
-        var address: [UInt8]? = nil
-        /// The `mail_names` id of the sender address's domain; 0 for none (ids start at 1).
-        var addressDomain: Int64 = 0
-    }
-
+///
+/// `Sender`: what the holder needs of a message's sender (the apply step keeps its `MessageSender`,
+/// the write step what it found in `mail_arrivals`).
+struct SenderCache<Sender> {
     private var current: [MessageKey: Sender] = [:]
     private var previous: [MessageKey: Sender] = [:]
     private let generationSize: Int

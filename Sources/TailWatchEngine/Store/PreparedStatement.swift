@@ -7,6 +7,9 @@ import GRDBSQLite
 /// path every stored event takes. Text is bound straight from the line's bytes without
 /// a copy (`SQLITE_STATIC`): the bytes must stay valid until `run()` returns, and every `run()`
 /// must be preceded by binding every parameter (so no pointer from an earlier row is ever read).
+///
+/// It calls SQLite only, never GRDB's `Database`: a driver may run it on a thread of its own while
+/// the engine's thread waits (`TwoThreadWalk`'s `finish`), one thread at a time.
 public final class PreparedStatement {
     private let handle: OpaquePointer
     private let sql: String
@@ -64,6 +67,13 @@ public final class PreparedStatement {
         sqlite3_reset(handle)
         guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(code) }
     }
+
+    /// Rows the last `run()` of any statement on this connection changed. Read from the connection
+    /// itself (not GRDB's `Database`), so a driver's write step may ask from the thread it runs on.
+    public var changes: Int { Int(sqlite3_changes(connection)) }
+
+    /// The rowid the last INSERT on this connection made (see `changes`).
+    public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(connection) }
 
     /// Steps once and hands the first row to `row` (nil when there is none); resets afterwards.
     public func queryRow<T>(_ row: (RowReader) -> T) throws -> T? {

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import Testing
+import EximStats
+import TailWatchEngine
+import TestSupport
+
+/// A catch-up's large blocks are parsed, applied and written on two threads, rows going in by
+/// multi-row INSERTs (`TwoThreadWalk` with `finish`, `MailRowWriter`): the same mainlog fed a few
+/// lines at a time (one thread, one row per INSERT) must store exactly the same.
+@Suite struct PipelinedWriteTests {
+    /// Messages 0..<300 arrive in a first run; the second run's large log delivers them among
+    /// thousands of new messages (their senders are found in `mail_arrivals` by the write step),
+    /// holds lines whose time goes back (ids below the table's highest: one row per INSERT), a
+    /// delivery of a message never seen, failures, deferrals and rejections.
+    static func logs() -> (first: String, second: String) {
+        var first = ""
+        for i in 0..<300 {
+            let who = i % 3 == 0 ? "carol@carolcakes.example" : "bob@bobsbikes.example"
+            first += "2026-11-02 08:00:\(String(format: "%02d", i % 60)) \(MainlogGenerator.messageID(i)) <= \(who) H=(l) [203.0.113.5] P=esmtpa A=dovecot_login:\(who) S=\(100 + i) for r\(i)@example.org\n"
+        }
+        var second = ""
+        let generated = MainlogGenerator.lines(300..<6300, start: 1_793_610_000).split(separator: "\n", omittingEmptySubsequences: true)
+        for (k, line) in generated.enumerated() {
+            second += line + "\n"
+            guard k % 60 == 0 else { continue }
+            let i = k / 60
+            let id = MainlogGenerator.messageID(i)
+            switch i % 4 {
+            case 0: second += "2026-11-02 09:30:00 \(id) => r\(i)@example.org R=dkim_lookuphost T=dkim_remote_smtp H=mx.example.org [198.51.100.7] C=\"250 OK\"\n"
+            case 1: second += "2026-11-02 09:30:00 \(id) ** r\(i)@example.org R=dkim_lookuphost T=dkim_remote_smtp H=mx.example.org [198.51.100.7]: 550 no such user\n"
+            case 2: second += "2026-11-02 09:30:00 \(id) == r\(i)@example.org R=dkim_lookuphost T=dkim_remote_smtp defer (-44): 451 greylisted\n"
+            default: second += "2026-11-02 09:30:00 H=(spam) [198.18.0.\(i % 200)] F=<s\(i)@spam.example> rejected RCPT <r\(i)@bobsbikes.example>: relay not permitted\n"
+            }
+            if i % 25 == 0 { second += "2026-11-02 09:30:01 1vQzzz-0001Ab-7Q => lost@example.org R=r T=remote_smtp H=mx [198.51.100.9]\n" }
+        }
+        return (first, second)
+    }
+
+    static let userdomains = "bobsbikes.example: bob\ncarolcakes.example: carol\n" + MainlogGenerator.userdomains()
+
+    /// What a database holds, ids left out (they may differ where a run restarted).
+    static func stored(_ h: EximStatsHarness) throws -> [String] {
+        try h.database().read { db in
+            let deliveries = try String.fetchAll(db, sql: """
+                SELECT d.msgid || ' ' || d.kind || ' ' || u.name || ' ' || dn.name || ' ' || IFNULL(d.sender, '-') || ' '
+                    || IFNULL(sd.name, '-') || ' ' || d.recipient || ' ' || IFNULL(t.name, '-') || ' ' || IFNULL(d.message, '-')
+                FROM mail_deliveries d JOIN mail_names u ON u.id = d.user JOIN mail_names dn ON dn.id = d.domain
+                LEFT JOIN mail_names sd ON sd.id = d.sender_domain LEFT JOIN mail_names t ON t.id = d.transport
+                ORDER BY d.id
+                """)
+            let arrivals = try String.fetchAll(db, sql: """
+                SELECT a.msgid || ' ' || u.name || ' ' || a.sender || ' ' || a.size FROM mail_arrivals a JOIN mail_names u ON u.id = a.user ORDER BY a.id
+                """)
+            let rejects = try String.fetchAll(db, sql: "SELECT IFNULL(ip, '-') || ' ' || IFNULL(sender, '-') || ' ' || IFNULL(recipient, '-') FROM mail_rejects ORDER BY id")
+            return deliveries + arrivals + rejects
+        }
+    }
+
+    static func trace(_ h: EximStatsHarness, _ query: MailTrace.Query) throws -> [String] {
+        try h.database().read { db in try MailTrace.rows(db, query) }.map { "\($0.messageID ?? "-") \($0.result) \($0.user ?? "-") \($0.recipient ?? "-")" }
+    }
+
+    @Test func aCatchUpOnTwoThreadsStoresWhatLineByLineStores() throws {
+        let (first, second) = Self.logs()
+        #expect(second.utf8.count > 4 * TwoThreadWalk.minimumBytes, "large enough for blocks walked on two threads")
+
+        let pipelined = try EximStatsHarness(userdomains: Self.userdomains)
+        try pipelined.append(first)
+        try pipelined.runOnce()
+        try pipelined.append(second)
+        try pipelined.runOnce()
+
+        // The same lines, appended a few at a time: each run reads blocks too small for a second thread.
+        let alone = try EximStatsHarness(userdomains: Self.userdomains)
+        try alone.append(first)
+        try alone.runOnce()
+        let lines = second.split(separator: "\n", omittingEmptySubsequences: true)
+        for start in stride(from: 0, to: lines.count, by: 1500) {
+            try alone.append(lines[start..<min(lines.count, start + 1500)].joined(separator: "\n") + "\n")
+            try alone.runOnce()
+        }
+
+        #expect(try pipelined.mail(by: .hour) == alone.mail(by: .hour))
+        let stored = try Self.stored(pipelined)
+        // Sorted: rows of one second sort by a sequence that a restart (the line-by-line side) resumes elsewhere.
+        let other = try Self.stored(alone)
+        #expect(stored.count == other.count)
+        #expect(stored.sorted() == other.sorted(), "the same rows")
+        #expect(stored.count > 12_000)
+
+        // Senders the write step found in mail_arrivals: bob's and carol's deliveries are theirs,
+        // in the hourly sums as in the rows.
+        let byUser = Dictionary(uniqueKeysWithValues: try pipelined.mail().map { ($0.user, $0) })
+        #expect(byUser["bob"].map { [$0.sent, $0.delivered, $0.failed, $0.deferred] } == [200, 50, 50, 50])
+        #expect(byUser["carol"].map { [$0.sent, $0.delivered, $0.failed, $0.deferred] } == [100, 25, 25, 25])
+        #expect(byUser["UNKNOWN"]?.delivered == 12)
+        #expect(try pipelined.count("SELECT COUNT(*) FROM mail_deliveries WHERE sender = 'carol@carolcakes.example'") == 75)
+
+        // The search blocks file every row once, whichever path wrote it.
+        for query in [MailTrace.Query(user: "carol"), .init(recipient: "@example.org", result: .failed), .init(messageID: MainlogGenerator.messageID(12)), .init(result: .rejected)] {
+            let (a, b) = (try Self.trace(pipelined, query), try Self.trace(alone, query))
+            #expect(!a.isEmpty && a.sorted() == b.sorted(), "the same rows for \(query)")
+        }
+        #expect(try Self.trace(pipelined, .init(messageID: MainlogGenerator.messageID(12))) == ["\(MainlogGenerator.messageID(12)) delivered carol r12@example.org"])
+    }
+}
