@@ -147,7 +147,11 @@ public final class Engine {
     /// Runs until caught up (`--once`), a stop or a reload is requested. Everything read is committed
     /// before it returns; a failure to commit is retried (daemon) or thrown (`--once`).
     public func run() throws -> EngineExit {
-        try queue.inDatabase { db in try runLoop(db) }
+        try queue.inDatabase { db in
+            let checkpoints = try BackgroundCheckpoints(writer: db, path: queue.path, logger: logger)
+            defer { checkpoints.stop() }
+            return try runLoop(db)
+        }
     }
 
     /// What each driver did since this engine started.
