@@ -101,6 +101,14 @@ public final class EximStatsDriver: LogDriver {
     // MARK: Lines
 
     public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
+        let outcome = try stage(line)
+        try rows.writePending()
+        return outcome
+    }
+
+    /// A line's rows, written, or waiting for a full multi-row INSERT (`MailRowWriter.writePending`
+    /// before the line's bytes go).
+    private func stage(_ line: ByteLine) throws -> LineOutcome {
         let event = parser.parse(line)
         if let outcome = Self.triage(event, cutoff: retentionCutoff, counts: &lineCounts) { return outcome }
         if let row = apply(event) { lineRows.append(row) }
@@ -115,7 +123,8 @@ public final class EximStatsDriver: LogDriver {
     /// that order on whichever thread is free, while the next piece is applied.
     public func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
         guard !debug, TwoThreadWalk.worthIt(block) else {
-            while let line = block.next() { block.record(try ingest(line, from: source)) }
+            while let line = block.next() { block.record(try stage(line)) }
+            try rows.writePending()
             return
         }
         let cutoff = retentionCutoff, pieces = self.pieces, parsers = self.parsers, rows = self.rows
@@ -135,6 +144,8 @@ public final class EximStatsDriver: LogDriver {
                 try rows.write(piece.rows)
                 piece.clear()
             }
+            // Every piece is written and the helper is done; the block's bytes are still ours.
+            try rows.writePending()
         } catch {
             for piece in pieces { piece.clear() }
             throw error

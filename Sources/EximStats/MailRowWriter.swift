@@ -66,7 +66,11 @@ final class MailRowWriter: @unchecked Sendable {
                 try statements.reject(r, names: mail)
             }
         }
-        // The rows borrow the lines' bytes, which the caller may release once this returns.
+    }
+
+    /// Writes the rows still waiting for a full multi-row INSERT: they borrow the lines' bytes,
+    /// so before the caller lets go of them (the end of a block, or of a line ingested alone).
+    func writePending() throws {
         try statements.insertPending()
     }
 
