@@ -7,27 +7,22 @@ import TailWatchEngine
 /// Arrivals and deliveries, most of a mainlog's rows, wait in memory and go in
 /// `rowsPerInsert` at a time, by one multi-row INSERT: SQLite's cost per statement (running the
 /// program, finding the table's last page) is then paid once for them all. `insertPending` writes
-/// them; the driver calls it at the end of every piece of lines it writes, so that no row outlives
-/// the bytes it borrows, and before reading the table.
+/// the rest: the driver calls it at the end of every block (or line ingested alone), so that no row
+/// outlives the bytes it borrows, and `sender(of:)` before it reads the table.
 ///
-/// The multi-row INSERT is `OR IGNORE`, and used only when every one of its ids is above the
-/// highest the table holds (so none can collide): a plain multi-row INSERT makes SQLite copy every
-/// page it touches to a statement journal first, to undo a half-done statement, which cost more
-/// than the batching saved (measured: 8× the page writes). Other rows (lines out of time order)
-/// go one at a time, with the collision check of `runKeyed`.
+/// The multi-row INSERT is `OR IGNORE`, and used only when none of its ids can collide: every one
+/// is above the highest the table holds, or (lines older than rows already stored: a log read
+/// again into a database that holds later days) one lookup found none of them taken. A plain
+/// multi-row INSERT makes SQLite copy every page it touches to a statement journal first, to undo
+/// a half-done statement, which cost more than the batching saved (measured: 8× the page writes).
+/// Other rows go one at a time, with the collision check of `runKeyed`.
 final class EximStatsWriter {
     static let rowsPerInsert = 16
-    private let insertArrival: PreparedStatement
-    private let insertArrivals: PreparedStatement
-    private let insertDelivery: PreparedStatement
-    private let insertDeliveries: PreparedStatement
+    @exclusivity(unchecked) private var arrivalRows: KeyedTable
+    @exclusivity(unchecked) private var deliveryRows: KeyedTable
     // Touched for every row: no dynamic exclusivity checks (one thread at a time, no reentrancy).
     @exclusivity(unchecked) private var arrivals: [PendingArrival] = []
     @exclusivity(unchecked) private var deliveries: [PendingDelivery] = []
-    /// The highest id each table may hold: read at start, raised by every insert. After a failed
-    /// commit it may be above the table's (rows rolled back), which only sends more rows one at a time.
-    @exclusivity(unchecked) private var highestArrival: Int64
-    @exclusivity(unchecked) private var highestDelivery: Int64
     private let insertReject: PreparedStatement
     private let findSender: PreparedStatement
     private let upsertHour: PreparedStatement
@@ -41,17 +36,12 @@ final class EximStatsWriter {
     init(_ db: Database) throws {
         let highest = try Self.keyedTables.map { try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM \($0)") }
         ids = TimeKeyedIDs(highestInUse: highest.compactMap { $0 }.max())
-        highestArrival = highest[0] ?? .min
-        highestDelivery = highest[1] ?? .min
         blocks = try SearchBlocks(db)
-        let arrivalsSQL = "INTO mail_arrivals (id, msgid, user, domain, sender, size, recipients, host, ip, protocol, auth) VALUES "
-        insertArrival = try PreparedStatement(db, sql: "INSERT " + arrivalsSQL + Self.values(PendingArrival.columns, rows: 1))
-        insertArrivals = try PreparedStatement(db, sql: "INSERT OR IGNORE " + arrivalsSQL + Self.values(PendingArrival.columns, rows: Self.rowsPerInsert))
-        let deliveriesSQL = """
-            INTO mail_deliveries (id, msgid, kind, user, domain, sender, sender_domain, recipient, recipient_domain, router, transport, host, ip, message) VALUES
-            """
-        insertDelivery = try PreparedStatement(db, sql: "INSERT " + deliveriesSQL + Self.values(PendingDelivery.columns, rows: 1))
-        insertDeliveries = try PreparedStatement(db, sql: "INSERT OR IGNORE " + deliveriesSQL + Self.values(PendingDelivery.columns, rows: Self.rowsPerInsert))
+        arrivalRows = try KeyedTable(db, table: "mail_arrivals", columns: "id, msgid, user, domain, sender, size, recipients, host, ip, protocol, auth", highest: highest[0])
+        deliveryRows = try KeyedTable(
+            db, table: "mail_deliveries",
+            columns: "id, msgid, kind, user, domain, sender, sender_domain, recipient, recipient_domain, router, transport, host, ip, message",
+            highest: highest[1])
         insertReject = try PreparedStatement(db, sql: """
             INSERT INTO mail_rejects (id, msgid, temporary, host, ip, sender, sender_domain, recipient, recipient_domain, message) VALUES
             """ + Self.values(PendingReject.columns, rows: 1))
@@ -70,7 +60,7 @@ final class EximStatsWriter {
             """)
     }
 
-    private static func values(_ columns: Int, rows: Int) -> String {
+    static func values(_ columns: Int, rows: Int) -> String {
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         return Array(repeating: row, count: rows).joined(separator: ", ")
     }
@@ -80,7 +70,7 @@ final class EximStatsWriter {
         arrivals.append(PendingArrival(
             id: ids.next(for: a.time), arrival: a, user: user, domain: domain, recipients: a.recipientCount,
             proto: try names.id(a.proto), auth: try names.id(a.auth)))
-        if arrivals.count == Self.rowsPerInsert { try insert(&arrivals, wide: insertArrivals, single: insertArrival, highest: &highestArrival) }
+        if arrivals.count == Self.rowsPerInsert { try insert(&arrivals, into: &arrivalRows) }
     }
 
     /// A delivery, failure or deferral; the error text only for the last two. `sender`: the
@@ -92,20 +82,21 @@ final class EximStatsWriter {
             recipientDomain: try names.domain(ofAddress: d.recipient),
             router: try names.id(d.router, sameAs: &recent[0]), transport: try names.id(d.transport, sameAs: &recent[1]),
             host: try names.id(d.host, sameAs: &recent[2]), ip: try names.id(d.ip, sameAs: &recent[3])))
-        if deliveries.count == Self.rowsPerInsert { try insert(&deliveries, wide: insertDeliveries, single: insertDelivery, highest: &highestDelivery) }
+        if deliveries.count == Self.rowsPerInsert { try insert(&deliveries, into: &deliveryRows) }
     }
 
     /// Writes the arrivals and deliveries waiting for a full multi-row INSERT.
     func insertPending() throws {
-        if !arrivals.isEmpty { try insert(&arrivals, wide: insertArrivals, single: insertArrival, highest: &highestArrival) }
-        if !deliveries.isEmpty { try insert(&deliveries, wide: insertDeliveries, single: insertDelivery, highest: &highestDelivery) }
+        if !arrivals.isEmpty { try insert(&arrivals, into: &arrivalRows) }
+        if !deliveries.isEmpty { try insert(&deliveries, into: &deliveryRows) }
     }
 
-    /// A full set whose ids are all new by the multi-row statement, else each row by itself
+    /// A full set whose ids are free by the multi-row statement, else each row by itself
     /// (`runKeyed`). Then the rows' search keys.
-    @inline(__always) private func insert<Row: PendingRow>(_ rows: inout [Row], wide: PreparedStatement, single: PreparedStatement, highest: inout Int64) throws {
+    @inline(__always) private func insert<Row: PendingRow>(_ rows: inout [Row], into table: inout KeyedTable) throws {
         defer { rows.removeAll(keepingCapacity: true) }
-        if rows.count == Self.rowsPerInsert, rows.allSatisfy({ $0.id > highest }) {
+        if rows.count == Self.rowsPerInsert, try table.free(rows) {
+            let wide = table.wide
             for (k, row) in rows.enumerated() { row.bind(wide, at: Int32(k * Row.columns)) }
             try wide.run()
             // Nothing may have been ignored: the ids were free and every NOT NULL column is bound.
@@ -113,10 +104,10 @@ final class EximStatsWriter {
                 throw StoreError.sqlite(code: PreparedStatement.primaryKeyConflict, message: "\(rows.count - wide.changes) of \(rows.count) mail rows were not stored", sql: "INSERT OR IGNORE")
             }
         } else {
-            for k in rows.indices { rows[k].id = try runKeyed(single, rows[k]) }
+            for k in rows.indices { rows[k].id = try runKeyed(table.single, rows[k]) }
         }
         for row in rows {
-            highest = max(highest, row.id)
+            table.highest = max(table.highest, row.id)
             try row.file(in: blocks)
         }
     }
@@ -178,6 +169,34 @@ final class EximStatsWriter {
         s.bind(8, c.deferred)
         s.bind(9, c.remoteDelivered)
         try s.run()
+    }
+}
+
+/// One table's INSERTs for `EximStatsWriter.insert`, and the highest id it may hold.
+private struct KeyedTable {
+    let single: PreparedStatement
+    let wide: PreparedStatement
+    /// Whether any of `rowsPerInsert` ids is taken.
+    let taken: PreparedStatement
+    /// Read at start, raised by every insert. After a failed commit it may be above the table's
+    /// (rows rolled back), which only costs a lookup (`free`).
+    var highest: Int64
+
+    init(_ db: Database, table: String, columns: String, highest: Int64?) throws {
+        let count = columns.split(separator: ",").count, into = "INTO \(table) (\(columns)) VALUES "
+        single = try PreparedStatement(db, sql: "INSERT " + into + EximStatsWriter.values(count, rows: 1))
+        wide = try PreparedStatement(db, sql: "INSERT OR IGNORE " + into + EximStatsWriter.values(count, rows: EximStatsWriter.rowsPerInsert))
+        let ids = Array(repeating: "?", count: EximStatsWriter.rowsPerInsert).joined(separator: ", ")
+        taken = try PreparedStatement(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE id IN (\(ids)))")
+        self.highest = highest ?? .min
+    }
+
+    /// Whether none of the rows' ids is in the table: at once when all are above its highest,
+    /// else by one lookup.
+    @inline(__always) func free<Row: PendingRow>(_ rows: [Row]) throws -> Bool {
+        if rows.allSatisfy({ $0.id > highest }) { return true }
+        for (k, row) in rows.enumerated() { taken.bind(Int32(k + 1), row.id) }
+        return try taken.queryRow { $0.int64(0) } == 0
     }
 }
 

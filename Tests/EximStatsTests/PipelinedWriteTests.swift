@@ -104,4 +104,22 @@ import TestSupport
         }
         #expect(try Self.trace(pipelined, .init(messageID: MainlogGenerator.messageID(12))) == ["\(MainlogGenerator.messageID(12)) delivered carol r12@example.org"])
     }
+
+    /// Rows go 16 to a multi-row INSERT only when none of their ids is taken. Here the second run
+    /// numbers its rows of 09:00:00 from the sequence after the highest id (a row of 09:00:10,
+    /// logged first), which the first run's rows of 09:00:00 already hold: every row is still stored.
+    @Test func rowsOlderThanTheHighestStoredNeverOverwriteOrLoseOne() throws {
+        let h = try EximStatsHarness()
+        func arrivals(_ range: Range<Int>, at time: String) -> String {
+            range.map { "2026-11-02 \(time) \(MainlogGenerator.messageID($0)) <= a\($0)@remote.example H=mx [198.51.100.1] P=esmtp S=1 for bob@bobsbikes.example\n" }.joined()
+        }
+        try h.append(arrivals(0..<1, at: "09:00:10") + arrivals(1..<41, at: "09:00:00"))
+        try h.runOnce()
+        try h.append(arrivals(41..<81, at: "09:00:00"))
+        try h.runOnce()
+        #expect(try h.count("SELECT COUNT(*) FROM mail_arrivals") == 81)
+        #expect(try h.count("SELECT COUNT(DISTINCT msgid) FROM mail_arrivals") == 81)
+        #expect(try h.count("SELECT COUNT(*) FROM mail_arrivals WHERE id >> 20 != CAST(strftime('%s', '2026-11-02 09:00:00') AS INTEGER)") == 1)
+        #expect(try h.mail().first?.sent == 81)
+    }
 }
