@@ -314,6 +314,9 @@ public final class EximStatsDriver: LogDriver {
         // forget them (the lines are read again; earlier messages are found in `mail_arrivals`).
         senders.removeAll()
         rows.rollback()
+        // Pieces applied but never written took the names they made with them: hand every name over again.
+        rows.forgetNames()
+        namesHandedOver = 0
     }
 
     /// Every second: userdomains, if it changed (mail of domains that now have an owner moves to

@@ -101,7 +101,7 @@ final class EximStatsWriter {
             try wide.run()
             // Nothing may have been ignored: the ids were free and every NOT NULL column is bound.
             guard wide.changes == rows.count else {
-                throw StoreError.sqlite(code: PreparedStatement.primaryKeyConflict, message: "\(rows.count - wide.changes) of \(rows.count) mail rows were not stored", sql: "INSERT OR IGNORE")
+                throw StoreError.sqlite(code: 0, message: "\(rows.count - wide.changes) of \(rows.count) mail rows were refused with their ids free (a constraint of the table)", sql: "INSERT OR IGNORE")
             }
         } else {
             for k in rows.indices { rows[k].id = try runKeyed(table.single, rows[k]) }
@@ -152,7 +152,10 @@ final class EximStatsWriter {
 
     /// The account, domain and sender address (its exact bytes) recorded for a message's arrival, if it is stored.
     func sender(of messageID: ByteLine) throws -> (user: String, domain: String, address: [UInt8])? {
-        try insertPending()
+        // Only an arrival still waiting for its INSERT could be missed; deliveries wait on.
+        // (Equal ids make equal keys; a key shared by two ids would only write the arrivals early.)
+        let key = MessageKey(messageID)
+        if arrivals.contains(where: { MessageKey($0.arrival.messageID) == key }) { try insert(&arrivals, into: &arrivalRows) }
         findSender.bind(1, messageID)
         return try findSender.queryRow { row in (row.text(0) ?? EximStatsDriver.unknown, row.text(1) ?? "", row.bytes(2) ?? []) }
     }

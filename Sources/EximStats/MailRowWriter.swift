@@ -42,7 +42,8 @@ final class MailRowWriter: @unchecked Sendable {
         names += newNames
     }
 
-    /// The apply step's `NameTable` started afresh (between batches).
+    /// The apply step's `NameTable` started afresh (between batches), or hands it over whole again
+    /// (after a failed batch, whose unwritten pieces took their new names with them).
     func forgetNames() {
         names.removeAll()
         nameRowIDs.removeAll()

@@ -1,7 +1,7 @@
 /// Who sent each recent message, so a delivery line can be attributed without a database lookup.
 ///
 /// Why two generations: deliveries follow their arrival within seconds to days; keeping the last
-/// `generationSize`…2×`generationSize` messages bounds memory (about 100 bytes each) while nearly
+/// `generationSize`…2×`generationSize` messages bounds memory (a few hundred bytes each) while nearly
 /// every delivery is found here. A miss falls back to the `mail_arrivals` table.
 ///
 /// `Sender`: what the holder needs of a message's sender (the apply step keeps its `MessageSender`,

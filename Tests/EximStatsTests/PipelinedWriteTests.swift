@@ -122,4 +122,41 @@ import TestSupport
         #expect(try h.count("SELECT COUNT(*) FROM mail_arrivals WHERE id >> 20 != CAST(strftime('%s', '2026-11-02 09:00:00') AS INTEGER)") == 1)
         #expect(try h.mail().first?.sent == 81)
     }
+
+    /// A write that fails mid-block (here a trigger refuses one delivery) rolls the batch back
+    /// while later pieces were already applied, with names of their own (each message comes from a
+    /// new domain). The daemon retries: every row is then stored once, under the right names.
+    @Test func aWriteThatFailsMidBlockIsRetriedWithEveryNameRight() throws {
+        let h = try EximStatsHarness()
+        try h.append("")
+        try h.runOnce()
+        try h.database().write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_for_test BEFORE INSERT ON mail_deliveries WHEN NEW.recipient = 'boom@bobsbikes.example'
+                BEGIN SELECT RAISE(ABORT, 'refused for the test'); END
+                """)
+        }
+        var text = ""
+        for i in 0..<6000 {
+            let id = MainlogGenerator.messageID(i)
+            let recipient = i == 400 ? "boom" : "bob"
+            text += "2026-11-02 09:00:\(String(format: "%02d", i % 60)) \(id) <= s\(i)@dom\(i).example H=mx.dom\(i).example [198.51.100.1] P=esmtp S=10 for \(recipient)@bobsbikes.example\n"
+            text += "2026-11-02 09:00:\(String(format: "%02d", i % 60)) \(id) => \(recipient) <\(recipient)@bobsbikes.example> R=virtual_user T=dovecot_virtual_delivery\n"
+        }
+        #expect(text.utf8.count > 2 * TwoThreadWalk.minimumBytes)
+        let daemon = h.startDaemon()
+        defer { try? daemon.stop() }
+        try h.append(text)
+        // The batch fails and is rolled back (nothing of it stays); then the trigger goes, and the retry stores it all.
+        usleep(500_000)
+        #expect(try h.count("SELECT COUNT(*) FROM mail_deliveries") == 0)
+        try h.database().write { db in try db.execute(sql: "DROP TRIGGER refuse_for_test") }
+        #expect(eventually(timeout: 20) { (try? h.count("SELECT COUNT(*) FROM mail_deliveries")) == 6000 })
+        try daemon.stop()
+        #expect(try h.count("SELECT COUNT(*) FROM mail_arrivals") == 6000)
+        // Each arrival's domain is its own sender's, and each delivery's sender domain too.
+        #expect(try h.count("SELECT COUNT(*) FROM mail_arrivals a JOIN mail_names d ON d.id = a.domain WHERE a.sender = 's' || substr(d.name, 4, instr(d.name, '.') - 4) || '@' || d.name") == 6000)
+        #expect(try h.count("SELECT COUNT(*) FROM mail_deliveries x JOIN mail_names d ON d.id = x.sender_domain WHERE x.sender LIKE '%@' || d.name") == 6000)
+        #expect(try h.mail(user: "-remote-").first.map { [$0.sent, $0.delivered] } == [6000, 6000])
+    }
 }

@@ -74,7 +74,7 @@ import TestSupport
             let checkpoints = try BackgroundCheckpoints(writer: db, path: path, logger: Logger(label: "test"), threshold: 10, limit: 1_000_000)
             checkpoints.stop()
             let before = Self.size(path)
-            // SQLite's own automatic checkpoint (1000 frames) runs in the commit that crosses it.
+            // SQLite's own automatic checkpoint (at its default, 1,000 frames) runs in the commit that crosses it.
             try Self.commit(db, 1100, from: 0)
             #expect(Self.size(path) >= before + 900 * Self.page)
         }

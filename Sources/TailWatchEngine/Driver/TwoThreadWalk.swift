@@ -16,9 +16,10 @@ import Foundation
 /// `walk(piece, worker, &part)` runs on either thread (`worker` 0 is the caller, 1 the helper, so
 /// each can keep state of its own) and must walk `part` to its end, recording each line's outcome
 /// in it. `beforehand` runs on the caller while the helper starts. The block's buffer stays valid
-/// until `run` returns: it returns only after the helper finished and every consumed piece was
-/// finished, also when `consume` or `finish` throws (the first error is rethrown; no piece after a
-/// failed one is finished).
+/// until `run` returns: it returns only after the helper stopped. Normally every piece was then
+/// consumed and finished; when `consume` or `finish` throws, the first error is rethrown and the
+/// pieces not reached are neither consumed nor finished (the caller undoes the block, as the
+/// engine rolls the batch back).
 public enum TwoThreadWalk {
     /// Blocks smaller than this (a live log's few new lines) are not worth a second thread.
     public static let minimumBytes = 256 << 10
@@ -45,7 +46,7 @@ public enum TwoThreadWalk {
             let shared = SharedParts(parts: buffer)
             let work = PieceWork(walk: walk, finish: finish, parts: shared)
             DispatchQueue.global().async(group: group) {
-                while let job = schedule.nextForHelper() { schedule.done(job, error: work.run(job, worker: 1)) }
+                while let job = schedule.nextForHelper() { work.run(job, worker: 1, in: schedule) }
             }
             // The helper reads the block's buffer: never leave before it is done.
             defer { group.wait() }
@@ -53,12 +54,12 @@ public enum TwoThreadWalk {
                 try beforehand()
                 for i in 0..<n {
                     // While piece `i` is not walked yet, this thread walks (or finishes) what is free.
-                    while let job = schedule.nextForCaller(waitingFor: i) { schedule.done(job, error: work.run(job, worker: 0)) }
+                    while let job = schedule.nextForCaller(waitingFor: i) { work.run(job, worker: 0, in: schedule) }
                     try schedule.check()
                     try consume(i)
                     schedule.consumed(i)
                 }
-                while let job = schedule.nextForCaller(waitingFor: nil) { schedule.done(job, error: work.run(job, worker: 0)) }
+                while let job = schedule.nextForCaller(waitingFor: nil) { work.run(job, worker: 0, in: schedule) }
                 try schedule.check()
             } catch {
                 schedule.cancel()
@@ -83,14 +84,19 @@ private struct PieceWork: @unchecked Sendable {
     let finish: (@Sendable (Int) throws -> Void)?
     let parts: SharedParts
 
-    func run(_ job: PieceJob, worker: Int) -> (any Error)? {
+    /// Runs a job the schedule handed out and tells it the job is done.
+    func run(_ job: PieceJob, worker: Int, in schedule: PieceSchedule) {
         switch job {
         case .walk(let i):
             walk(i, worker, &parts.parts[i])
-            return nil
+            schedule.done(job, error: nil)
         case .finish(let i):
-            do { try finish?(i) } catch { return error }
-            return nil
+            do {
+                try finish?(i)
+                schedule.done(job, error: nil)
+            } catch {
+                schedule.done(job, error: error)
+            }
         }
     }
 }

@@ -148,8 +148,14 @@ public final class Engine {
     /// before it returns; a failure to commit is retried (daemon) or thrown (`--once`).
     public func run() throws -> EngineExit {
         try queue.inDatabase { db in
-            let checkpoints = try BackgroundCheckpoints(writer: db, path: queue.path, logger: logger)
-            defer { checkpoints.stop() }
+            let checkpoints: BackgroundCheckpoints?
+            do {
+                checkpoints = try BackgroundCheckpoints(writer: db, path: queue.path, logger: logger)
+            } catch {
+                logger.warning("checkpoints stay in the commits (no second connection to the database: \(error))")
+                checkpoints = nil
+            }
+            defer { checkpoints?.stop() }
             return try runLoop(db)
         }
     }

@@ -73,8 +73,13 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
         running = true
         requested = false
         condition.unlock()
-        // No other checkpoint runs now: this one copies the rest, and the next transaction starts the WAL over.
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        // No other checkpoint runs now: this one copies the rest (unless a reader still holds an
+        // older snapshot), and the next transaction starts the WAL over.
+        var left: Int32 = 0, copied: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &left, &copied)
+        if code != SQLITE_OK || copied < left {
+            logger.debug("checkpoint at \(frames) WAL frames: code \(code), \(copied) of \(left) frames copied")
+        }
         condition.lock()
         running = false
         condition.broadcast()
@@ -103,9 +108,10 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
     }
 
     /// Gives the checkpoints back to the writer's connection (SQLite's own, at its default
-    /// threshold) and ends the thread. Call on the writer's thread, before the writer closes.
+    /// threshold of 1,000 frames) and ends the thread. Call on the writer's thread, before the
+    /// writer closes.
     public func stop() {
-        sqlite3_wal_autocheckpoint(writer, threshold)
+        sqlite3_wal_autocheckpoint(writer, 1000)
         condition.lock()
         stopping = true
         condition.broadcast()
