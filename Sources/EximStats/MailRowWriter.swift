@@ -21,7 +21,7 @@ final class MailRowWriter: @unchecked Sendable {
     /// Senders of messages the apply step did not know, as found in `mail_arrivals`.
     private var found = SenderCache<FoundSender>()
     /// The sums of the rows written with a `found` sender, for the apply step at the commit.
-    private(set) var late: [LateCount] = []
+    private var late: [LateCount] = []
 
     struct FoundSender {
         var user: String
