@@ -53,7 +53,7 @@ public enum TwoThreadWalk {
             do {
                 try beforehand()
                 for i in 0..<n {
-                    // While piece `i` is not walked yet, this thread walks (or finishes) what is free.
+                    // While piece `i` is not walked yet, this thread walks the next piece nobody took.
                     while let job = schedule.nextForCaller(waitingFor: i) { work.run(job, worker: 0, in: schedule) }
                     try schedule.check()
                     try consume(i)
