@@ -34,6 +34,8 @@ public final class EximStatsDriver: LogDriver {
     // Touched for every line, on one thread: no dynamic exclusivity checks (as for `lineCounts`, `parser`).
     @exclusivity(unchecked) private var senders = SenderCache<MessageSender>()
     @exclusivity(unchecked) private var hours: [HourKey: HourCounts] = [:]
+    /// The ids of the last router, transport, host and IP (`NameTable.id(for:sameAs:)`).
+    @exclusivity(unchecked) private var recent: (router: Int32, transport: Int32, host: Int32, ip: Int32) = (-1, -1, -1, -1)
     /// The write step: the only part that touches the database while a block is walked.
     private let rows: MailRowWriter
     /// The rows of a line ingested alone (a live log's few new lines), written at once.
@@ -190,12 +192,12 @@ public final class EximStatsDriver: LogDriver {
         switch event {
         case .arrival(let a):
             let (user, domain) = attribute(a)
-            let sender = MessageSender(user: user, domain: domain, address: a.sender)
+            let sender = MessageSender(user: user, domain: domain, address: a.sender, addressDomain: nameID(MailNames.domainName(ofAddress: a.sender)))
             senders.remember(sender, for: MessageKey(a.messageID))
             Self.add(&hours[HourKey(user: user, domain: domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if user != remoteID, domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[user])") }
-            return .arrival(a, sender)
+            return .arrival(a, sender, ArrivalIDs(proto: nameID(a.proto), auth: nameID(a.auth), recipients: a.recipientCount))
         case .delivery(let d, let kind):
             let stored: DeliveryKind = kind == .delivery ? .delivered : kind == .additionalDelivery ? .additionalAddress : .cutthrough
             return delivery(d, stored)
@@ -213,13 +215,29 @@ public final class EximStatsDriver: LogDriver {
     /// A delivery, failure or deferral: counted for its message's sender when that is in memory;
     /// else the write step finds the sender and the row is counted at the commit (`LateCount`).
     @inline(__always) private func delivery(_ d: EximDelivery, _ kind: DeliveryKind) -> MailRow {
+        let ids = DeliveryIDs(
+            recipientDomain: nameID(MailNames.domainName(ofAddress: d.recipient)),
+            router: nameID(d.router, sameAs: &recent.router), transport: nameID(d.transport, sameAs: &recent.transport),
+            host: nameID(d.host, sameAs: &recent.host), ip: nameID(d.ip, sameAs: &recent.ip),
+            recipientKey: SearchKey.address(d.recipient))
         guard let sender = senders.sender(of: MessageKey(d.messageID)) else {
             if debug { logger.debug("[debug] \(kind.symbol) \(d.messageID) to \(d.recipient): sender looked up in mail_arrivals") }
-            return .delivery(d, kind, sender: nil)
+            return .delivery(d, kind, sender: nil, ids)
         }
         count(kind, user: sender.user, domain: sender.domain, time: d.time, remote: SendLimitEnforcer.isRemoteTransport(d.transport))
         if debug { logger.debug("[debug] \(kind.symbol) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
-        return .delivery(d, kind, sender: sender)
+        return .delivery(d, kind, sender: sender, ids)
+    }
+
+    /// A row's name as an id of `names`, -1 for none (the write step makes it a `mail_names` id).
+    @inline(__always) private func nameID(_ name: ByteLine?) -> Int32 {
+        guard let name else { return -1 }
+        return names.id(for: name)
+    }
+
+    @inline(__always) private func nameID(_ name: ByteLine?, sameAs last: inout Int32) -> Int32 {
+        guard let name else { return -1 }
+        return names.id(for: name, sameAs: &last)
     }
 
     /// Adds a delivery, failure or deferral to the hourly sums and the sending limits.

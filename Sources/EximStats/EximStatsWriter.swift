@@ -28,8 +28,6 @@ final class EximStatsWriter {
     private let upsertHour: PreparedStatement
     @exclusivity(unchecked) private var ids: TimeKeyedIDs
     private let blocks: SearchBlocks
-    /// The last router, transport, host and IP and their ids: they repeat from line to line.
-    @exclusivity(unchecked) private var recent = [MailNames.Recent](repeating: .init(), count: 4)
 
     static let keyedTables = ["mail_arrivals", "mail_deliveries", "mail_rejects"]
 
@@ -66,22 +64,18 @@ final class EximStatsWriter {
     }
 
     /// An arrival (its sender, client host and IP as text; the rest as ids), written by `insertPending`.
-    func arrival(_ a: EximArrival, user: Int64, domain: Int64, names: MailNames) throws {
+    func arrival(_ a: EximArrival, user: Int64, domain: Int64, recipients: Int64, proto: Int64?, auth: Int64?) throws {
         arrivals.append(PendingArrival(
-            id: ids.next(for: a.time), arrival: a, user: user, domain: domain, recipients: a.recipientCount,
-            proto: try names.id(a.proto), auth: try names.id(a.auth)))
+            id: ids.next(for: a.time), arrival: a, user: user, domain: domain, recipients: recipients, proto: proto, auth: auth))
         if arrivals.count == Self.rowsPerInsert { try insert(&arrivals, into: &arrivalRows) }
     }
 
     /// A delivery, failure or deferral; the error text only for the last two. `sender`: the
     /// message's envelope sender as its arrival logged it (nil when that is not known), and the id
     /// of its domain. Written by `insertPending`.
-    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: StoredAddress?, senderDomain: Int64?, names: MailNames) throws {
+    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: StoredAddress?, senderDomain: Int64?, names: DeliveryRowNames) throws {
         deliveries.append(PendingDelivery(
-            id: ids.next(for: d.time), delivery: d, kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain,
-            recipientDomain: try names.domain(ofAddress: d.recipient),
-            router: try names.id(d.router, sameAs: &recent[0]), transport: try names.id(d.transport, sameAs: &recent[1]),
-            host: try names.id(d.host, sameAs: &recent[2]), ip: try names.id(d.ip, sameAs: &recent[3])))
+            id: ids.next(for: d.time), delivery: d, kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain, names: names))
         if deliveries.count == Self.rowsPerInsert { try insert(&deliveries, into: &deliveryRows) }
     }
 
@@ -132,7 +126,6 @@ final class EximStatsWriter {
         arrivals.removeAll()
         deliveries.removeAll()
         blocks.rollback()
-        recent = [MailNames.Recent](repeating: .init(), count: 4)
     }
 
     /// Runs the insert of one row, its id first, then the next numbers on a collision.
@@ -247,8 +240,8 @@ struct PendingDelivery: PendingRow {
     let user: Int64, domain: Int64
     /// Held so that its bytes stay where they are until the row is written.
     let sender: StoredAddress?
-    let senderDomain: Int64?, recipientDomain: Int64?
-    let router: Int64?, transport: Int64?, host: Int64?, ip: Int64?
+    let senderDomain: Int64?
+    let names: DeliveryRowNames
     var time: Int64 { delivery.time }
 
     @inline(__always) func bind(_ s: PreparedStatement, at k: Int32) {
@@ -260,19 +253,27 @@ struct PendingDelivery: PendingRow {
         s.bind(k + 6, sender?.line)
         s.bind(k + 7, senderDomain)
         s.bind(k + 8, delivery.recipient)
-        s.bind(k + 9, recipientDomain)
-        s.bind(k + 10, router)
-        s.bind(k + 11, transport)
-        s.bind(k + 12, host)
-        s.bind(k + 13, ip)
+        s.bind(k + 9, names.recipientDomain)
+        s.bind(k + 10, names.router)
+        s.bind(k + 11, names.transport)
+        s.bind(k + 12, names.host)
+        s.bind(k + 13, names.ip)
         s.bind(k + 14, kind.isDelivered ? nil : delivery.error)
     }
 
     @inline(__always) func file(in blocks: SearchBlocks) throws {
         try blocks.add(.deliveries, rowID: id, .init(
-            sender: sender?.key, senderDomain: senderDomain, recipient: SearchKey.address(delivery.recipient), recipientDomain: recipientDomain,
+            sender: sender?.key, senderDomain: senderDomain, recipient: names.recipientKey, recipientDomain: names.recipientDomain,
             user: user, message: MessageKey(delivery.messageID)))
     }
+}
+
+/// A delivery row's names as `mail_names` ids, and its recipient's search key (`DeliveryIDs`,
+/// looked up).
+struct DeliveryRowNames {
+    let recipientDomain: Int64?
+    let router: Int64?, transport: Int64?, host: Int64?, ip: Int64?
+    let recipientKey: UInt64
 }
 
 struct PendingReject: PendingRow {

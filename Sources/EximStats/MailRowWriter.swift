@@ -52,21 +52,31 @@ final class MailRowWriter: @unchecked Sendable {
     func write(_ rows: [MailRow]) throws {
         for row in rows {
             switch row {
-            case .arrival(let a, let sender):
-                try statements.arrival(a, user: rowID(sender.user), domain: rowID(sender.domain), names: mail)
-                sender.addressDomain = try mail.domain(ofAddress: a.sender) ?? 0
-            case .delivery(let d, let kind, let sender?):
-                let user = try rowID(sender.user), domain = try rowID(sender.domain)
-                let senderDomain = sender.addressDomain == 0 ? nil : sender.addressDomain
-                try statements.delivery(d, kind: kind, user: user, domain: domain, sender: sender.address, senderDomain: senderDomain, names: mail)
-            case .delivery(let d, let kind, nil):
+            case .arrival(let a, let sender, let ids):
+                try statements.arrival(
+                    a, user: rowID(sender.user), domain: rowID(sender.domain), recipients: ids.recipients,
+                    proto: rowID(ifAny: ids.proto), auth: rowID(ifAny: ids.auth))
+            case .delivery(let d, let kind, let sender?, let ids):
+                try statements.delivery(
+                    d, kind: kind, user: rowID(sender.user), domain: rowID(sender.domain),
+                    sender: sender.address, senderDomain: rowID(ifAny: sender.addressDomain), names: names(ids))
+            case .delivery(let d, let kind, nil, let ids):
                 let sender = try lookUp(d.messageID)
-                try statements.delivery(d, kind: kind, user: sender.userID, domain: sender.domainID, sender: sender.address, senderDomain: sender.addressDomain, names: mail)
+                try statements.delivery(
+                    d, kind: kind, user: sender.userID, domain: sender.domainID,
+                    sender: sender.address, senderDomain: sender.addressDomain, names: names(ids))
                 late.append(LateCount(user: sender.user, domain: sender.domain, time: d.time, kind: kind, remote: SendLimitEnforcer.isRemoteTransport(d.transport)))
             case .rejection(let r):
                 try statements.reject(r, names: mail)
             }
         }
+    }
+
+    @inline(__always) private func names(_ ids: DeliveryIDs) throws -> DeliveryRowNames {
+        DeliveryRowNames(
+            recipientDomain: try rowID(ifAny: ids.recipientDomain), router: try rowID(ifAny: ids.router),
+            transport: try rowID(ifAny: ids.transport), host: try rowID(ifAny: ids.host), ip: try rowID(ifAny: ids.ip),
+            recipientKey: ids.recipientKey)
     }
 
     /// Writes the rows still waiting for a full multi-row INSERT: they borrow the lines' bytes,
@@ -93,6 +103,11 @@ final class MailRowWriter: @unchecked Sendable {
         found.removeAll()
         late.removeAll()
         statements.rollback()
+    }
+
+    /// `rowID`, or nil for the id -1 (no name).
+    @inline(__always) private func rowID(ifAny name: Int32) throws -> Int64? {
+        name < 0 ? nil : try rowID(name)
     }
 
     /// The `mail_names` id of a name of the apply step's `NameTable`, by its small id (an array read).
