@@ -66,7 +66,8 @@ final class EximStatsWriter {
     /// An arrival (its sender, client host and IP as text; the rest as ids), written by `insertPending`.
     func arrival(_ a: EximArrival, user: Int64, domain: Int64, recipients: Int64, proto: Int64?, auth: Int64?) throws {
         arrivals.append(PendingArrival(
-            id: ids.next(for: a.time), arrival: a, user: user, domain: domain, recipients: recipients, proto: proto, auth: auth))
+            id: ids.next(for: a.time), time: a.time, messageID: a.messageID, sender: a.sender, size: a.size, host: a.host, ip: a.ip,
+            user: user, domain: domain, recipients: recipients, proto: proto, auth: auth))
         if arrivals.count == Self.rowsPerInsert { try insert(&arrivals, into: &arrivalRows) }
     }
 
@@ -75,7 +76,8 @@ final class EximStatsWriter {
     /// of its domain. Written by `insertPending`.
     func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: StoredAddress?, senderDomain: Int64?, names: DeliveryRowNames) throws {
         deliveries.append(PendingDelivery(
-            id: ids.next(for: d.time), delivery: d, kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain, names: names))
+            id: ids.next(for: d.time), time: d.time, messageID: d.messageID, recipient: d.recipient, error: kind.isDelivered ? nil : d.error,
+            kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain, names: names))
         if deliveries.count == Self.rowsPerInsert { try insert(&deliveries, into: &deliveryRows) }
     }
 
@@ -91,7 +93,7 @@ final class EximStatsWriter {
         defer { rows.removeAll(keepingCapacity: true) }
         if rows.count == Self.rowsPerInsert, try table.free(rows) {
             let wide = table.wide
-            for (k, row) in rows.enumerated() { row.bind(wide, at: Int32(k * Row.columns)) }
+            for k in rows.indices { rows[k].bind(wide, at: Int32(k * Row.columns)) }
             try wide.run()
             // Nothing may have been ignored: the ids were free and every NOT NULL column is bound.
             guard wide.changes == rows.count else {
@@ -100,9 +102,9 @@ final class EximStatsWriter {
         } else {
             for k in rows.indices { rows[k].id = try runKeyed(table.single, rows[k]) }
         }
-        for row in rows {
-            table.highest = max(table.highest, row.id)
-            try row.file(in: blocks)
+        for k in rows.indices {
+            table.highest = max(table.highest, rows[k].id)
+            try rows[k].file(in: blocks)
         }
     }
 
@@ -148,7 +150,7 @@ final class EximStatsWriter {
         // Only an arrival still waiting for its INSERT could be missed; deliveries wait on.
         // (Equal ids make equal keys; a key shared by two ids would only write the arrivals early.)
         let key = MessageKey(messageID)
-        if arrivals.contains(where: { MessageKey($0.arrival.messageID) == key }) { try insert(&arrivals, into: &arrivalRows) }
+        if arrivals.contains(where: { MessageKey($0.messageID) == key }) { try insert(&arrivals, into: &arrivalRows) }
         findSender.bind(1, messageID)
         return try findSender.queryRow { row in (row.text(0) ?? EximStatsDriver.unknown, row.text(1) ?? "", row.bytes(2) ?? []) }
     }
@@ -207,24 +209,27 @@ protocol PendingRow {
     func file(in blocks: SearchBlocks) throws
 }
 
+/// The columns only: the line's other fields stay behind (each row is copied a few times on its way).
 struct PendingArrival: PendingRow {
     static let columns = 11
     var id: Int64
-    let arrival: EximArrival
+    let time: Int64
+    let messageID: ByteLine, sender: ByteLine
+    let size: Int64
+    let host: ByteLine?, ip: ByteLine?
     let user: Int64, domain: Int64, recipients: Int64
     let proto: Int64?, auth: Int64?
-    var time: Int64 { arrival.time }
 
     @inline(__always) func bind(_ s: PreparedStatement, at k: Int32) {
         s.bind(k + 1, id)
-        s.bind(k + 2, arrival.messageID)
+        s.bind(k + 2, messageID)
         s.bind(k + 3, user)
         s.bind(k + 4, domain)
-        s.bind(k + 5, arrival.sender)
-        s.bind(k + 6, arrival.size)
+        s.bind(k + 5, sender)
+        s.bind(k + 6, size)
         s.bind(k + 7, recipients)
-        s.bind(k + 8, arrival.host)
-        s.bind(k + 9, arrival.ip)
+        s.bind(k + 8, host)
+        s.bind(k + 9, ip)
         s.bind(k + 10, proto)
         s.bind(k + 11, auth)
     }
@@ -232,39 +237,41 @@ struct PendingArrival: PendingRow {
     func file(in blocks: SearchBlocks) throws {}
 }
 
+/// The columns only, as `PendingArrival`; `error` only for a failure or deferral.
 struct PendingDelivery: PendingRow {
     static let columns = 14
     var id: Int64
-    let delivery: EximDelivery
+    let time: Int64
+    let messageID: ByteLine, recipient: ByteLine
+    let error: ByteLine?
     let kind: DeliveryKind
     let user: Int64, domain: Int64
     /// Held so that its bytes stay where they are until the row is written.
     let sender: StoredAddress?
     let senderDomain: Int64?
     let names: DeliveryRowNames
-    var time: Int64 { delivery.time }
 
     @inline(__always) func bind(_ s: PreparedStatement, at k: Int32) {
         s.bind(k + 1, id)
-        s.bind(k + 2, delivery.messageID)
+        s.bind(k + 2, messageID)
         s.bind(k + 3, kind.rawValue)
         s.bind(k + 4, user)
         s.bind(k + 5, domain)
         s.bind(k + 6, sender?.line)
         s.bind(k + 7, senderDomain)
-        s.bind(k + 8, delivery.recipient)
+        s.bind(k + 8, recipient)
         s.bind(k + 9, names.recipientDomain)
         s.bind(k + 10, names.router)
         s.bind(k + 11, names.transport)
         s.bind(k + 12, names.host)
         s.bind(k + 13, names.ip)
-        s.bind(k + 14, kind.isDelivered ? nil : delivery.error)
+        s.bind(k + 14, error)
     }
 
     @inline(__always) func file(in blocks: SearchBlocks) throws {
         try blocks.add(.deliveries, rowID: id, .init(
             sender: sender?.key, senderDomain: senderDomain, recipient: names.recipientKey, recipientDomain: names.recipientDomain,
-            user: user, message: MessageKey(delivery.messageID)))
+            user: user, message: MessageKey(messageID)))
     }
 }
 
