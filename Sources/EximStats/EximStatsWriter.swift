@@ -223,15 +223,15 @@ struct PendingArrival: PendingRow {
     @inline(__always) func bind(_ s: PreparedStatement, at k: Int32) {
         s.bind(k + 1, id)
         s.bind(k + 2, messageID)
-        s.bind(k + 3, user)
-        s.bind(k + 4, domain)
+        s.bind(k + 3, remembered: user)
+        s.bind(k + 4, remembered: domain)
         s.bind(k + 5, sender)
         s.bind(k + 6, size)
         s.bind(k + 7, recipients)
         s.bind(k + 8, host)
         s.bind(k + 9, ip)
-        s.bind(k + 10, proto)
-        s.bind(k + 11, auth)
+        s.bind(k + 10, remembered: proto)
+        s.bind(k + 11, remembered: auth)
     }
 
     func file(in blocks: SearchBlocks) throws {}
@@ -254,18 +254,18 @@ struct PendingDelivery: PendingRow {
     @inline(__always) func bind(_ s: PreparedStatement, at k: Int32) {
         s.bind(k + 1, id)
         s.bind(k + 2, messageID)
-        s.bind(k + 3, kind.rawValue)
-        s.bind(k + 4, user)
-        s.bind(k + 5, domain)
+        s.bind(k + 3, remembered: kind.rawValue)
+        s.bind(k + 4, remembered: user)
+        s.bind(k + 5, remembered: domain)
         s.bind(k + 6, sender?.line)
-        s.bind(k + 7, senderDomain)
+        s.bind(k + 7, remembered: senderDomain)
         s.bind(k + 8, recipient)
-        s.bind(k + 9, names.recipientDomain)
-        s.bind(k + 10, names.router)
-        s.bind(k + 11, names.transport)
-        s.bind(k + 12, names.host)
-        s.bind(k + 13, names.ip)
-        s.bind(k + 14, error)
+        s.bind(k + 9, remembered: names.recipientDomain)
+        s.bind(k + 10, remembered: names.router)
+        s.bind(k + 11, remembered: names.transport)
+        s.bind(k + 12, remembered: names.host)
+        s.bind(k + 13, remembered: names.ip)
+        s.bind(k + 14, rememberedText: error)
     }
 
     @inline(__always) func file(in blocks: SearchBlocks) throws {
@@ -298,7 +298,7 @@ struct PendingReject: PendingRow {
         s.bind(k + 4, r.host)
         s.bind(k + 5, r.ip)
         s.bind(k + 6, r.sender)
-        s.bind(k + 7, senderDomain)
+        s.bind(k + 7, remembered: senderDomain)
         s.bind(k + 8, r.recipient)
         s.bind(k + 9, recipientDomain)
         s.bind(k + 10, r.reason)
