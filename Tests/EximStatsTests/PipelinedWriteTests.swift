@@ -44,13 +44,19 @@ import TestSupport
         try h.database().read { db in
             let deliveries = try String.fetchAll(db, sql: """
                 SELECT d.msgid || ' ' || d.kind || ' ' || u.name || ' ' || dn.name || ' ' || IFNULL(d.sender, '-') || ' '
-                    || IFNULL(sd.name, '-') || ' ' || d.recipient || ' ' || IFNULL(t.name, '-') || ' ' || IFNULL(d.message, '-')
+                    || IFNULL(sd.name, '-') || ' ' || d.recipient || ' ' || IFNULL(rd.name, '-') || ' ' || IFNULL(r.name, '-') || ' '
+                    || IFNULL(t.name, '-') || ' ' || IFNULL(hn.name, '-') || ' ' || IFNULL(ipn.name, '-') || ' ' || IFNULL(d.message, '-')
                 FROM mail_deliveries d JOIN mail_names u ON u.id = d.user JOIN mail_names dn ON dn.id = d.domain
-                LEFT JOIN mail_names sd ON sd.id = d.sender_domain LEFT JOIN mail_names t ON t.id = d.transport
+                LEFT JOIN mail_names sd ON sd.id = d.sender_domain LEFT JOIN mail_names rd ON rd.id = d.recipient_domain
+                LEFT JOIN mail_names r ON r.id = d.router LEFT JOIN mail_names t ON t.id = d.transport
+                LEFT JOIN mail_names hn ON hn.id = d.host LEFT JOIN mail_names ipn ON ipn.id = d.ip
                 ORDER BY d.id
                 """)
             let arrivals = try String.fetchAll(db, sql: """
-                SELECT a.msgid || ' ' || u.name || ' ' || a.sender || ' ' || a.size FROM mail_arrivals a JOIN mail_names u ON u.id = a.user ORDER BY a.id
+                SELECT a.msgid || ' ' || u.name || ' ' || a.sender || ' ' || a.size || ' ' || a.recipients || ' '
+                    || IFNULL(p.name, '-') || ' ' || IFNULL(au.name, '-')
+                FROM mail_arrivals a JOIN mail_names u ON u.id = a.user
+                LEFT JOIN mail_names p ON p.id = a.protocol LEFT JOIN mail_names au ON au.id = a.auth ORDER BY a.id
                 """)
             let rejects = try String.fetchAll(db, sql: "SELECT IFNULL(ip, '-') || ' ' || IFNULL(sender, '-') || ' ' || IFNULL(recipient, '-') FROM mail_rejects ORDER BY id")
             return deliveries + arrivals + rejects
@@ -103,6 +109,36 @@ import TestSupport
             #expect(!a.isEmpty && a.sorted() == b.sorted(), "the same rows for \(query)")
         }
         #expect(try Self.trace(pipelined, .init(messageID: MainlogGenerator.messageID(12))) == ["\(MainlogGenerator.messageID(12)) delivered carol r12@example.org"])
+    }
+
+    /// The names rows hold but no sum is keyed by (recipients' domains, hosts, IPs) are forgotten
+    /// after any block past `maximumRowNames`, on both paths: a log where every delivery reaches a
+    /// domain and MX of its own stores the same rows with a maximum of 10 as with the default.
+    @Test func rowNamesForgottenPastTheirMaximumStoreTheSameRows() throws {
+        var text = ""
+        for i in 0..<5000 {
+            let id = MainlogGenerator.messageID(i)
+            let time = "2026-11-02 09:\(String(format: "%02d", i / 100 % 60)):\(String(format: "%02d", i % 60))"
+            text += "\(time) \(id) <= bob@bobsbikes.example H=(l) [203.0.113.5] P=esmtpa\(i % 2 == 0 ? "" : "\(i % 7)") A=dovecot_login:bob@bobsbikes.example S=10 for r\(i)@d\(i).example\n"
+            text += "\(time) \(id) => r\(i)@d\(i).example R=dkim_lookuphost T=remote_smtp\(i % 3) H=mx\(i).d\(i).example [10.0.\(i / 250).\(i % 250)] C=\"250 OK\"\n"
+            if i % 10 == 0 { text += "\(time) \(id) == r\(i)x@d\(i + 1).example R=dkim_lookuphost T=remote_smtp defer (-44) H=mx\(i + 1).d\(i + 1).example [10.1.\(i / 250).\(i % 250)]: 451 later\n" }
+        }
+        #expect(text.utf8.count > 4 * TwoThreadWalk.minimumBytes, "large enough for blocks walked on two threads")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        func stored(maximum: Int, linesPerRun: Int) throws -> [String] {
+            let h = try EximStatsHarness()
+            h.maximumRowNames = maximum
+            for start in stride(from: 0, to: lines.count, by: linesPerRun) {
+                try h.append(lines[start..<min(lines.count, start + linesPerRun)].joined(separator: "\n") + "\n")
+                try h.runOnce()
+            }
+            #expect(try h.count("SELECT COUNT(DISTINCT recipient_domain) FROM mail_deliveries") == 5000)
+            return try Self.stored(h).sorted()
+        }
+        let whole = try stored(maximum: 16_384, linesPerRun: lines.count)
+        #expect(whole.count == 5000 + 5000 + 500)
+        #expect(try stored(maximum: 10, linesPerRun: lines.count) == whole, "two threads, forgotten after each block")
+        #expect(try stored(maximum: 10, linesPerRun: 700) == whole, "line by line, forgotten after each line")
     }
 
     /// Rows go 16 to a multi-row INSERT only when none of their ids is taken. Here the second run

@@ -9,21 +9,55 @@ import Glibc
 public final class NameTable {
     // Read on every line; only `insert` writes it, never during a read (no dynamic exclusivity check needed).
     @exclusivity(unchecked) private var ids = ByteKeyMap<Int32>(capacity: 1024)
+    /// Empty unless `keepsStrings`.
     public private(set) var names: [String] = []
     private var bytes: [ByteLine] = []
+    private let keepsStrings: Bool
+    /// Where names' bytes are kept: one after another in the chunk being filled, all freed at once
+    /// (a name is one copy, not an allocation of its own). A name longer than a chunk gets one of
+    /// its own.
+    private var chunks: [UnsafeMutablePointer<UInt8>] = []
+    private var filling: UnsafeMutablePointer<UInt8>?
+    private var filled = 0
+    private static let chunkSize = 64 << 10
 
-    public init() {}
+    /// `keepsStrings`: also keep each name as a `String`, for messages and reports that read them
+    /// often (accounts); without, a name costs only its bytes (names that are only written out:
+    /// the hosts mail went to).
+    public init(keepsStrings: Bool = true) {
+        self.keepsStrings = keepsStrings
+    }
 
     deinit { freeBytes() }
 
     private func freeBytes() {
-        for line in bytes { UnsafeMutablePointer(mutating: line.base).deallocate() }
+        for chunk in chunks { chunk.deallocate() }
+        chunks = []
+        filling = nil
     }
 
-    public var count: Int { names.count }
+    /// A place for `count` bytes that stays where it is until `removeAll`.
+    private func storage(for count: Int) -> UnsafeMutablePointer<UInt8> {
+        if count > Self.chunkSize {
+            let own = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
+            chunks.append(own)
+            return own
+        }
+        guard let filling, filled + count <= Self.chunkSize else {
+            let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.chunkSize)
+            chunks.append(chunk)
+            filling = chunk
+            filled = count
+            return chunk
+        }
+        defer { filled += count }
+        return filling + filled
+    }
 
-    /// Forgets every name (ids start again at 0). Only between batches: ids held elsewhere become
-    /// meaningless.
+    public var count: Int { bytes.count }
+
+    /// Forgets every name (ids start again at 0). Only once no id handed out is still to be used
+    /// (between batches, say): ids held elsewhere become meaningless, and names' bytes are freed.
     public func removeAll() {
         freeBytes()
         bytes = []
@@ -54,11 +88,11 @@ public final class NameTable {
     /// Keyed by the exact bytes (a name that is not valid UTF-8 is still found again); the
     /// `String` form, with U+FFFD for invalid bytes, is for messages only.
     private func insert(_ name: ByteLine) -> Int32 {
-        let id = Int32(names.count)
-        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, name.count))
+        let id = Int32(bytes.count)
+        let storage = storage(for: max(1, name.count))
         storage.initialize(from: name.base, count: name.count)
         let stable = ByteLine(base: storage, count: name.count)
-        names.append(stable.string)
+        if keepsStrings { names.append(stable.string) }
         bytes.append(stable)
         ids.set(id, for: stable)
         return id
@@ -67,5 +101,5 @@ public final class NameTable {
     /// The name's bytes, valid as long as the table.
     @inline(__always) public subscript(bytes id: Int32) -> ByteLine { bytes[Int(id)] }
 
-    @inline(__always) public subscript(id: Int32) -> String { names[Int(id)] }
+    @inline(__always) public subscript(id: Int32) -> String { keepsStrings ? names[Int(id)] : bytes[Int(id)].string }
 }
