@@ -92,9 +92,23 @@ final class FleetFixture {
         }
     }
 
-    /// Waits until the daemon started last connected to PostgreSQL and shipped everything.
+    /// Whether the daemon committed every file it tails up to its end (an empty outbox before
+    /// that says nothing: the shipper may connect before the engine has read the new lines).
+    func caughtUp() -> Bool {
+        guard let queue = try? DatabaseQueue(path: databasePath, configuration: { var c = Configuration(); c.readonly = true; c.busyMode = .timeout(5); return c }()),
+              let positions = try? queue.read({ db in try Row.fetchAll(db, sql: "SELECT path, offset FROM checkpoints") }), !positions.isEmpty
+        else { return false }
+        return positions.allSatisfy { row in
+            let path: String = row["path"], offset: Int64 = row["offset"]
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+            return offset >= size
+        }
+    }
+
+    /// Waits until the daemon started last read its logs to their end, connected to PostgreSQL
+    /// and shipped everything.
     func waitShipped(timeout: Double = 60) -> Bool {
-        eventually(timeout: timeout) { self.connections() > self.connectionsBefore && self.unshipped() == 0 }
+        eventually(timeout: timeout) { self.caughtUp() && self.connections() > self.connectionsBefore && self.unshipped() == 0 }
     }
 
     /// Starts the daemon, waits until it shipped everything (an issue of the calling test if it
