@@ -2,13 +2,14 @@
 """Fills a TailWatch database with N generated mail delivery rows, for `tools/bench trace` and
 `tools/bench upgrade` (a real daemon writing that many rows would need a 5 GB mainlog).
 
-Usage: fill-mail-rows.py DB N DAYS narrow|wide
+Usage: fill-mail-rows.py DB N DAYS narrow|wide [END]
 
 narrow: the current tables (mail_names for recurring names, addresses as text, mail_arrivals,
         mail_deliveries); the daemon files the rows in search blocks when it next opens the database.
 wide:   the tables before issue 20 (sends, smtp, failures, defers), to time migration 0003.
 
-One arrival per two deliveries, spread evenly over the last DAYS days; 1,000 accounts, 20,000
+One arrival per two deliveries, spread evenly over the DAYS days before END (unix seconds; now
+when not given); 1,000 accounts, 20,000
 outside senders and 200,000 recipients in 2,000 domains, drawn with a skew (a few get most mail).
 Prints one JSON line with a sample of names to search for.
 """
@@ -40,7 +41,7 @@ def main():
     w_users = list(itertools.accumulate(1.0 / (k + 1) for k in range(users)))
     w_rcpt = list(itertools.accumulate(1.0 / (k + 1) ** 0.8 for k in range(recipients)))
     w_send = list(itertools.accumulate(1.0 / (k + 1) for k in range(senders)))
-    now = int(time.time())
+    now = int(sys.argv[5]) if len(sys.argv) > 5 else int(time.time())
     start = now - days * 86400
     step = days * 86400 / n
     db = sqlite3.connect(path)

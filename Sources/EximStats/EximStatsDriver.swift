@@ -220,7 +220,7 @@ public final class EximStatsDriver: LogDriver {
         switch event {
         case .arrival(let a):
             let (user, domain) = attribute(a)
-            let sender = MessageSender(user: user, domain: domain, address: a.sender, addressDomain: nameID(MailNames.domainName(ofAddress: a.sender), in: names))
+            let sender = MessageSender(user: user, domain: domain, address: a.sender, addressDomainName: rowNameID(MailNames.domainName(ofAddress: a.sender)))
             senders.remember(sender, for: MessageKey(a.messageID))
             Self.add(&hours[HourKey(user: user, domain: domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if user != remoteID, domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: domain) }
@@ -257,14 +257,10 @@ public final class EximStatsDriver: LogDriver {
         return .delivery(d, kind, sender: sender, ids)
     }
 
-    /// A name as an id of `table`, -1 for none (the write step makes it a `mail_names` id).
-    @inline(__always) private func nameID(_ name: ByteLine?, in table: NameTable) -> Int32 {
-        guard let name else { return -1 }
-        return table.id(for: name)
-    }
-
+    /// A name as an id of `rowNames`, -1 for none (the write step makes it a `mail_names` id).
     @inline(__always) private func rowNameID(_ name: ByteLine?) -> Int32 {
-        nameID(name, in: rowNames)
+        guard let name else { return -1 }
+        return rowNames.id(for: name)
     }
 
     @inline(__always) private func rowNameID(_ name: ByteLine?, sameAs last: inout Int32) -> Int32 {

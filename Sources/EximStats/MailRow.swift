@@ -14,8 +14,8 @@ enum MailRow {
     case rejection(EximRejection)
 }
 
-/// What the apply step worked out for an arrival row: its names as ids of its `NameTable` (-1 for
-/// none), and how many recipients its `for` list names.
+/// What the apply step worked out for an arrival row: its names as ids of its table of row names
+/// (-1 for none), and how many recipients its `for` list names.
 ///
 /// Why here and not in the write step: the write step (SQLite) is the longer of the two in-order
 /// chains; looking names up in memory is the apply step's, which has time to spare.
@@ -39,21 +39,25 @@ struct DeliveryIDs {
 
 /// Who sent one message, shared by the rows of its arrival and its deliveries.
 ///
-/// Unchecked: immutable after the apply step made it; the steps hand rows over under
-/// `TwoThreadWalk`'s lock.
+/// Unchecked: `user`, `domain`, `address` and `addressDomainName` are set once by the apply step;
+/// `addressDomain` is set and read by the write step only (when it writes the arrival, before the
+/// deliveries it writes after it), and the steps hand rows over under `TwoThreadWalk`'s lock.
 final class MessageSender: @unchecked Sendable {
-    /// Ids of the driver's `NameTable`.
+    /// Ids of the driver's `NameTable` of accounts and domains.
     let user: Int32
     let domain: Int32
     let address: StoredAddress
-    /// The address's domain (after its last `@`), an id of the same table; -1 for none.
-    let addressDomain: Int32
+    /// The address's domain (after its last `@`) as an id of the driver's table of row names,
+    /// valid until the arrival is written; -1 for none.
+    let addressDomainName: Int32
+    /// Its `mail_names` id, once the arrival is written; 0 for none (ids start at 1).
+    var addressDomain: Int64 = 0
 
-    init(user: Int32, domain: Int32, address: ByteLine, addressDomain: Int32) {
+    init(user: Int32, domain: Int32, address: ByteLine, addressDomainName: Int32) {
         self.user = user
         self.domain = domain
         self.address = StoredAddress(address)
-        self.addressDomain = addressDomain
+        self.addressDomainName = addressDomainName
     }
 }
 

@@ -61,10 +61,11 @@ final class MailRowWriter: @unchecked Sendable {
                 try statements.arrival(
                     a, user: names.rowID(sender.user, mail), domain: names.rowID(sender.domain, mail), recipients: ids.recipients,
                     proto: rowNames.rowID(ifAny: ids.proto, mail), auth: rowNames.rowID(ifAny: ids.auth, mail))
+                sender.addressDomain = try rowNames.rowID(ifAny: sender.addressDomainName, mail) ?? 0
             case .delivery(let d, let kind, let sender?, let ids):
                 try statements.delivery(
                     d, kind: kind, user: names.rowID(sender.user, mail), domain: names.rowID(sender.domain, mail),
-                    sender: sender.address, senderDomain: names.rowID(ifAny: sender.addressDomain, mail), names: rowNames(ids))
+                    sender: sender.address, senderDomain: sender.addressDomain == 0 ? nil : sender.addressDomain, names: rowNames(ids))
             case .delivery(let d, let kind, nil, let ids):
                 let sender = try lookUp(d.messageID)
                 try statements.delivery(
