@@ -337,11 +337,18 @@ public final class EximStatsDriver: LogDriver {
             count(late.kind, user: names.id(for: late.user), domain: names.id(for: late.domain), time: late.time, remote: late.remote)
         }
         guard !hours.isEmpty else { return }
-        for (key, counts) in hours {
+        // In the table's order (`mail_hourly`'s key: user, domain, hour, as bytes): each of its pages
+        // is then visited once, in turn, however much larger than the page cache the table is.
+        let names = self.names
+        let sorted = hours.sorted { a, b in
+            if a.key.user != b.key.user { return names[bytes: a.key.user].sortsBefore(names[bytes: b.key.user]) }
+            if a.key.domain != b.key.domain { return names[bytes: a.key.domain].sortsBefore(names[bytes: b.key.domain]) }
+            return a.key.hour < b.key.hour
+        }
+        for (key, counts) in sorted {
             try rows.statements.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
         }
         hours.removeAll(keepingCapacity: true)
-        let names = self.names
         try limits.flush(db) { names[$0] }
         if names.count > maximumNames {
             names.removeAll()

@@ -64,6 +64,13 @@ public struct ByteLine: @unchecked Sendable {
 
     @inlinable public func hasPrefix(_ literal: StaticString) -> Bool { matches(literal, at: 0) }
 
+    /// Byte order (SQLite's BINARY collation): whether these bytes sort before `other`'s.
+    @inlinable public func sortsBefore(_ other: ByteLine) -> Bool {
+        let common = Swift.min(count, other.count)
+        let order = common == 0 ? 0 : memcmp(base, other.base, common)
+        return order != 0 ? order < 0 : count < other.count
+    }
+
     /// Whether the line holds a NUL byte (never a legitimate part of a text log line).
     @inlinable public var containsNUL: Bool { firstIndex(of: 0) != nil }
 
