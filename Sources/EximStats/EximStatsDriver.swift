@@ -29,18 +29,11 @@ public final class EximStatsDriver: LogDriver {
     private let pieces: [ParsedPiece]
     /// Accounts and domains as small ids, for the batch sums and the sender cache.
     private let names = NameTable()
-    /// The other names rows hold (`ArrivalIDs`, `DeliveryIDs`: recipients' domains, routers,
-    /// transports, hosts, IPs, protocols, authenticators). No sum is keyed by them, so the table
-    /// starts afresh after any block past `maximumRowNames` (a spam run reaches an MX per
-    /// recipient: kept whole, they would grow without bound).
-    private let rowNames = NameTable(keepsStrings: false)
-    /// How many of `names` and `rowNames` the write step was handed (`MailRowWriter.learn`).
-    private var namesHandedOver = 0, rowNamesHandedOver = 0
+    /// How many of `names` the write step was handed (`MailRowWriter.learn`).
+    private var namesHandedOver = 0
     // Touched for every line, on one thread: no dynamic exclusivity checks (as for `lineCounts`, `parser`).
     @exclusivity(unchecked) private var senders = SenderCache<MessageSender>()
     @exclusivity(unchecked) private var hours: [HourKey: HourCounts] = [:]
-    /// The ids of the last router, transport, host and IP (`NameTable.id(for:sameAs:)`).
-    @exclusivity(unchecked) private var recent: (router: Int32, transport: Int32, host: Int32, ip: Int32) = (-1, -1, -1, -1)
     /// The write step: the only part that touches the database while a block is walked.
     private let rows: MailRowWriter
     /// The rows of a line ingested alone (a live log's few new lines), written at once.
@@ -119,10 +112,9 @@ public final class EximStatsDriver: LogDriver {
         let event = parser.parse(line)
         if let outcome = Self.triage(event, cutoff: retentionCutoff, counts: &lineCounts) { return outcome }
         if let row = apply(event) { lineRows.append(row) }
-        rows.learn(names: newNames(), rowNames: newRowNames())
+        rows.learn(newNames())
         defer { lineRows.removeAll(keepingCapacity: true) }
         try rows.write(lineRows)
-        forgetRowNamesPastMaximum()
         return .stored(events: 1)
     }
 
@@ -145,17 +137,15 @@ public final class EximStatsDriver: LogDriver {
                     if let row = apply(event) { piece.rows.append(row) }
                 }
                 piece.newNames = newNames()
-                piece.newRowNames = newRowNames()
                 for k in lineCounts.indices { lineCounts[k] += piece.counts[k] }
             } finish: { i in
                 let piece = pieces[i]
-                rows.learn(names: piece.newNames, rowNames: piece.newRowNames)
+                rows.learn(piece.newNames)
                 try rows.write(piece.rows)
                 piece.clear()
             }
             // Every piece is written and the helper is done; the block's bytes are still ours.
             try rows.writePending()
-            forgetRowNamesPastMaximum()
         } catch {
             for piece in pieces { piece.clear() }
             throw error
@@ -164,29 +154,9 @@ public final class EximStatsDriver: LogDriver {
 
     /// The names `names` made since the write step was last handed them.
     private func newNames() -> [ByteLine] {
-        Self.handOver(names, from: &namesHandedOver)
-    }
-
-    private func newRowNames() -> [ByteLine] {
-        Self.handOver(rowNames, from: &rowNamesHandedOver)
-    }
-
-    private static func handOver(_ table: NameTable, from handedOver: inout Int) -> [ByteLine] {
-        guard handedOver < table.count else { return [] }
-        defer { handedOver = table.count }
-        return (handedOver..<table.count).map { table[bytes: Int32($0)] }
-    }
-
-    /// Past this many, `rowNames` starts afresh once the write step has written every row that
-    /// uses them (a block's end): a few MiB at most. The names are then looked up again, most of
-    /// them in `MailNames`' memory.
-    public var maximumRowNames = 16_384
-
-    private func forgetRowNamesPastMaximum() {
-        guard rowNames.count > maximumRowNames else { return }
-        rowNames.removeAll()
-        rowNamesHandedOver = 0
-        rows.forgetRowNames()
+        guard namesHandedOver < names.count else { return [] }
+        defer { namesHandedOver = names.count }
+        return (namesHandedOver..<names.count).map { names[bytes: Int32($0)] }
     }
 
     /// Counts a parsed line by kind and says what it comes to, or nil when it is to be stored
@@ -220,12 +190,12 @@ public final class EximStatsDriver: LogDriver {
         switch event {
         case .arrival(let a):
             let (user, domain) = attribute(a)
-            let sender = MessageSender(user: user, domain: domain, address: a.sender, addressDomainName: rowNameID(MailNames.domainName(ofAddress: a.sender)))
+            let sender = MessageSender(user: user, domain: domain, address: a.sender)
             senders.remember(sender, for: MessageKey(a.messageID))
             Self.add(&hours[HourKey(user: user, domain: domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if user != remoteID, domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[user])") }
-            return .arrival(a, sender, ArrivalIDs(proto: rowNameID(a.proto), auth: rowNameID(a.auth), recipients: a.recipientCount))
+            return .arrival(a, sender)
         case .delivery(let d, let kind):
             let stored: DeliveryKind = kind == .delivery ? .delivered : kind == .additionalDelivery ? .additionalAddress : .cutthrough
             return delivery(d, stored)
@@ -243,29 +213,13 @@ public final class EximStatsDriver: LogDriver {
     /// A delivery, failure or deferral: counted for its message's sender when that is in memory;
     /// else the write step finds the sender and the row is counted at the commit (`LateCount`).
     @inline(__always) private func delivery(_ d: EximDelivery, _ kind: DeliveryKind) -> MailRow {
-        let ids = DeliveryIDs(
-            recipientDomain: rowNameID(MailNames.domainName(ofAddress: d.recipient)),
-            router: rowNameID(d.router, sameAs: &recent.router), transport: rowNameID(d.transport, sameAs: &recent.transport),
-            host: rowNameID(d.host, sameAs: &recent.host), ip: rowNameID(d.ip, sameAs: &recent.ip),
-            recipientKey: SearchKey.address(d.recipient))
         guard let sender = senders.sender(of: MessageKey(d.messageID)) else {
             if debug { logger.debug("[debug] \(kind.symbol) \(d.messageID) to \(d.recipient): sender looked up in mail_arrivals") }
-            return .delivery(d, kind, sender: nil, ids)
+            return .delivery(d, kind, sender: nil)
         }
         count(kind, user: sender.user, domain: sender.domain, time: d.time, remote: SendLimitEnforcer.isRemoteTransport(d.transport))
         if debug { logger.debug("[debug] \(kind.symbol) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
-        return .delivery(d, kind, sender: sender, ids)
-    }
-
-    /// A name as an id of `rowNames`, -1 for none (the write step makes it a `mail_names` id).
-    @inline(__always) private func rowNameID(_ name: ByteLine?) -> Int32 {
-        guard let name else { return -1 }
-        return rowNames.id(for: name)
-    }
-
-    @inline(__always) private func rowNameID(_ name: ByteLine?, sameAs last: inout Int32) -> Int32 {
-        guard let name else { return -1 }
-        return rowNames.id(for: name, sameAs: &last)
+        return .delivery(d, kind, sender: sender)
     }
 
     /// Adds a delivery, failure or deferral to the hourly sums and the sending limits.
@@ -352,9 +306,8 @@ public final class EximStatsDriver: LogDriver {
         try limits.flush(db) { names[$0] }
         if names.count > maximumNames {
             names.removeAll()
-            rowNames.removeAll()
             rows.forgetNames()
-            (namesHandedOver, rowNamesHandedOver) = (0, 0)
+            namesHandedOver = 0
             senders.removeAll()
             let constants = Self.internConstants(names)
             precondition(constants == (remoteID, unknownID, noDomainID), "constant names must keep their ids")
@@ -370,7 +323,7 @@ public final class EximStatsDriver: LogDriver {
         rows.rollback()
         // Pieces applied but never written took the names they made with them: hand every name over again.
         rows.forgetNames()
-        (namesHandedOver, rowNamesHandedOver) = (0, 0)
+        namesHandedOver = 0
     }
 
     /// Every second: userdomains, if it changed (mail of domains that now have an owner moves to

@@ -28,6 +28,8 @@ final class EximStatsWriter {
     private let upsertHour: PreparedStatement
     @exclusivity(unchecked) private var ids: TimeKeyedIDs
     private let blocks: SearchBlocks
+    /// The last router, transport, host and IP and their ids: they repeat from line to line.
+    @exclusivity(unchecked) private var recent = [MailNames.Recent](repeating: .init(), count: 4)
 
     static let keyedTables = ["mail_arrivals", "mail_deliveries", "mail_rejects"]
 
@@ -64,20 +66,23 @@ final class EximStatsWriter {
     }
 
     /// An arrival (its sender, client host and IP as text; the rest as ids), written by `insertPending`.
-    func arrival(_ a: EximArrival, user: Int64, domain: Int64, recipients: Int64, proto: Int64?, auth: Int64?) throws {
+    func arrival(_ a: EximArrival, user: Int64, domain: Int64, names: MailNames) throws {
         arrivals.append(PendingArrival(
             id: ids.next(for: a.time), time: a.time, messageID: a.messageID, sender: a.sender, size: a.size, host: a.host, ip: a.ip,
-            user: user, domain: domain, recipients: recipients, proto: proto, auth: auth))
+            user: user, domain: domain, recipients: a.recipientCount, proto: try names.id(a.proto), auth: try names.id(a.auth)))
         if arrivals.count == Self.rowsPerInsert { try insert(&arrivals, into: &arrivalRows) }
     }
 
     /// A delivery, failure or deferral; the error text only for the last two. `sender`: the
     /// message's envelope sender as its arrival logged it (nil when that is not known), and the id
     /// of its domain. Written by `insertPending`.
-    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: StoredAddress?, senderDomain: Int64?, names: DeliveryRowNames) throws {
+    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: StoredAddress?, senderDomain: Int64?, names: MailNames) throws {
         deliveries.append(PendingDelivery(
             id: ids.next(for: d.time), time: d.time, messageID: d.messageID, recipient: d.recipient, error: kind.isDelivered ? nil : d.error,
-            kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain, names: names))
+            kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain,
+            recipientDomain: try names.domain(ofAddress: d.recipient),
+            router: try names.id(d.router, sameAs: &recent[0]), transport: try names.id(d.transport, sameAs: &recent[1]),
+            host: try names.id(d.host, sameAs: &recent[2]), ip: try names.id(d.ip, sameAs: &recent[3])))
         if deliveries.count == Self.rowsPerInsert { try insert(&deliveries, into: &deliveryRows) }
     }
 
@@ -128,6 +133,7 @@ final class EximStatsWriter {
         arrivals.removeAll()
         deliveries.removeAll()
         blocks.rollback()
+        recent = [MailNames.Recent](repeating: .init(), count: 4)
     }
 
     /// Runs the insert of one row, its id first, then the next numbers on a collision.
@@ -223,15 +229,15 @@ struct PendingArrival: PendingRow {
     @inline(__always) func bind(_ s: PreparedStatement, at k: Int32) {
         s.bind(k + 1, id)
         s.bind(k + 2, messageID)
-        s.bind(k + 3, remembered: user)
-        s.bind(k + 4, remembered: domain)
+        s.bind(k + 3, user)
+        s.bind(k + 4, domain)
         s.bind(k + 5, sender)
         s.bind(k + 6, size)
         s.bind(k + 7, recipients)
         s.bind(k + 8, host)
         s.bind(k + 9, ip)
-        s.bind(k + 10, remembered: proto)
-        s.bind(k + 11, remembered: auth)
+        s.bind(k + 10, proto)
+        s.bind(k + 11, auth)
     }
 
     func file(in blocks: SearchBlocks) throws {}
@@ -248,39 +254,31 @@ struct PendingDelivery: PendingRow {
     let user: Int64, domain: Int64
     /// Held so that its bytes stay where they are until the row is written.
     let sender: StoredAddress?
-    let senderDomain: Int64?
-    let names: DeliveryRowNames
+    let senderDomain: Int64?, recipientDomain: Int64?
+    let router: Int64?, transport: Int64?, host: Int64?, ip: Int64?
 
     @inline(__always) func bind(_ s: PreparedStatement, at k: Int32) {
         s.bind(k + 1, id)
         s.bind(k + 2, messageID)
-        s.bind(k + 3, remembered: kind.rawValue)
-        s.bind(k + 4, remembered: user)
-        s.bind(k + 5, remembered: domain)
+        s.bind(k + 3, kind.rawValue)
+        s.bind(k + 4, user)
+        s.bind(k + 5, domain)
         s.bind(k + 6, sender?.line)
-        s.bind(k + 7, remembered: senderDomain)
+        s.bind(k + 7, senderDomain)
         s.bind(k + 8, recipient)
-        s.bind(k + 9, remembered: names.recipientDomain)
-        s.bind(k + 10, remembered: names.router)
-        s.bind(k + 11, remembered: names.transport)
-        s.bind(k + 12, remembered: names.host)
-        s.bind(k + 13, remembered: names.ip)
-        s.bind(k + 14, rememberedText: error)
+        s.bind(k + 9, recipientDomain)
+        s.bind(k + 10, router)
+        s.bind(k + 11, transport)
+        s.bind(k + 12, host)
+        s.bind(k + 13, ip)
+        s.bind(k + 14, error)
     }
 
     @inline(__always) func file(in blocks: SearchBlocks) throws {
         try blocks.add(.deliveries, rowID: id, .init(
-            sender: sender?.key, senderDomain: senderDomain, recipient: names.recipientKey, recipientDomain: names.recipientDomain,
+            sender: sender?.key, senderDomain: senderDomain, recipient: SearchKey.address(recipient), recipientDomain: recipientDomain,
             user: user, message: MessageKey(messageID)))
     }
-}
-
-/// A delivery row's names as `mail_names` ids, and its recipient's search key (`DeliveryIDs`,
-/// looked up).
-struct DeliveryRowNames {
-    let recipientDomain: Int64?
-    let router: Int64?, transport: Int64?, host: Int64?, ip: Int64?
-    let recipientKey: UInt64
 }
 
 struct PendingReject: PendingRow {
@@ -298,7 +296,7 @@ struct PendingReject: PendingRow {
         s.bind(k + 4, r.host)
         s.bind(k + 5, r.ip)
         s.bind(k + 6, r.sender)
-        s.bind(k + 7, remembered: senderDomain)
+        s.bind(k + 7, senderDomain)
         s.bind(k + 8, r.recipient)
         s.bind(k + 9, recipientDomain)
         s.bind(k + 10, r.reason)

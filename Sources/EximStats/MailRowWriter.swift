@@ -7,16 +7,17 @@ import TailWatchEngine
 /// Why a type of its own: during a catch-up it runs on whichever thread is free, one piece at a time
 /// and in the log's order, while the engine's thread applies the next piece. It is the only part of
 /// the driver that touches the database then, and it keeps to itself what it needs: the `mail_names`
-/// ids of the apply step's two `NameTable`s (`learn`), and the senders it looked up in `mail_arrivals`.
+/// ids of the apply step's `NameTable` (`learn`), and the senders it looked up in `mail_arrivals`.
 /// Unchecked: used by one thread at a time; `TwoThreadWalk`'s lock orders its runs.
 final class MailRowWriter: @unchecked Sendable {
     let statements: EximStatsWriter
     /// Every name a row holds, as its `mail_names` id.
     let mail: MailNames
-    /// The apply step's names: of accounts, domains and senders' domains (`MessageSender`), and of
-    /// the rest a row holds (`ArrivalIDs`, `DeliveryIDs`).
-    @exclusivity(unchecked) private var names = HandedNames()
-    @exclusivity(unchecked) private var rowNames = HandedNames()
+    /// The apply step's `NameTable` names by small id, as handed over with each piece (`learn`).
+    private var names: [ByteLine] = []
+    /// `mail_names` ids of `names`, by small id (0: not looked up yet); forgotten after a failed
+    /// commit (a name inserted by that batch is gone).
+    @exclusivity(unchecked) private var nameRowIDs: [Int64] = []
     /// Senders of messages the apply step did not know, as found in `mail_arrivals`.
     private var found = SenderCache<FoundSender>()
     /// The sums of the rows written with a `found` sender, for the apply step at the commit.
@@ -36,53 +37,36 @@ final class MailRowWriter: @unchecked Sendable {
         statements = try EximStatsWriter(db)
     }
 
-    /// Names the apply step's `NameTable`s gave the next small ids (in order), before rows using them.
-    func learn(names newNames: [ByteLine], rowNames newRowNames: [ByteLine]) {
-        names.names += newNames
-        rowNames.names += newRowNames
+    /// Names the apply step's `NameTable` gave the next small ids (in order), before rows using them.
+    func learn(_ newNames: [ByteLine]) {
+        names += newNames
     }
 
-    /// The apply step's `NameTable`s started afresh (between batches), or hand them over whole
-    /// again (after a failed batch, whose unwritten pieces took their new names with them).
+    /// The apply step's `NameTable` started afresh (between batches), or hands it over whole again
+    /// (after a failed batch, whose unwritten pieces took their new names with them).
     func forgetNames() {
-        names.forget()
-        rowNames.forget()
-    }
-
-    /// The apply step's table of row names started afresh (`EximStatsDriver.maximumRowNames`).
-    func forgetRowNames() {
-        rowNames.forget()
+        names.removeAll()
+        nameRowIDs.removeAll()
     }
 
     func write(_ rows: [MailRow]) throws {
         for row in rows {
             switch row {
-            case .arrival(let a, let sender, let ids):
-                try statements.arrival(
-                    a, user: names.rowID(sender.user, mail), domain: names.rowID(sender.domain, mail), recipients: ids.recipients,
-                    proto: rowNames.rowID(ifAny: ids.proto, mail), auth: rowNames.rowID(ifAny: ids.auth, mail))
-                sender.addressDomain = try rowNames.rowID(ifAny: sender.addressDomainName, mail) ?? 0
-            case .delivery(let d, let kind, let sender?, let ids):
-                try statements.delivery(
-                    d, kind: kind, user: names.rowID(sender.user, mail), domain: names.rowID(sender.domain, mail),
-                    sender: sender.address, senderDomain: sender.addressDomain == 0 ? nil : sender.addressDomain, names: rowNames(ids))
-            case .delivery(let d, let kind, nil, let ids):
+            case .arrival(let a, let sender):
+                try statements.arrival(a, user: rowID(sender.user), domain: rowID(sender.domain), names: mail)
+                sender.addressDomain = try mail.domain(ofAddress: a.sender) ?? 0
+            case .delivery(let d, let kind, let sender?):
+                let user = try rowID(sender.user), domain = try rowID(sender.domain)
+                let senderDomain = sender.addressDomain == 0 ? nil : sender.addressDomain
+                try statements.delivery(d, kind: kind, user: user, domain: domain, sender: sender.address, senderDomain: senderDomain, names: mail)
+            case .delivery(let d, let kind, nil):
                 let sender = try lookUp(d.messageID)
-                try statements.delivery(
-                    d, kind: kind, user: sender.userID, domain: sender.domainID,
-                    sender: sender.address, senderDomain: sender.addressDomain, names: rowNames(ids))
+                try statements.delivery(d, kind: kind, user: sender.userID, domain: sender.domainID, sender: sender.address, senderDomain: sender.addressDomain, names: mail)
                 late.append(LateCount(user: sender.user, domain: sender.domain, time: d.time, kind: kind, remote: SendLimitEnforcer.isRemoteTransport(d.transport)))
             case .rejection(let r):
                 try statements.reject(r, names: mail)
             }
         }
-    }
-
-    @inline(__always) private func rowNames(_ ids: DeliveryIDs) throws -> DeliveryRowNames {
-        DeliveryRowNames(
-            recipientDomain: try rowNames.rowID(ifAny: ids.recipientDomain, mail), router: try rowNames.rowID(ifAny: ids.router, mail),
-            transport: try rowNames.rowID(ifAny: ids.transport, mail), host: try rowNames.rowID(ifAny: ids.host, mail),
-            ip: try rowNames.rowID(ifAny: ids.ip, mail), recipientKey: ids.recipientKey)
     }
 
     /// Writes the rows still waiting for a full multi-row INSERT: they borrow the lines' bytes,
@@ -105,11 +89,20 @@ final class MailRowWriter: @unchecked Sendable {
     /// After a failed commit: ids of names that batch inserted are gone, and so are its rows.
     func rollback() {
         mail.rollback()
-        names.rowIDs.removeAll()
-        rowNames.rowIDs.removeAll()
+        nameRowIDs.removeAll()
         found.removeAll()
         late.removeAll()
         statements.rollback()
+    }
+
+    /// The `mail_names` id of a name of the apply step's `NameTable`, by its small id (an array read).
+    @inline(__always) private func rowID(_ name: Int32) throws -> Int64 {
+        let i = Int(name)
+        if i < nameRowIDs.count, nameRowIDs[i] != 0 { return nameRowIDs[i] }
+        let id = try mail.id(names[i])
+        if i >= nameRowIDs.count { nameRowIDs += repeatElement(0, count: i + 1 - nameRowIDs.count) }
+        nameRowIDs[i] = id
+        return id
     }
 
     /// The sender of a message the apply step did not know: its arrival's row (written earlier in
@@ -127,34 +120,5 @@ final class MailRowWriter: @unchecked Sendable {
         }
         found.remember(sender, for: key)
         return sender
-    }
-}
-
-/// One of the apply step's `NameTable`s as the write step knows it: the names by small id, as
-/// handed over with each piece, and their `mail_names` ids.
-private struct HandedNames {
-    var names: [ByteLine] = []
-    /// By small id (0: not looked up yet); forgotten after a failed commit (a name inserted by
-    /// that batch is gone).
-    var rowIDs: [Int64] = []
-
-    mutating func forget() {
-        names.removeAll()
-        rowIDs.removeAll()
-    }
-
-    /// The `mail_names` id of a name, by its small id (an array read).
-    @inline(__always) mutating func rowID(_ name: Int32, _ mail: MailNames) throws -> Int64 {
-        let i = Int(name)
-        if i < rowIDs.count, rowIDs[i] != 0 { return rowIDs[i] }
-        let id = try mail.id(names[i])
-        if i >= rowIDs.count { rowIDs += repeatElement(0, count: i + 1 - rowIDs.count) }
-        rowIDs[i] = id
-        return id
-    }
-
-    /// `rowID`, or nil for the small id -1 (no name).
-    @inline(__always) mutating func rowID(ifAny name: Int32, _ mail: MailNames) throws -> Int64? {
-        name < 0 ? nil : try rowID(name, mail)
     }
 }

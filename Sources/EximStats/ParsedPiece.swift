@@ -14,7 +14,7 @@ final class ParsedPiece: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var counts = [Int](repeating: 0, count: EximLineKind.allCases.count)
     /// Made by the apply step from `events`, for the write step, with the names it made meanwhile.
     @exclusivity(unchecked) var rows: [MailRow] = []
-    var newNames: [ByteLine] = [], newRowNames: [ByteLine] = []
+    var newNames: [ByteLine] = []
 
     func parse(_ part: inout LineBlock, with box: ParserBox, cutoff: Int64) {
         while let line = part.next() {
@@ -32,7 +32,6 @@ final class ParsedPiece: @unchecked Sendable {
         events.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
         newNames.removeAll()
-        newRowNames.removeAll()
         for k in counts.indices { counts[k] = 0 }
     }
 }

@@ -9,7 +9,6 @@ final class EximStatsHarness {
     private let driverHarness: DriverHarness
     var driverSettings = EximStatsSettings()
     var maximumNames = 200_000
-    var maximumRowNames = 16_384
     var purgeSlice = 20_000
     let log: String
     /// The driver's wall clock (which hour the sending limits enforce); the real one when nil.
@@ -40,11 +39,10 @@ final class EximStatsHarness {
 
     /// The driver as this harness's settings, clock and limits make it; `made` sees each instance.
     private func configured(_ made: @escaping @Sendable (EximStatsDriver) -> Void = { _ in }) -> ConfiguredDriver {
-        let s = driverSettings, names = maximumNames, rowNames = maximumRowNames, slice = purgeSlice, clock = clockBox
+        let s = driverSettings, names = maximumNames, slice = purgeSlice, clock = clockBox
         return ConfiguredDriver(enabled: true, sources: [.file(log)]) { context, db in
             let driver = try EximStatsDriver(settings: s, context: context, db: db, clock: { clock.date ?? Date() })
             driver.maximumNames = names
-            driver.maximumRowNames = rowNames
             driver.purgeSlice = slice
             made(driver)
             return driver

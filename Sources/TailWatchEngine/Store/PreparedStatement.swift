@@ -14,18 +14,6 @@ public final class PreparedStatement {
     private let handle: OpaquePointer
     private let sql: String
     private let connection: OpaquePointer
-    /// What each parameter was last bound to, for `bind(_:remembered:)`: bindings survive
-    /// `sqlite3_reset`, so a parameter bound to the value it already holds needs no call into
-    /// SQLite (each costs about as much as copying a short row). Indexed by parameter; every
-    /// bind keeps it right.
-    private let lastState: UnsafeMutablePointer<BoundValue>
-    private let parameters: Int32
-
-    private enum BoundValue: Equatable {
-        case unknown
-        case null
-        case integer(Int64)
-    }
 
     public init(_ db: Database, sql: String) throws {
         guard let connection = db.sqliteConnection else {
@@ -39,71 +27,39 @@ public final class PreparedStatement {
         self.handle = statement
         self.sql = sql
         self.connection = connection
-        parameters = sqlite3_bind_parameter_count(statement)
-        lastState = .allocate(capacity: Int(parameters) + 1)
-        lastState.initialize(repeating: .unknown, count: Int(parameters) + 1)
     }
 
-    deinit {
-        sqlite3_finalize(handle)
-        lastState.deallocate()
-    }
-
-    @inline(__always) private func remember(_ index: Int32, _ value: BoundValue) {
-        if index > 0, index <= parameters { lastState[Int(index)] = value }
-    }
+    deinit { sqlite3_finalize(handle) }
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     @inline(__always) public func bind(_ index: Int32, _ value: Int64) {
         sqlite3_bind_int64(handle, index, value)
-        remember(index, .integer(value))
     }
 
     @inline(__always) public func bind(_ index: Int32, _ value: Int64?) {
-        if let value { bind(index, value) } else { bindNull(index) }
-    }
-
-    /// As `bind`, without a call into SQLite when the parameter holds that value already (for
-    /// integers that repeat from row to row: a kind, an account, a router).
-    @inline(__always) public func bind(_ index: Int32, remembered value: Int64?) {
-        let wanted: BoundValue = value.map { .integer($0) } ?? .null
-        guard index > 0, index <= parameters, lastState[Int(index)] != wanted else { return }
         if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
-        lastState[Int(index)] = wanted
     }
 
     @inline(__always) public func bind(_ index: Int32, _ bytes: ByteLine) {
         sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
-        remember(index, .unknown)
     }
 
     @inline(__always) public func bind(_ index: Int32, _ bytes: ByteLine?) {
-        if let bytes { bind(index, bytes) } else { bindNull(index) }
-    }
-
-    /// As `bind`, without a call into SQLite for a NULL the parameter holds already (text that is
-    /// mostly absent: a delivery's error).
-    @inline(__always) public func bind(_ index: Int32, rememberedText bytes: ByteLine?) {
-        if let bytes { bind(index, bytes) } else { bind(index, remembered: nil) }
+        if let bytes { bind(index, bytes) } else { sqlite3_bind_null(handle, index) }
     }
 
     /// Binds a copy of `text` (cold path).
     public func bind(_ index: Int32, _ text: String) {
         sqlite3_bind_text(handle, index, text, -1, Self.transient)
-        remember(index, .unknown)
     }
 
     /// Binds a copy of `bytes` as a BLOB.
     public func bind(_ index: Int32, blob bytes: [UInt8]) {
         bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
-        remember(index, .unknown)
     }
 
-    @inline(__always) public func bindNull(_ index: Int32) {
-        sqlite3_bind_null(handle, index)
-        remember(index, .null)
-    }
+    @inline(__always) public func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
 
     /// Runs the statement to completion (an INSERT, UPDATE or DELETE) and resets it.
     @inline(__always) public func run() throws {
