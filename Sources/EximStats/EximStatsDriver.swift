@@ -24,9 +24,12 @@ public final class EximStatsDriver: LogDriver {
     /// UNKNOWN rows are moved to their domains' owners in the first tick, and after each re-read of userdomains.
     private var unknownRowsChecked = false
     @exclusivity(unchecked) private var parser: EximLineParser
-    /// For blocks parsed on two threads: a parser per thread, and the block's pieces.
+    /// For blocks parsed on two threads: a parser per thread, the pieces in flight, and the walk
+    /// that writes them while the next block is parsed.
     private let parsers: [ParserBox]
     private let pieces: [ParsedPiece]
+    private let cutoff = CutoffBox()
+    private let pipeline: PipelinedWalk
     /// Accounts and domains as small ids, for the batch sums and the sender cache.
     private let names = NameTable()
     /// How many of `names` the write step was handed (`MailRowWriter.learn`).
@@ -36,8 +39,9 @@ public final class EximStatsDriver: LogDriver {
     @exclusivity(unchecked) private var hours: [HourKey: HourCounts] = [:]
     /// The write step: the only part that touches the database while a block is walked.
     private let rows: MailRowWriter
-    /// The rows of a line ingested alone (a live log's few new lines), written at once.
-    private var lineRows: [MailRow] = []
+    /// The event of a line ingested alone (a live log's few new lines) and its sender, written at once.
+    private var lineEvents: [EximEvent] = []
+    private var lineSenders: [MessageSender?] = []
     private var retentionCutoff: Int64 = .min
     private let remoteID: Int32
     private let unknownID: Int32
@@ -69,9 +73,20 @@ public final class EximStatsDriver: LogDriver {
         self.accounts = try LiveUserDomains(path: context.settings.userdomains, logger: context.logger)
         self.userDomains = accounts.map
         self.parser = EximLineParser(timezone: context.settings.timezone)
-        self.parsers = [ParserBox(parser), ParserBox(parser)]
-        self.pieces = (0..<16).map { _ in ParsedPiece() }
-        rows = try MailRowWriter(db)
+        let parsers = [ParserBox(parser), ParserBox(parser)]
+        let pieces = (0..<Self.piecesPerBlock * 2).map { _ in ParsedPiece() }
+        let rows = try MailRowWriter(db), cutoff = self.cutoff
+        self.parsers = parsers
+        self.pieces = pieces
+        self.rows = rows
+        pipeline = PipelinedWalk(slots: pieces.count, piecesPerBlock: Self.piecesPerBlock) { slot, worker, part in
+            pieces[slot].parse(&part, with: parsers[worker], cutoff: cutoff.value)
+        } finish: { slot in
+            let piece = pieces[slot]
+            rows.learn(piece.newNames)
+            try rows.write(piece: piece.events, senders: piece.senders)
+            piece.clear()
+        }
         (remoteID, unknownID, noDomainID) = Self.internConstants(names)
         limits = SendLimitEnforcer(settings: settings, afterCommit: context.afterCommit, commands: context.commands, logger: context.logger, clock: clock)
         let started = Date()
@@ -83,6 +98,10 @@ public final class EximStatsDriver: LogDriver {
         updateCutoff(now: clock())
         logger.info("eximstats reading \(settings.log); \(userDomains.domainCount) domains in userdomains; retention \(settings.retentionDays == 0 ? "unlimited" : "\(settings.retentionDays) days")")
     }
+
+    /// Pieces a large block is cut into; twice as many are in flight (one block being written
+    /// while the next is parsed).
+    static let piecesPerBlock = 16
 
     private static func internConstants(_ names: NameTable) -> (Int32, Int32, Int32) {
         (names.id(for: remote), names.id(for: unknown), names.id(for: ""))
@@ -101,6 +120,7 @@ public final class EximStatsDriver: LogDriver {
     // MARK: Lines
 
     public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
+        try pipeline.settle()
         let outcome = try stage(line)
         try rows.writePending()
         return outcome
@@ -111,45 +131,40 @@ public final class EximStatsDriver: LogDriver {
     private func stage(_ line: ByteLine) throws -> LineOutcome {
         let event = parser.parse(line)
         if let outcome = Self.triage(event, cutoff: retentionCutoff, counts: &lineCounts) { return outcome }
-        if let row = apply(event) { lineRows.append(row) }
+        lineEvents.append(event)
+        lineSenders.append(apply(event))
         rows.learn(newNames())
-        defer { lineRows.removeAll(keepingCapacity: true) }
-        try rows.write(lineRows)
+        defer {
+            lineEvents.removeAll(keepingCapacity: true)
+            lineSenders.removeAll(keepingCapacity: true)
+        }
+        try rows.write(lineEvents, senders: lineSenders)
         return .stored(events: 1)
     }
 
-    /// A catch-up's large blocks are parsed on two threads (`TwoThreadWalk`), applied here in the
-    /// log's order (so each delivery still finds its message's arrival), and their rows written in
-    /// that order on whichever thread is free, while the next piece is applied.
+    /// A catch-up's large blocks are parsed on two threads, applied here in the log's order (so
+    /// each delivery still finds its message's arrival), and their rows written in that order on
+    /// whichever thread is free, while the next piece, and the next block, is parsed and applied
+    /// (`PipelinedWalk`; the engine calls `settle` before anything else uses the database).
     public func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
         guard !debug, TwoThreadWalk.worthIt(block) else {
+            try pipeline.settle()
             while let line = block.next() { block.record(try stage(line)) }
             try rows.writePending()
             return
         }
-        let cutoff = retentionCutoff, pieces = self.pieces, parsers = self.parsers, rows = self.rows
-        do {
-            try TwoThreadWalk.run(&block, pieces: pieces.count) { i, worker, part in
-                pieces[i].parse(&part, with: parsers[worker], cutoff: cutoff)
-            } consume: { i in
-                let piece = pieces[i]
-                for event in piece.events {
-                    if let row = apply(event) { piece.rows.append(row) }
-                }
-                piece.newNames = newNames()
-                for k in lineCounts.indices { lineCounts[k] += piece.counts[k] }
-            } finish: { i in
-                let piece = pieces[i]
-                rows.learn(piece.newNames)
-                try rows.write(piece.rows)
-                piece.clear()
-            }
-            // Every piece is written and the helper is done; the block's bytes are still ours.
-            try rows.writePending()
-        } catch {
-            for piece in pieces { piece.clear() }
-            throw error
+        cutoff.value = retentionCutoff
+        let pieces = self.pieces
+        try pipeline.run(&block) { slot in
+            let piece = pieces[slot]
+            for event in piece.events { piece.senders.append(apply(event)) }
+            piece.newNames = newNames()
+            for k in lineCounts.indices { lineCounts[k] += piece.counts[k] }
         }
+    }
+
+    public func settle() throws {
+        try pipeline.settle()
     }
 
     /// The names `names` made since the write step was last handed them.
@@ -184,42 +199,39 @@ public final class EximStatsDriver: LogDriver {
         return nil
     }
 
-    /// Adds a line to the batch's sums and says which row it comes to (an event `triage` kept).
-    /// No database here: the row is written by the write step (`MailRowWriter`).
-    private func apply(_ event: EximEvent) -> MailRow? {
+    /// Adds a line to the batch's sums and says who sent its message, when that is known (an
+    /// event `triage` kept). No database here: the row is written by the write step (`MailRowWriter`).
+    private func apply(_ event: EximEvent) -> MessageSender? {
         switch event {
         case .arrival(let a):
             let (user, domain) = attribute(a)
-            let sender = MessageSender(user: user, domain: domain, address: a.sender)
+            let sender = MessageSender.make(.init(user: user, domain: domain), address: a.sender)
             senders.remember(sender, for: MessageKey(a.messageID))
             Self.add(&hours[HourKey(user: user, domain: domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
             if user != remoteID, domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[user])") }
-            return .arrival(a, sender)
+            return sender
         case .delivery(let d, let kind):
-            let stored: DeliveryKind = kind == .delivery ? .delivered : kind == .additionalDelivery ? .additionalAddress : .cutthrough
-            return delivery(d, stored)
+            return delivery(d, DeliveryKind(kind))
         case .failure(let d):
             return delivery(d, .failed)
         case .deferral(let d):
             return delivery(d, .deferred)
-        case .rejection(let r):
-            return .rejection(r)
-        case .ignored, .rejected:
+        case .rejection, .ignored, .rejected:
             return nil
         }
     }
 
     /// A delivery, failure or deferral: counted for its message's sender when that is in memory;
     /// else the write step finds the sender and the row is counted at the commit (`LateCount`).
-    @inline(__always) private func delivery(_ d: EximDelivery, _ kind: DeliveryKind) -> MailRow {
+    @inline(__always) private func delivery(_ d: EximDelivery, _ kind: DeliveryKind) -> MessageSender? {
         guard let sender = senders.sender(of: MessageKey(d.messageID)) else {
             if debug { logger.debug("[debug] \(kind.symbol) \(d.messageID) to \(d.recipient): sender looked up in mail_arrivals") }
-            return .delivery(d, kind, sender: nil)
+            return nil
         }
         count(kind, user: sender.user, domain: sender.domain, time: d.time, remote: SendLimitEnforcer.isRemoteTransport(d.transport))
         if debug { logger.debug("[debug] \(kind.symbol) \(d.messageID) to \(d.recipient) for \(names[sender.user])") }
-        return .delivery(d, kind, sender: sender)
+        return sender
     }
 
     /// Adds a delivery, failure or deferral to the hourly sums and the sending limits.
@@ -285,6 +297,8 @@ public final class EximStatsDriver: LogDriver {
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
+        try pipeline.settle()
+        try rows.writePending()
         try rows.statements.flush()
         // Deliveries whose sender the write step found in `mail_arrivals` are counted now.
         for late in rows.takeLate() {
@@ -315,6 +329,9 @@ public final class EximStatsDriver: LogDriver {
     }
 
     public func rollback() {
+        // Pieces applied but not written are the batch's: forgotten with it.
+        pipeline.reset()
+        for piece in pieces { piece.clear() }
         hours.removeAll(keepingCapacity: true)
         limits.rollback()
         // Cached senders hold `mail_names` ids (their domains), which may be of names inserted by the failed batch:
@@ -326,9 +343,14 @@ public final class EximStatsDriver: LogDriver {
         namesHandedOver = 0
     }
 
+    public func close() {
+        pipeline.stop()
+    }
+
     /// Every second: userdomains, if it changed (mail of domains that now have an owner moves to
     /// it); the sending limits' hour and file.
     public func tick(_ db: Database, now _: Date) throws {
+        try pipeline.settle()
         let now = clock()
         if accounts.reloadIfChanged() || !unknownRowsChecked {
             userDomains = accounts.map

@@ -6,9 +6,11 @@ import TailWatchEngine
 ///
 /// Arrivals and deliveries, most of a mainlog's rows, wait in memory and go in
 /// `rowsPerInsert` at a time, by one multi-row INSERT: SQLite's cost per statement (running the
-/// program, finding the table's last page) is then paid once for them all. `insertPending` writes
-/// the rest: the driver calls it at the end of every block (or line ingested alone), so that no row
-/// outlives the bytes it borrows, and `sender(of:)` before it reads the table.
+/// program, finding the table's last page) is then paid once for them all. No row may outlive the
+/// bytes it borrows: `insertPending` writes the rest after a line ingested alone, a small block,
+/// and at the commit; rows of a block's piece wait at most until the next piece is written
+/// (`beginPiece`, `endPiece`); `sender(of:)` writes the waiting arrivals before it reads the table.
+/// The rest of a set goes `smallInsert` at a time, then one by one.
 ///
 /// The multi-row INSERT is `OR IGNORE`, and used only when none of its ids can collide: every one
 /// is above the highest the table holds, or (lines older than rows already stored: a log read
@@ -17,7 +19,8 @@ import TailWatchEngine
 /// a half-done statement, which cost more than the batching saved (measured: 8× the page writes).
 /// Other rows go one at a time, with the collision check of `runKeyed`.
 final class EximStatsWriter {
-    static let rowsPerInsert = 16
+    static let rowsPerInsert = 64
+    static let smallInsert = 16
     @exclusivity(unchecked) private var arrivalRows: KeyedTable
     @exclusivity(unchecked) private var deliveryRows: KeyedTable
     // Touched for every row: no dynamic exclusivity checks (one thread at a time, no reentrancy).
@@ -70,42 +73,76 @@ final class EximStatsWriter {
         arrivals.append(PendingArrival(
             id: ids.next(for: a.time), time: a.time, messageID: a.messageID, sender: a.sender, size: a.size, host: a.host, ip: a.ip,
             user: user, domain: domain, recipients: a.recipientCount, proto: try names.id(a.proto), auth: try names.id(a.auth)))
-        if arrivals.count == Self.rowsPerInsert { try insert(&arrivals, into: &arrivalRows) }
+        if arrivals.count == Self.rowsPerInsert {
+            try insert(&arrivals, into: &arrivalRows)
+            arrivalsCarried = false
+        }
     }
 
     /// A delivery, failure or deferral; the error text only for the last two. `sender`: the
     /// message's envelope sender as its arrival logged it (nil when that is not known), and the id
     /// of its domain. Written by `insertPending`.
-    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: StoredAddress?, senderDomain: Int64?, names: MailNames) throws {
+    func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: MessageSender?, senderDomain: Int64?, names: MailNames) throws {
         deliveries.append(PendingDelivery(
             id: ids.next(for: d.time), time: d.time, messageID: d.messageID, recipient: d.recipient, error: kind.isDelivered ? nil : d.error,
             kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain,
             recipientDomain: try names.domain(ofAddress: d.recipient),
             router: try names.id(d.router, sameAs: &recent[0]), transport: try names.id(d.transport, sameAs: &recent[1]),
             host: try names.id(d.host, sameAs: &recent[2]), ip: try names.id(d.ip, sameAs: &recent[3])))
-        if deliveries.count == Self.rowsPerInsert { try insert(&deliveries, into: &deliveryRows) }
+        if deliveries.count == Self.rowsPerInsert {
+            try insert(&deliveries, into: &deliveryRows)
+            deliveriesCarried = false
+        }
     }
 
     /// Writes the arrivals and deliveries waiting for a full multi-row INSERT.
     func insertPending() throws {
         if !arrivals.isEmpty { try insert(&arrivals, into: &arrivalRows) }
         if !deliveries.isEmpty { try insert(&deliveries, into: &deliveryRows) }
+        (arrivalsCarried, deliveriesCarried) = (false, false)
     }
 
-    /// A full set whose ids are free by the multi-row statement, else each row by itself
-    /// (`runKeyed`). Then the rows' search keys.
+    /// Whether rows from before the piece being written still wait (`beginPiece`, `endPiece`).
+    @exclusivity(unchecked) private var arrivalsCarried = false
+    @exclusivity(unchecked) private var deliveriesCarried = false
+
+    /// A piece's rows come next: the rows waiting now are of earlier pieces.
+    func beginPiece() {
+        arrivalsCarried = !arrivals.isEmpty
+        deliveriesCarried = !deliveries.isEmpty
+    }
+
+    /// The piece's rows are in: those of earlier pieces still waiting are written now, so that
+    /// the rows left waiting borrow the bytes of this piece only.
+    func endPiece() throws {
+        if arrivalsCarried { try insert(&arrivals, into: &arrivalRows) }
+        if deliveriesCarried { try insert(&deliveries, into: &deliveryRows) }
+        (arrivalsCarried, deliveriesCarried) = (false, false)
+    }
+
+    /// Runs of `rowsPerInsert`, then of `smallInsert`, whose ids are free by a multi-row
+    /// statement; the rest (and a run with an id taken) each row by itself (`runKeyed`). Then the
+    /// rows' search keys.
     @inline(__always) private func insert<Row: PendingRow>(_ rows: inout [Row], into table: inout KeyedTable) throws {
         defer { rows.removeAll(keepingCapacity: true) }
-        if rows.count == Self.rowsPerInsert, try table.free(rows) {
-            let wide = table.wide
-            for k in rows.indices { rows[k].bind(wide, at: Int32(k * Row.columns)) }
-            try wide.run()
-            // Nothing may have been ignored: the ids were free and every NOT NULL column is bound.
-            guard wide.changes == rows.count else {
-                throw StoreError.sqlite(code: 0, message: "\(rows.count - wide.changes) of \(rows.count) mail rows were refused with their ids free (a constraint of the table)", sql: "INSERT OR IGNORE")
+        var start = 0
+        while start < rows.count {
+            let left = rows.count - start
+            let wide: PreparedStatement?, n: Int
+            if left >= Self.rowsPerInsert { (wide, n) = (table.wide, Self.rowsPerInsert) }
+            else if left >= Self.smallInsert { (wide, n) = (table.small, Self.smallInsert) }
+            else { (wide, n) = (nil, left) }
+            if let wide, try table.free(rows[start..<(start + n)]) {
+                for k in 0..<n { rows[start + k].bind(wide, at: Int32(k * Row.columns)) }
+                try wide.run()
+                // Nothing may have been ignored: the ids were free and every NOT NULL column is bound.
+                guard wide.changes == n else {
+                    throw StoreError.sqlite(code: 0, message: "\(n - wide.changes) of \(n) mail rows were refused with their ids free (a constraint of the table)", sql: "INSERT OR IGNORE")
+                }
+            } else {
+                for k in start..<(start + n) { rows[k].id = try runKeyed(table.single, rows[k]) }
             }
-        } else {
-            for k in rows.indices { rows[k].id = try runKeyed(table.single, rows[k]) }
+            start += n
         }
         for k in rows.indices {
             table.highest = max(table.highest, rows[k].id)
@@ -132,6 +169,7 @@ final class EximStatsWriter {
     func rollback() {
         arrivals.removeAll()
         deliveries.removeAll()
+        (arrivalsCarried, deliveriesCarried) = (false, false)
         blocks.rollback()
         recent = [MailNames.Recent](repeating: .init(), count: 4)
     }
@@ -156,7 +194,10 @@ final class EximStatsWriter {
         // Only an arrival still waiting for its INSERT could be missed; deliveries wait on.
         // (Equal ids make equal keys; a key shared by two ids would only write the arrivals early.)
         let key = MessageKey(messageID)
-        if arrivals.contains(where: { MessageKey($0.messageID) == key }) { try insert(&arrivals, into: &arrivalRows) }
+        if arrivals.contains(where: { MessageKey($0.messageID) == key }) {
+            try insert(&arrivals, into: &arrivalRows)
+            arrivalsCarried = false
+        }
         findSender.bind(1, messageID)
         return try findSender.queryRow { row in (row.text(0) ?? EximStatsDriver.unknown, row.text(1) ?? "", row.bytes(2) ?? []) }
     }
@@ -180,7 +221,8 @@ final class EximStatsWriter {
 private struct KeyedTable {
     let single: PreparedStatement
     let wide: PreparedStatement
-    /// Whether any of `rowsPerInsert` ids is taken.
+    let small: PreparedStatement
+    /// Whether any of up to `rowsPerInsert` ids is taken.
     let taken: PreparedStatement
     /// Read at start, raised by every insert. After a failed commit it may be above the table's
     /// (rows rolled back), which only costs a lookup (`free`).
@@ -190,6 +232,7 @@ private struct KeyedTable {
         let count = columns.split(separator: ",").count, into = "INTO \(table) (\(columns)) VALUES "
         single = try PreparedStatement(db, sql: "INSERT " + into + EximStatsWriter.values(count, rows: 1))
         wide = try PreparedStatement(db, sql: "INSERT OR IGNORE " + into + EximStatsWriter.values(count, rows: EximStatsWriter.rowsPerInsert))
+        small = try PreparedStatement(db, sql: "INSERT OR IGNORE " + into + EximStatsWriter.values(count, rows: EximStatsWriter.smallInsert))
         let ids = Array(repeating: "?", count: EximStatsWriter.rowsPerInsert).joined(separator: ", ")
         taken = try PreparedStatement(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE id IN (\(ids)))")
         self.highest = highest ?? .min
@@ -197,9 +240,9 @@ private struct KeyedTable {
 
     /// Whether none of the rows' ids is in the table: at once when all are above its highest,
     /// else by one lookup.
-    @inline(__always) func free<Row: PendingRow>(_ rows: [Row]) throws -> Bool {
+    @inline(__always) func free<Row: PendingRow>(_ rows: ArraySlice<Row>) throws -> Bool {
         if rows.allSatisfy({ $0.id > highest }) { return true }
-        for (k, row) in rows.enumerated() { taken.bind(Int32(k + 1), row.id) }
+        for k in 0..<EximStatsWriter.rowsPerInsert { taken.bind(Int32(k + 1), k < rows.count ? rows[rows.startIndex + k].id : rows[rows.startIndex].id) }
         return try taken.queryRow { $0.int64(0) } == 0
     }
 }
@@ -253,7 +296,7 @@ struct PendingDelivery: PendingRow {
     let kind: DeliveryKind
     let user: Int64, domain: Int64
     /// Held so that its bytes stay where they are until the row is written.
-    let sender: StoredAddress?
+    let sender: MessageSender?
     let senderDomain: Int64?, recipientDomain: Int64?
     let router: Int64?, transport: Int64?, host: Int64?, ip: Int64?
 
@@ -263,7 +306,7 @@ struct PendingDelivery: PendingRow {
         s.bind(k + 3, kind.rawValue)
         s.bind(k + 4, user)
         s.bind(k + 5, domain)
-        s.bind(k + 6, sender?.line)
+        s.bind(k + 6, sender?.address)
         s.bind(k + 7, senderDomain)
         s.bind(k + 8, recipient)
         s.bind(k + 9, recipientDomain)
@@ -319,6 +362,11 @@ enum DeliveryKind: Int64 {
     case deferred = 5            // ==
 
     var isDelivered: Bool { rawValue <= 3 }
+
+    /// A delivery line's kind (`=>`, `->`, `>>`).
+    @inline(__always) init(_ line: EximLineKind) {
+        self = line == .delivery ? .delivered : line == .additionalDelivery ? .additionalAddress : .cutthrough
+    }
 
     /// As the mainlog writes it (for `--debug`).
     var symbol: String {

@@ -1,14 +1,14 @@
 import GRDB
 import TailWatchEngine
 
-/// The eximstats driver's write step: turns the rows its apply step made (`MailRow`) into SQLite
-/// rows, with every name as its `mail_names` id, and files them in the search blocks.
+/// The eximstats driver's write step: turns the events its apply step applied (with the senders it
+/// found) into SQLite rows, with every name as its `mail_names` id, and files them in the search blocks.
 ///
 /// Why a type of its own: during a catch-up it runs on whichever thread is free, one piece at a time
 /// and in the log's order, while the engine's thread applies the next piece. It is the only part of
 /// the driver that touches the database then, and it keeps to itself what it needs: the `mail_names`
 /// ids of the apply step's `NameTable` (`learn`), and the senders it looked up in `mail_arrivals`.
-/// Unchecked: used by one thread at a time; `TwoThreadWalk`'s lock orders its runs.
+/// Unchecked: used by one thread at a time; `PipelinedWalk`'s lock orders its runs.
 final class MailRowWriter: @unchecked Sendable {
     let statements: EximStatsWriter
     /// Every name a row holds, as its `mail_names` id.
@@ -28,7 +28,7 @@ final class MailRowWriter: @unchecked Sendable {
         var domain: String
         var userID: Int64
         var domainID: Int64
-        var address: StoredAddress?
+        var address: MessageSender?
         var addressDomain: Int64?
     }
 
@@ -49,23 +49,47 @@ final class MailRowWriter: @unchecked Sendable {
         nameRowIDs.removeAll()
     }
 
-    func write(_ rows: [MailRow]) throws {
-        for row in rows {
-            switch row {
-            case .arrival(let a, let sender):
+    /// The rows of `events` (stored events, in the log's order), each with the sender the apply
+    /// step found for it (`senders[k]`; nil for a rejection, or a delivery whose sender is to be
+    /// found here).
+    func write(_ events: [EximEvent], senders: [MessageSender?]) throws {
+        for k in events.indices {
+            switch events[k] {
+            case .arrival(let a):
+                let sender = senders[k]!
                 try statements.arrival(a, user: rowID(sender.user), domain: rowID(sender.domain), names: mail)
                 sender.addressDomain = try mail.domain(ofAddress: a.sender) ?? 0
-            case .delivery(let d, let kind, let sender?):
-                let user = try rowID(sender.user), domain = try rowID(sender.domain)
-                let senderDomain = sender.addressDomain == 0 ? nil : sender.addressDomain
-                try statements.delivery(d, kind: kind, user: user, domain: domain, sender: sender.address, senderDomain: senderDomain, names: mail)
-            case .delivery(let d, let kind, nil):
-                let sender = try lookUp(d.messageID)
-                try statements.delivery(d, kind: kind, user: sender.userID, domain: sender.domainID, sender: sender.address, senderDomain: sender.addressDomain, names: mail)
-                late.append(LateCount(user: sender.user, domain: sender.domain, time: d.time, kind: kind, remote: SendLimitEnforcer.isRemoteTransport(d.transport)))
+            case .delivery(let d, let kind):
+                try delivery(d, DeliveryKind(kind), sender: senders[k])
+            case .failure(let d):
+                try delivery(d, .failed, sender: senders[k])
+            case .deferral(let d):
+                try delivery(d, .deferred, sender: senders[k])
             case .rejection(let r):
                 try statements.reject(r, names: mail)
+            case .ignored, .rejected:
+                break
             }
+        }
+    }
+
+    /// The rows of a piece (as `write`), when they may borrow its bytes only until the next piece
+    /// is written: rows of earlier pieces still waiting for a multi-row INSERT are written now.
+    func write(piece events: [EximEvent], senders: [MessageSender?]) throws {
+        statements.beginPiece()
+        try write(events, senders: senders)
+        try statements.endPiece()
+    }
+
+    @inline(__always) private func delivery(_ d: EximDelivery, _ kind: DeliveryKind, sender: MessageSender?) throws {
+        if let sender {
+            let user = try rowID(sender.user), domain = try rowID(sender.domain)
+            let senderDomain = sender.addressDomain == 0 ? nil : sender.addressDomain
+            try statements.delivery(d, kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain, names: mail)
+        } else {
+            let found = try lookUp(d.messageID)
+            try statements.delivery(d, kind: kind, user: found.userID, domain: found.domainID, sender: found.address, senderDomain: found.addressDomain, names: mail)
+            late.append(LateCount(user: found.user, domain: found.domain, time: d.time, kind: kind, remote: SendLimitEnforcer.isRemoteTransport(d.transport)))
         }
     }
 
@@ -113,8 +137,8 @@ final class MailRowWriter: @unchecked Sendable {
         let sender: FoundSender
         if let row = try statements.sender(of: messageID) {
             let (userID, domainID) = (try mail.id(row.user), try mail.id(row.domain))
-            let address = withByteLine(row.address) { StoredAddress($0) }
-            sender = FoundSender(user: row.user, domain: row.domain, userID: userID, domainID: domainID, address: address, addressDomain: try mail.domain(ofAddress: address.line))
+            let address = withByteLine(row.address) { MessageSender.make(.none, address: $0) }
+            sender = FoundSender(user: row.user, domain: row.domain, userID: userID, domainID: domainID, address: address, addressDomain: try mail.domain(ofAddress: address.address))
         } else {
             sender = FoundSender(user: EximStatsDriver.unknown, domain: "", userID: try mail.id(EximStatsDriver.unknown), domainID: try mail.id(""), address: nil, addressDomain: nil)
         }

@@ -13,7 +13,10 @@ import Logging
 ///   and the positions of the lines it was given commit in the same transaction as its writes and
 ///   whatever `flush` writes, or none of them do;
 /// - after a failed commit the engine calls `rollback()`, rewinds the files to their committed
-///   positions and hands the same lines again later.
+///   positions and hands the same lines again later;
+/// - after `ingest(_ block:)`, `settle()` is called before anything else uses the connection: the
+///   next line, another driver's block, a commit (`flush`), a tick, a rollback. Only this driver's
+///   next block may come first.
 ///
 /// What a driver must guarantee: `ingest` never throws for bad input (it returns `.rejected`), only
 /// for a database failure; it keeps nothing from a `ByteLine` past the call without copying it.
@@ -24,6 +27,10 @@ public protocol LogDriver: AnyObject {
     /// each to `ingest(_:from:)`; a driver whose lines are many and cheap walks the block itself
     /// (lines it leaves in the block are then handed to `ingest(_:from:)` one by one).
     func ingest(_ block: inout LineBlock, from source: SourceFile) throws
+    /// Completes the work `ingest(_ block:)` left running on another thread (rows still being
+    /// written: `PipelinedWalk`), so that the engine or another driver may use the connection.
+    /// Throws that work's failure (the batch is then rolled back).
+    func settle() throws
     /// Writes what the batch aggregated in memory; called inside the commit's transaction.
     func flush(_ db: Database) throws
     /// Forgets what was ingested since the last successful commit.
@@ -43,6 +50,7 @@ public extension LogDriver {
     func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
         while let line = block.next() { block.record(try ingest(line, from: source)) }
     }
+    func settle() throws {}
     func flush(_ db: Database) throws {}
     func rollback() {}
     func tick(_ db: Database, now: Date) throws {}

@@ -7,6 +7,7 @@ import Logging
 extension Engine {
     /// Commits the open batch: the drivers' aggregates, every moved file position, and the counters.
     func commit(_ db: Database) throws {
+        try settleDrivers()
         // Only files read since the last commit can have moved (a suspended one is at its committed position).
         let moved = followed.touched.sorted().compactMap { index -> (Int, Checkpoint)? in
             guard let here = files[index].checkpointHere(), here != files[index].committed else { return nil }
@@ -52,6 +53,8 @@ extension Engine {
     /// After a failed commit: roll back, let drivers forget the batch, and reopen every file at its
     /// committed position, so the same lines are read again once the database accepts writes.
     func abandonBatch(_ db: Database, after error: any Error) throws {
+        // A driver's work left running stops here; its failure is the batch's, already in hand.
+        try? settleDrivers()
         if db.isInsideTransaction { try? db.rollback() }
         inTransaction = false
         batchEvents = 0
@@ -74,6 +77,7 @@ extension Engine {
     }
 
     func tickDrivers(_ db: Database) throws {
+        try settleDrivers()
         lastTick = clock.now
         var boards = runtimes.enumerated().map { index, runtime in
             EngineHealth.Driver(name: runtime.name, files: 0, bytesBehind: 0, lastCommit: lastCommitTimes[index])

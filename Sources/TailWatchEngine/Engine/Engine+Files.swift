@@ -62,6 +62,7 @@ extension Engine {
     /// now be in the rotated copy) must be both honoured and updated, never inserted a second time.
     /// O(files in the folder) with set lookups: a domlogs folder of 20,000 entries costs one listing.
     func rescanFolders(_ db: Database, only: Set<String>?) throws {
+        try settleDrivers()
         lastRescan = clock.now
         let replaced = watcher.forgetReplacedFolders()
         for folder in followed.folders { watcher.watch(folder: folder) }

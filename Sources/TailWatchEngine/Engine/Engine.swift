@@ -47,6 +47,8 @@ public final class Engine {
     let sweepBudget = 1000
     let warnings = RateLimitedWarnings()
     var inTransaction = false
+    /// The driver whose block was handled last, until it settled (`settleDrivers`).
+    var unsettled: DriverRuntime?
     var batchEvents = 0
     /// `batch_events` while following live appends; `catchup_batch_events` while a backlog of
     /// more than a read chunk waits (a commit costs the same for 1,000 rows as for 50,000, and
@@ -298,6 +300,7 @@ public final class Engine {
     /// The per-line hot path. Returns false when the batch is full (commit before reading on).
     @inline(__always)
     func handle(_ line: ByteLine, at offset: Int64, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
+        if unsettled != nil { try settleDrivers() }
         if !inTransaction { try begin(db) }
         runtime.pending.linesRead += 1
         if traceRemaining > 0 {
@@ -327,10 +330,13 @@ public final class Engine {
     /// The hot path of a catch-up: a block of lines through the driver, tallied once. Returns false
     /// when the batch is full (commit before reading on); a batch may end up to one block over its limit.
     func handle(_ block: inout LineBlock, of file: TailedFile, runtime: DriverRuntime, db: Database) throws -> Bool {
+        if let unsettled, unsettled !== runtime { try settleDrivers() }
         if !inTransaction { try begin(db) }
+        unsettled = runtime
         try runtime.driver.ingest(&block, from: file.source)
         // Lines a driver left in the block go through `ingest(_:from:)`: whatever the driver does,
         // every line whose position commits was interpreted.
+        if block.remainingBytes > 0 { try settleDrivers() }
         while let line = block.next() { block.record(try runtime.driver.ingest(line, from: file.source)) }
         runtime.pending.linesRead += block.linesRead
         runtime.pending.events += block.events
@@ -357,6 +363,14 @@ public final class Engine {
         entry.offset = offset
         runtime.pending.rejectedByReason[reason] = entry
         warnings.rejected(reason, path: path, offset: offset, line: line, logger: runtime.logger)
+    }
+
+    /// The driver whose block was handled last completes what it left running (`LogDriver.settle`):
+    /// before anything else uses the connection.
+    func settleDrivers() throws {
+        guard let runtime = unsettled else { return }
+        unsettled = nil
+        try runtime.driver.settle()
     }
 
     func begin(_ db: Database) throws {

@@ -9,7 +9,8 @@ import GRDBSQLite
 /// must be preceded by binding every parameter (so no pointer from an earlier row is ever read).
 ///
 /// It calls SQLite only, never GRDB's `Database`: a driver may run it on a thread of its own while
-/// the engine's thread waits (`TwoThreadWalk`'s `finish`), one thread at a time.
+/// the engine's thread does no database work (`PipelinedWalk`'s `finish`, settled by the engine
+/// before it or another driver uses the connection), one thread at a time.
 public final class PreparedStatement {
     private let handle: OpaquePointer
     private let sql: String
