@@ -43,24 +43,43 @@ import TestSupport
         var settles: Int { lock.withLock { settled } }
     }
 
-    /// Walks each block but writes its lines only when settled (as eximstats writes rows on its
-    /// helper thread after the block is gone).
-    final class Lingering: LogDriver {
+    /// Writes each line at once, and notes whether the lingering driver was settled whenever it is called.
+    class Watchful: LogDriver {
         let recorder: RecordingDriver
         let ledger: Ledger
-        var waiting: [(line: String, source: SourceFile)] = []
+        let name: String
 
-        init(db: Database, ledger: Ledger) throws {
+        init(db: Database, ledger: Ledger, name: String = "another driver") throws {
             recorder = try RecordingDriver(db: db)
             self.ledger = ledger
+            self.name = name
         }
 
         func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
-            ledger.check("a line of the lingering driver")
+            ledger.check("a line of \(name)")
             return try recorder.ingest(line, from: source)
         }
 
         func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
+            while let line = block.next() { block.record(try ingest(line, from: source)) }
+        }
+
+        func settle() throws {}
+        func rollback() {}
+        func flush(_ db: Database) throws { ledger.check("the flush of \(name)") }
+        func tick(_ db: Database, now: Date) throws { ledger.check("the tick of \(name)") }
+    }
+
+    /// Walks each block but writes its lines only when settled (as eximstats writes rows on its
+    /// helper thread after the block is gone).
+    final class Lingering: Watchful {
+        var waiting: [(line: String, source: SourceFile)] = []
+
+        init(db: Database, ledger: Ledger) throws {
+            try super.init(db: db, ledger: ledger, name: "the lingering driver")
+        }
+
+        override func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
             while let line = block.next() {
                 waiting.append((line.string, source))
                 block.stored()
@@ -68,37 +87,16 @@ import TestSupport
             ledger.lingering()
         }
 
-        func settle() throws {
+        override func settle() throws {
             guard ledger.settle() else { throw StoreError.sqlite(code: 13, message: "database or disk is full (test)", sql: "INSERT") }
             for (line, source) in waiting { _ = try withByteLine(line) { try recorder.ingest($0, from: source) } }
             waiting.removeAll()
         }
 
-        func flush(_ db: Database) throws { ledger.check("the lingering driver's flush") }
-        func tick(_ db: Database, now: Date) throws { ledger.check("the lingering driver's tick") }
-        func rollback() {
+        override func rollback() {
             waiting.removeAll()
             ledger.forget()
         }
-    }
-
-    /// Writes at once, and notes whether the lingering driver was settled whenever it is called.
-    final class Watchful: LogDriver {
-        let recorder: RecordingDriver
-        let ledger: Ledger
-
-        init(db: Database, ledger: Ledger) throws {
-            recorder = try RecordingDriver(db: db)
-            self.ledger = ledger
-        }
-
-        func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
-            ledger.check("a line of another driver")
-            return try recorder.ingest(line, from: source)
-        }
-
-        func flush(_ db: Database) throws { ledger.check("another driver's flush") }
-        func tick(_ db: Database, now: Date) throws { ledger.check("another driver's tick") }
     }
 
     func engine(_ h: EngineHarness, _ a: String, _ b: String, ledger: Ledger) throws -> Engine {

@@ -42,8 +42,11 @@ public final class PipelinedWalk: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Stops the helper thread (after its current job). Only once nothing is to be finished.
+    /// Stops the helper thread (after its current job) and waits for it to end: what `finish`
+    /// holds (a driver's prepared statements) is then let go with this walk, before the engine
+    /// closes the database. Only once nothing is to be finished.
     public func stop() {
+        guard helper != nil else { return }
         schedule.stop()
         helper = nil
     }
@@ -54,6 +57,7 @@ public final class PipelinedWalk: @unchecked Sendable {
     public func run(_ block: inout LineBlock, consume: (_ slot: Int) throws -> Void) throws {
         if helper == nil {
             let schedule = self.schedule
+            schedule.helperStarted()
             let thread = Thread { schedule.helperLoop() }
             thread.name = "pipelined-walk"
             thread.start()
@@ -114,6 +118,7 @@ private final class Schedule: @unchecked Sendable {
     private var finishing = false
     private var failure: (any Error)?
     private var stopping = false
+    private var helperRunning = false
     /// The block being walked: its parts, the number of its first piece, the next part to hand
     /// out, which are walked, and how many walks are running.
     private var block: SharedBlock?
@@ -165,8 +170,18 @@ private final class Schedule: @unchecked Sendable {
         return .walk(block, index: nextPart - 1, piece: piece)
     }
 
+    func helperStarted() {
+        condition.lock()
+        helperRunning = true
+        condition.unlock()
+    }
+
     func helperLoop() {
         while let job = nextForHelper() { run(job, worker: 1) }
+        condition.lock()
+        helperRunning = false
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// A finish first (the in-order step everything else waits on), else a walk; nil once stopped.
@@ -260,10 +275,12 @@ private final class Schedule: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Stops the helper and waits until its loop has ended.
     func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
+        while helperRunning { condition.wait() }
         condition.unlock()
     }
 }
