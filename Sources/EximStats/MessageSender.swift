@@ -41,18 +41,21 @@ final class MessageSender: ManagedBuffer<MessageSender.Header, UInt8> {
         return sender
     }
 
-    var user: Int32 { header.account.user }
-    var domain: Int32 { header.account.domain }
-    var key: UInt64 { header.key }
+    // Fields are read and written through pointers to each: the engine's thread reads the
+    // account while the write step sets `addressDomain` (different fields, never the same one).
+    var user: Int32 { withUnsafeMutablePointerToHeader { $0.pointer(to: \.account.user)!.pointee } }
+    var domain: Int32 { withUnsafeMutablePointerToHeader { $0.pointer(to: \.account.domain)!.pointee } }
+    var key: UInt64 { withUnsafeMutablePointerToHeader { $0.pointer(to: \.key)!.pointee } }
 
     var addressDomain: Int64 {
-        get { header.addressDomain }
-        set { header.addressDomain = newValue }
+        get { withUnsafeMutablePointerToHeader { $0.pointer(to: \.addressDomain)!.pointee } }
+        set { withUnsafeMutablePointerToHeader { $0.pointer(to: \.addressDomain)!.pointee = newValue } }
     }
 
     /// The address's bytes, which stay where they are for as long as this object lives.
     var address: ByteLine {
-        withUnsafeMutablePointerToElements { ByteLine(base: $0, count: header.count) }
+        let count = withUnsafeMutablePointerToHeader { $0.pointer(to: \.count)!.pointee }
+        return withUnsafeMutablePointerToElements { ByteLine(base: $0, count: count) }
     }
 }
 
