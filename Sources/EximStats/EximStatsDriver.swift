@@ -120,7 +120,7 @@ public final class EximStatsDriver: LogDriver {
     // MARK: Lines
 
     public func ingest(_ line: ByteLine, from source: SourceFile) throws -> LineOutcome {
-        try pipeline.settle()
+        // The engine settles the rows of earlier blocks before a line (`settle`).
         let outcome = try stage(line)
         try rows.writePending()
         return outcome
@@ -148,6 +148,7 @@ public final class EximStatsDriver: LogDriver {
     /// (`PipelinedWalk`; the engine calls `settle` before anything else uses the database).
     public func ingest(_ block: inout LineBlock, from source: SourceFile) throws {
         guard !debug, TwoThreadWalk.worthIt(block) else {
+            // The engine settles only before another driver's block: this one's last block first.
             try pipeline.settle()
             while let line = block.next() { block.record(try stage(line)) }
             try rows.writePending()
@@ -297,7 +298,7 @@ public final class EximStatsDriver: LogDriver {
     // MARK: Batches
 
     public func flush(_ db: Database) throws {
-        try pipeline.settle()
+        // Settled by the engine before the commit; the last rows may still wait for a full set.
         try rows.writePending()
         try rows.statements.flush()
         // Deliveries whose sender the write step found in `mail_arrivals` are counted now.
@@ -350,7 +351,6 @@ public final class EximStatsDriver: LogDriver {
     /// Every second: userdomains, if it changed (mail of domains that now have an owner moves to
     /// it); the sending limits' hour and file.
     public func tick(_ db: Database, now _: Date) throws {
-        try pipeline.settle()
         let now = clock()
         if accounts.reloadIfChanged() || !unknownRowsChecked {
             userDomains = accounts.map

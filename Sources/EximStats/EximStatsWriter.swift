@@ -72,10 +72,7 @@ final class EximStatsWriter {
         arrivals.append(PendingArrival(
             id: ids.next(for: a.time), time: a.time, messageID: a.messageID, sender: a.sender, size: a.size, host: a.host, ip: a.ip,
             user: user, domain: domain, recipients: a.recipientCount, proto: try names.id(a.proto), auth: try names.id(a.auth)))
-        if arrivals.count == Self.rowsPerInsert {
-            try insert(&arrivals, into: &arrivalRows)
-            arrivalsCarried = false
-        }
+        if arrivals.count == Self.rowsPerInsert { try insert(&arrivals, into: &arrivalRows) }
     }
 
     /// A delivery, failure or deferral; the error text only for the last two. `sender`: the
@@ -88,59 +85,49 @@ final class EximStatsWriter {
             recipientDomain: try names.domain(ofAddress: d.recipient),
             router: try names.id(d.router, sameAs: &recent[0]), transport: try names.id(d.transport, sameAs: &recent[1]),
             host: try names.id(d.host, sameAs: &recent[2]), ip: try names.id(d.ip, sameAs: &recent[3])))
-        if deliveries.count == Self.rowsPerInsert {
-            try insert(&deliveries, into: &deliveryRows)
-            deliveriesCarried = false
-        }
+        if deliveries.count == Self.rowsPerInsert { try insert(&deliveries, into: &deliveryRows) }
     }
 
     /// Writes the arrivals and deliveries waiting for a full multi-row INSERT.
     func insertPending() throws {
         if !arrivals.isEmpty { try insert(&arrivals, into: &arrivalRows) }
         if !deliveries.isEmpty { try insert(&deliveries, into: &deliveryRows) }
-        (arrivalsCarried, deliveriesCarried) = (false, false)
     }
-
-    /// Whether rows from before the piece being written still wait (`beginPiece`, `endPiece`).
-    @exclusivity(unchecked) private var arrivalsCarried = false
-    @exclusivity(unchecked) private var deliveriesCarried = false
 
     /// A piece's rows come next: the rows waiting now are of earlier pieces.
     func beginPiece() {
-        arrivalsCarried = !arrivals.isEmpty
-        deliveriesCarried = !deliveries.isEmpty
+        arrivalRows.carried = !arrivals.isEmpty
+        deliveryRows.carried = !deliveries.isEmpty
     }
 
     /// The piece's rows are in: those of earlier pieces still waiting are written now, so that
     /// the rows left waiting borrow the bytes of this piece only.
     func endPiece() throws {
-        if arrivalsCarried { try insert(&arrivals, into: &arrivalRows) }
-        if deliveriesCarried { try insert(&deliveries, into: &deliveryRows) }
-        (arrivalsCarried, deliveriesCarried) = (false, false)
+        if arrivalRows.carried { try insert(&arrivals, into: &arrivalRows) }
+        if deliveryRows.carried { try insert(&deliveries, into: &deliveryRows) }
     }
 
-    /// Runs of `rowsPerInsert` whose ids are free by the multi-row statement; the rest (and a run
-    /// with an id taken) each row by itself (`runKeyed`). Then the rows' search keys.
+    /// A full set whose ids are free by the multi-row statement, else each row by itself
+    /// (`runKeyed`). Then the rows' search keys.
     @inline(__always) private func insert<Row: PendingRow>(_ rows: inout [Row], into table: inout KeyedTable) throws {
-        defer { rows.removeAll(keepingCapacity: true) }
-        var start = 0
-        while start < rows.count {
-            let n = min(Self.rowsPerInsert, rows.count - start), wide = table.wide
-            if n == Self.rowsPerInsert, try table.free(rows[start..<(start + n)]) {
-                for k in 0..<n { rows[start + k].bind(wide, at: Int32(k * Row.columns)) }
-                try wide.run()
-                // Nothing may have been ignored: the ids were free and every NOT NULL column is bound.
-                guard wide.changes == n else {
-                    throw StoreError.sqlite(code: 0, message: "\(n - wide.changes) of \(n) mail rows were refused with their ids free (a constraint of the table)", sql: "INSERT OR IGNORE")
-                }
-            } else {
-                for k in start..<(start + n) { rows[k].id = try runKeyed(table.single, rows[k]) }
-            }
-            start += n
+        defer {
+            rows.removeAll(keepingCapacity: true)
+            table.carried = false
         }
-        for k in rows.indices {
-            table.highest = max(table.highest, rows[k].id)
-            try rows[k].file(in: blocks)
+        if rows.count == Self.rowsPerInsert, try table.free(rows) {
+            let wide = table.wide
+            for (k, row) in rows.enumerated() { row.bind(wide, at: Int32(k * Row.columns)) }
+            try wide.run()
+            // Nothing may have been ignored: the ids were free and every NOT NULL column is bound.
+            guard wide.changes == rows.count else {
+                throw StoreError.sqlite(code: 0, message: "\(rows.count - wide.changes) of \(rows.count) mail rows were refused with their ids free (a constraint of the table)", sql: "INSERT OR IGNORE")
+            }
+        } else {
+            for k in rows.indices { rows[k].id = try runKeyed(table.single, rows[k]) }
+        }
+        for row in rows {
+            table.highest = max(table.highest, row.id)
+            try row.file(in: blocks)
         }
     }
 
@@ -163,7 +150,7 @@ final class EximStatsWriter {
     func rollback() {
         arrivals.removeAll()
         deliveries.removeAll()
-        (arrivalsCarried, deliveriesCarried) = (false, false)
+        (arrivalRows.carried, deliveryRows.carried) = (false, false)
         blocks.rollback()
         recent = [MailNames.Recent](repeating: .init(), count: 4)
     }
@@ -188,10 +175,7 @@ final class EximStatsWriter {
         // Only an arrival still waiting for its INSERT could be missed; deliveries wait on.
         // (Equal ids make equal keys; a key shared by two ids would only write the arrivals early.)
         let key = MessageKey(messageID)
-        if arrivals.contains(where: { MessageKey($0.messageID) == key }) {
-            try insert(&arrivals, into: &arrivalRows)
-            arrivalsCarried = false
-        }
+        if arrivals.contains(where: { MessageKey($0.messageID) == key }) { try insert(&arrivals, into: &arrivalRows) }
         findSender.bind(1, messageID)
         return try findSender.queryRow { row in (row.text(0) ?? EximStatsDriver.unknown, row.text(1) ?? "", row.bytes(2) ?? []) }
     }
@@ -220,6 +204,8 @@ private struct KeyedTable {
     /// Read at start, raised by every insert. After a failed commit it may be above the table's
     /// (rows rolled back), which only costs a lookup (`free`).
     var highest: Int64
+    /// Whether rows of an earlier piece wait for this table's INSERT (`beginPiece`, `endPiece`).
+    var carried = false
 
     init(_ db: Database, table: String, columns: String, highest: Int64?) throws {
         let count = columns.split(separator: ",").count, into = "INTO \(table) (\(columns)) VALUES "
@@ -232,7 +218,7 @@ private struct KeyedTable {
 
     /// Whether none of the rows' ids is in the table: at once when all are above its highest,
     /// else by one lookup.
-    @inline(__always) func free<Row: PendingRow>(_ rows: ArraySlice<Row>) throws -> Bool {
+    @inline(__always) func free<Row: PendingRow>(_ rows: [Row]) throws -> Bool {
         if rows.allSatisfy({ $0.id > highest }) { return true }
         for (k, row) in rows.enumerated() { taken.bind(Int32(k + 1), row.id) }
         return try taken.queryRow { $0.int64(0) } == 0
