@@ -16,10 +16,14 @@ public struct EximArrival {
     public var localUser: ByteLine?
     public var subject: ByteLine?
     /// The `for` list, space separated.
-    public var recipients: ByteLine?
+    public var recipients: ByteLine? {
+        didSet { recipientCount = Self.count(recipients) }
+    }
+    /// How many addresses the `for` list names: counted by the parse, which runs on both threads,
+    /// rather than by the write step, which runs on one at a time.
+    public private(set) var recipientCount: Int64 = 0
 
-    /// How many addresses the `for` list names.
-    public var recipientCount: Int64 {
+    private static func count(_ recipients: ByteLine?) -> Int64 {
         guard let recipients, recipients.count > 0 else { return 0 }
         var n: Int64 = 1
         for i in 0..<recipients.count where recipients[i] == 0x20 { n += 1 }
@@ -39,13 +43,25 @@ public struct EximArrival {
 public struct EximDelivery {
     public var time: Int64
     public var messageID: ByteLine
-    public var recipient: ByteLine
+    public var recipient: ByteLine {
+        didSet { recipientKey = SearchKey.address(recipient) }
+    }
+    /// `recipient`'s key in the search blocks' filters: hashed by the parse, which runs on both
+    /// threads, rather than by the write step, which runs on one at a time.
+    private(set) var recipientKey: UInt64
     public var router: ByteLine?
     public var transport: ByteLine?
     public var host: ByteLine?
     public var ip: ByteLine?
     /// Failures and deferrals: the error text.
     public var error: ByteLine?
+
+    public init(time: Int64, messageID: ByteLine, recipient: ByteLine) {
+        self.time = time
+        self.messageID = messageID
+        self.recipient = recipient
+        recipientKey = SearchKey.address(recipient)
+    }
 }
 
 /// Mail exim refused: a recipient at RCPT time, a connection or command at SMTP time (no message

@@ -80,7 +80,8 @@ final class EximStatsWriter {
     /// of its domain. Written by `insertPending`.
     func delivery(_ d: EximDelivery, kind: DeliveryKind, user: Int64, domain: Int64, sender: MessageSender?, senderDomain: Int64?, names: MailNames) throws {
         deliveries.append(PendingDelivery(
-            id: ids.next(for: d.time), time: d.time, messageID: d.messageID, recipient: d.recipient, error: kind.isDelivered ? nil : d.error,
+            id: ids.next(for: d.time), time: d.time, messageID: d.messageID, recipient: d.recipient, recipientKey: d.recipientKey,
+            error: kind.isDelivered ? nil : d.error,
             kind: kind, user: user, domain: domain, sender: sender, senderDomain: senderDomain,
             recipientDomain: try names.domain(ofAddress: d.recipient),
             router: try names.id(d.router, sameAs: &recent[0]), transport: try names.id(d.transport, sameAs: &recent[1]),
@@ -270,6 +271,7 @@ struct PendingDelivery: PendingRow {
     var id: Int64
     let time: Int64
     let messageID: ByteLine, recipient: ByteLine
+    let recipientKey: UInt64
     let error: ByteLine?
     let kind: DeliveryKind
     let user: Int64, domain: Int64
@@ -297,7 +299,7 @@ struct PendingDelivery: PendingRow {
 
     @inline(__always) func file(in blocks: SearchBlocks) throws {
         try blocks.add(.deliveries, rowID: id, .init(
-            sender: sender?.key, senderDomain: senderDomain, recipient: SearchKey.address(recipient), recipientDomain: recipientDomain,
+            sender: sender?.key, senderDomain: senderDomain, recipient: recipientKey, recipientDomain: recipientDomain,
             user: user, message: MessageKey(messageID)))
     }
 }

@@ -16,7 +16,9 @@ import Logging
 /// The WAL only starts over when the writer begins a transaction after every frame was copied,
 /// which never happens while the engine writes without pause. So once the WAL holds `limit`
 /// frames, the commit waits for this thread and checkpoints itself, as SQLite alone would have:
-/// the WAL stays bounded (`journal_size_limit` then trims the file).
+/// the WAL stays bounded (`journal_size_limit` then trims the file). That commit holds the engine
+/// up (about 85 ms: the last commit's pages copied, two fsyncs), so the limit is high: 256 MiB of
+/// 16 KiB pages, reached every 3 million mainlog lines of a catch-up (at 64 MiB, every 750,000).
 ///
 /// Unchecked: the thread's state is read and written with `condition` locked; the hook runs on
 /// the writer's thread, and is removed (`stop`) before this object goes.
@@ -37,9 +39,9 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     /// Takes over the checkpoints of `writer`'s connection to the database at `path`. By default a
-    /// checkpoint is due at SQLite's own threshold, and the writer checkpoints itself past 64 MiB
-    /// of 16 KiB pages (the journal size limit `Store` sets).
-    public init(writer: Database, path: String, logger: Logger, threshold: Int32 = 1000, limit: Int32 = 4096) throws {
+    /// checkpoint is due at SQLite's own threshold, and the writer checkpoints itself past 256 MiB
+    /// of 16 KiB pages (after which the file is cut back to the journal size limit `Store` sets).
+    public init(writer: Database, path: String, logger: Logger, threshold: Int32 = 1000, limit: Int32 = 16384) throws {
         precondition(threshold > 0 && limit >= threshold, "a checkpoint threshold below the limit")
         self.threshold = threshold
         self.limit = limit
