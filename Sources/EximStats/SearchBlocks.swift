@@ -44,6 +44,9 @@ final class SearchBlocks {
         var users = BloomFilter(bits: SearchBlocks.userBits)
         var messages = BloomFilter(bits: SearchBlocks.messageBits)
         var unwritten = false
+        /// Whether the block's row is in the table (written at an earlier commit of this batch's
+        /// run): it is then updated in place.
+        var stored = false
 
         init(id: Int64) { self.id = id }
     }
@@ -51,13 +54,21 @@ final class SearchBlocks {
     // Touched for every row: no dynamic exclusivity checks.
     @exclusivity(unchecked) private var open: [OpenBlock?] = [nil, nil]
     private var nextID: Int64
-    private let upsert: PreparedStatement
+    // A new block's row is inserted, then updated while it stays open: not INSERT OR REPLACE,
+    // whose possible delete makes SQLite copy every page it touches to a statement journal first
+    // (measured: 12 MB of temporary file writes per million mainlog lines).
+    private let insert: PreparedStatement
+    private let update: PreparedStatement
 
     init(_ db: Database) throws {
         nextID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM mail_search_blocks") ?? 0) + 1
-        upsert = try PreparedStatement(db, sql: """
-            INSERT OR REPLACE INTO mail_search_blocks (id, tbl, min_id, max_id, rows, senders, recipients, users, msgids)
+        insert = try PreparedStatement(db, sql: """
+            INSERT INTO mail_search_blocks (min_id, max_id, rows, senders, recipients, users, msgids, id, tbl)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        update = try PreparedStatement(db, sql: """
+            UPDATE mail_search_blocks SET min_id = ?, max_id = ?, rows = ?, senders = ?, recipients = ?, users = ?, msgids = ?
+            WHERE id = ?
             """)
     }
 
@@ -133,18 +144,19 @@ final class SearchBlocks {
 
     private func write(_ t: Int) throws {
         guard var block = open[t] else { return }
-        let s = upsert
-        s.bind(1, block.id)
-        s.bind(2, Int64(t))
-        s.bind(3, block.minID)
-        s.bind(4, block.maxID)
-        s.bind(5, Int64(block.rows))
-        s.bind(6, blob: block.senders.bytes)
-        s.bind(7, blob: block.recipients.bytes)
-        s.bind(8, blob: block.users.bytes)
-        s.bind(9, blob: block.messages.bytes)
+        let s = block.stored ? update : insert
+        s.bind(1, block.minID)
+        s.bind(2, block.maxID)
+        s.bind(3, Int64(block.rows))
+        s.bind(4, blob: block.senders.bytes)
+        s.bind(5, blob: block.recipients.bytes)
+        s.bind(6, blob: block.users.bytes)
+        s.bind(7, blob: block.messages.bytes)
+        s.bind(8, block.id)
+        if !block.stored { s.bind(9, Int64(t)) }
         try s.run()
         block.unwritten = false
+        block.stored = true
         open[t] = block
     }
 }

@@ -167,6 +167,35 @@ import TestSupport
         }
     }
 
+    /// A live log's trickle: the daemon commits after each of five appends, so the one block being
+    /// filled is written at the first commit and rewritten at the next four. It stays one row, with
+    /// every row's range and keys: a message of the first append and one of the last are found.
+    @Test func aBlockOpenAcrossCommitsIsRewrittenInPlace() throws {
+        let h = try EximStatsHarness()
+        let daemon = h.startDaemon()
+        defer { try? daemon.stop() }
+        let start = 1_793_610_000
+        for chunk in 0..<5 {
+            var text = ""
+            for i in (chunk * 100)..<(chunk * 100 + 100) {
+                let stamp = Self.stamp(start + i)
+                let id = "1w\(String(format: "%04d", i))-0001Ab-7Q"
+                text += "\(stamp) \(id) <= bob@bobsbikes.example U=bob P=local S=10 for r\(i)@d\(i % 7).example\n"
+                text += "\(stamp) \(id) => r\(i)@d\(i % 7).example R=r T=remote_smtp H=mx [198.51.100.7]\n"
+            }
+            try h.append(text)
+            #expect(eventually { (try? h.count("SELECT COUNT(*) FROM mail_deliveries")) == chunk * 100 + 100 })
+        }
+        try daemon.stop()
+        #expect(try h.count("SELECT COUNT(*) FROM mail_search_blocks WHERE tbl = 0") == 1)
+        #expect(try h.count("SELECT rows FROM mail_search_blocks WHERE tbl = 0") == 500)
+        let spansTheRows = "SELECT COUNT(*) FROM mail_search_blocks WHERE min_id = (SELECT MIN(id) FROM mail_deliveries) AND max_id = (SELECT MAX(id) FROM mail_deliveries)"
+        #expect(try h.count(spansTheRows) == 1)
+        #expect(try Self.trace(h, .init(recipient: "r3@d3.example")) == ["1w0003-0001Ab-7Q delivered r3@d3.example"])
+        #expect(try Self.trace(h, .init(recipient: "r498@d1.example")) == ["1w0498-0001Ab-7Q delivered r498@d1.example"])
+        #expect(try Self.trace(h, .init(messageID: "1w0499-0001Ab-7Q")).count == 1)
+    }
+
     /// The ids a plain scan of `mail_delivery_rows` finds for `query`, newest first.
     static func fullScan(_ db: Database, _ q: MailTrace.Query) throws -> [Int64] {
         var conditions = ["1"]
