@@ -239,16 +239,23 @@ public final class EximStatsDriver: LogDriver {
     @inline(__always) private func count(_ kind: DeliveryKind, user: Int32, domain: Int32, time: Int64, remote: Bool) {
         let key = HourKey(user: user, domain: domain, hour: MailReport.floorHour(time))
         let limited = user != remoteID && domain != noDomainID && limits.isCurrent(time)
+        // One lookup of the hour's sums (each `hours[key]` hashes the key).
+        Self.add(&hours[key, default: HourCounts()], kind, remote: remote)
         switch kind {
         case .delivered, .additionalAddress, .cutthrough:
-            hours[key, default: HourCounts()].delivered += 1
-            if remote {
-                hours[key, default: HourCounts()].remoteDelivered += 1
-                if limited { limits.addRemoteDelivery(domain: domain) }
-            }
+            if remote && limited { limits.addRemoteDelivery(domain: domain) }
         case .failed, .deferred:
-            if kind == .deferred { hours[key, default: HourCounts()].deferred += 1 } else { hours[key, default: HourCounts()].failed += 1 }
             if limited { limits.addDeferFail(domain: domain) }
+        }
+    }
+
+    @inline(__always) static func add(_ counts: inout HourCounts, _ kind: DeliveryKind, remote: Bool) {
+        switch kind {
+        case .delivered, .additionalAddress, .cutthrough:
+            counts.delivered &+= 1
+            if remote { counts.remoteDelivered &+= 1 }
+        case .failed: counts.failed &+= 1
+        case .deferred: counts.deferred &+= 1
         }
     }
 
