@@ -44,8 +44,8 @@ final class SearchBlocks {
         var users = BloomFilter(bits: SearchBlocks.userBits)
         var messages = BloomFilter(bits: SearchBlocks.messageBits)
         var unwritten = false
-        /// Whether the block's row is in the table (written at an earlier commit of this batch's
-        /// run): it is then updated in place.
+        /// Whether the block's row was written (at an earlier commit, while the block stayed
+        /// open): it is then updated in place.
         var stored = false
 
         init(id: Int64) { self.id = id }
@@ -144,7 +144,21 @@ final class SearchBlocks {
 
     private func write(_ t: Int) throws {
         guard var block = open[t] else { return }
-        let s = block.stored ? update : insert
+        if block.stored {
+            try run(update, block)
+            // The retention purge took the row meanwhile (lines older than the retention were
+            // read): the block, with the rows that came since, is written again.
+            if update.changes == 0 { try run(insert, block, table: t) }
+        } else {
+            try run(insert, block, table: t)
+        }
+        block.unwritten = false
+        block.stored = true
+        open[t] = block
+    }
+
+    /// `insert` (with the block's table) or `update`: their parameters are in the same order.
+    private func run(_ s: PreparedStatement, _ block: OpenBlock, table t: Int? = nil) throws {
         s.bind(1, block.minID)
         s.bind(2, block.maxID)
         s.bind(3, Int64(block.rows))
@@ -153,10 +167,7 @@ final class SearchBlocks {
         s.bind(6, blob: block.users.bytes)
         s.bind(7, blob: block.messages.bytes)
         s.bind(8, block.id)
-        if !block.stored { s.bind(9, Int64(t)) }
+        if let t { s.bind(9, Int64(t)) }
         try s.run()
-        block.unwritten = false
-        block.stored = true
-        open[t] = block
     }
 }

@@ -298,4 +298,26 @@ import TestSupport
         #expect(try h.count("SELECT COUNT(*) FROM mail_search_blocks") == 0)
         #expect(try MailTraceTests.trace(h, .init(recipient: "a@x.example")).isEmpty)
     }
+
+    /// The purge takes an open block's row (its rows were older than the retention, lines of long
+    /// ago read in) while the block goes on filling with newer rows: the next write puts the row
+    /// back, with every row's keys, instead of updating nothing.
+    @Test func anOpenBlockThePurgeTookIsWrittenAgain() throws {
+        let folder = TemporaryFolder()
+        let queue = try Store.openWriter(path: folder.file("db.sqlite3"), modules: [engineMigrations, EximStatsDriver.descriptor.migrations])
+        try queue.inDatabase { db in
+            let blocks = try SearchBlocks(db)
+            try blocks.add(.deliveries, rowID: 1 << 20, .init(recipient: 11, user: 5))
+            try blocks.flush()
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mail_search_blocks") == 1)
+            try db.execute(sql: "DELETE FROM mail_search_blocks")
+            try blocks.add(.deliveries, rowID: 9 << 20, .init(recipient: 99, user: 5))
+            try blocks.flush()
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT min_id, max_id, rows, recipients FROM mail_search_blocks"))
+            #expect(row[0] as Int64 == 1 << 20 && row[1] as Int64 == 9 << 20 && row[2] as Int == 2)
+            let stored: Data = row[3]
+            let recipients = try #require(BloomFilter(bytes: [UInt8](stored)))
+            #expect(recipients.mayContain(11) && recipients.mayContain(99))
+        }
+    }
 }
