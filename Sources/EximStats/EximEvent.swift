@@ -23,6 +23,13 @@ public struct EximArrival {
     /// rather than by the write step, which runs on one at a time.
     public private(set) var recipientCount: Int64 = 0
 
+    /// The rest is set field by field (the `for` list through its setter, which counts it).
+    public init(time: Int64, messageID: ByteLine, sender: ByteLine) {
+        self.time = time
+        self.messageID = messageID
+        self.sender = sender
+    }
+
     private static func count(_ recipients: ByteLine?) -> Int64 {
         guard let recipients, recipients.count > 0 else { return 0 }
         var n: Int64 = 1

@@ -35,6 +35,7 @@ import TailWatchEngine
             #expect(a.size == 2048)
             #expect(a.subject?.string == "Spring sale")
             #expect(a.recipients?.string == "ann@example.org joe@example.net")
+            #expect(a.recipientCount == 2)
         }
     }
 
@@ -44,6 +45,7 @@ import TailWatchEngine
             #expect(a.authID?.string == "carol@carolcakes.example")
             #expect(a.ip?.string == "192.0.2.44")
             #expect(a.recipients?.string == "a@b.example")
+            #expect(a.recipientCount == 1)
         }
         // Fields that exim writes before the size but only inside a quoted subject: still not fields.
         arrival(#"2026-11-02 09:05:10 1vQx1c-0001Ad-2K <= x@y.example H=(h) [192.0.2.1] P=esmtp S=10 T="A=dovecot_login:bob@bobsbikes.example""#) { a in

@@ -45,6 +45,8 @@ import TestSupport
         // Addresses match without regard to case; each row shows the address as its line wrote it.
         #expect(try Self.trace(h, .init(recipient: "ann@gmail.example")) == ["1vQx0c-0001Ab-7Q delivered ann@gmail.example", "1vQx0a-0001Ab-7Q delivered Ann@Gmail.example"])
         #expect(try Self.trace(h, .init(recipient: "@GMAIL.example")).count == 4)
+        // A delivery logged as `name <address>` is found by the address.
+        #expect(try Self.trace(h, .init(recipient: "bob@bobsbikes.example")) == ["1vQx0d-0001Ab-7Q delivered bob@bobsbikes.example"])
         #expect(try Self.trace(h, .init(recipient: "@gmail.example", result: .failed)) == ["1vQx0b-0001Ab-7Q failed gone@gmail.example"])
         #expect(try Self.trace(h, .init(sender: "bob@bobsbikes.example")).count == 4)
         #expect(try Self.trace(h, .init(sender: "@bobsbikes.example", result: .delivered)).count == 2)
