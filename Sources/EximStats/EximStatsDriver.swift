@@ -208,7 +208,7 @@ public final class EximStatsDriver: LogDriver {
             let (user, domain) = attribute(a)
             let sender = MessageSender.make(.init(user: user, domain: domain), address: a.sender)
             senders.remember(sender, for: MessageKey(a.messageID))
-            Self.add(&hours[HourKey(user: user, domain: domain, hour: MailReport.floorHour(a.time)), default: HourCounts()], sent: a.size)
+            hours[HourKey(user: user, domain: domain, hour: MailReport.floorHour(a.time)), default: HourCounts()].addSent(size: a.size)
             if user != remoteID, domain != noDomainID, limits.isCurrent(a.time) { limits.addSent(domain: domain) }
             if debug { logger.debug("[debug] <= \(a.messageID) from \(a.sender) (\(a.size) bytes) as \(names[user])") }
             return sender
@@ -240,28 +240,13 @@ public final class EximStatsDriver: LogDriver {
         let key = HourKey(user: user, domain: domain, hour: MailReport.floorHour(time))
         let limited = user != remoteID && domain != noDomainID && limits.isCurrent(time)
         // One lookup of the hour's sums (each `hours[key]` hashes the key).
-        Self.add(&hours[key, default: HourCounts()], kind, remote: remote)
+        hours[key, default: HourCounts()].add(kind, remote: remote)
         switch kind {
         case .delivered, .additionalAddress, .cutthrough:
             if remote && limited { limits.addRemoteDelivery(domain: domain) }
         case .failed, .deferred:
             if limited { limits.addDeferFail(domain: domain) }
         }
-    }
-
-    @inline(__always) static func add(_ counts: inout HourCounts, _ kind: DeliveryKind, remote: Bool) {
-        switch kind {
-        case .delivered, .additionalAddress, .cutthrough:
-            counts.delivered &+= 1
-            if remote { counts.remoteDelivered &+= 1 }
-        case .failed: counts.failed &+= 1
-        case .deferred: counts.deferred &+= 1
-        }
-    }
-
-    @inline(__always) static func add(_ counts: inout HourCounts, sent size: Int64) {
-        counts.sent &+= 1
-        counts.sentBytes &+= size
     }
 
     /// Who a message is attributed to; see the type's documentation. The domain of mail a system

@@ -369,6 +369,22 @@ struct HourCounts {
     var deferred: Int64 = 0
     /// Deliveries to remote hosts (what sending limits count).
     var remoteDelivered: Int64 = 0
+
+    @inline(__always) mutating func addSent(size: Int64) {
+        sent &+= 1
+        sentBytes &+= size
+    }
+
+    /// A delivery attempt of `kind`; `remote`: by a transport to another host.
+    @inline(__always) mutating func add(_ kind: DeliveryKind, remote: Bool) {
+        switch kind {
+        case .delivered, .additionalAddress, .cutthrough:
+            delivered &+= 1
+            if remote { remoteDelivered &+= 1 }
+        case .failed: failed &+= 1
+        case .deferred: deferred &+= 1
+        }
+    }
 }
 
 struct HourKey: Hashable {
