@@ -96,11 +96,30 @@ public enum EximEvent {
     case rejection(EximRejection)
     /// A recognised line with nothing to store.
     case ignored(EximLineKind)
-    case rejected(RejectReason)
+    case rejected(EximLineFault)
+}
+
+/// What is wrong with a line the parser rejects.
+///
+/// Why not a `RejectReason` in the event: that holds a `String`, and one reference anywhere in
+/// `EximEvent` makes every copy of every event (a few per line, on both parsing threads and the
+/// write step) a call that switches on the case and retains; without one, an event is plain
+/// bytes and copies as such (`EximLineParserTests` checks that it stays so).
+public enum EximLineFault: UInt8, Sendable {
+    case notExim, badArrival, badDelivery
+
+    /// The warning's text, as the engine counts and logs it.
+    public var reason: RejectReason {
+        switch self {
+        case .notExim: .notExim
+        case .badArrival: .badArrival
+        case .badDelivery: .badDelivery
+        }
+    }
 }
 
 extension RejectReason {
-    static let notExim = RejectReason("not an exim mainlog line (binary or invalid text without a timestamp)")
-    static let badArrival = RejectReason("'<=' line without a sender")
-    static let badDelivery = RejectReason("delivery line without an address")
+    fileprivate static let notExim = RejectReason("not an exim mainlog line (binary or invalid text without a timestamp)")
+    fileprivate static let badArrival = RejectReason("'<=' line without a sender")
+    fileprivate static let badDelivery = RejectReason("delivery line without an address")
 }

@@ -188,9 +188,9 @@ public final class EximStatsDriver: LogDriver {
         case .ignored(let k):
             counts[k.rawValue] += 1
             return .ignored
-        case .rejected(let reason):
+        case .rejected(let fault):
             counts[EximLineKind.rejected.rawValue] += 1
-            return .rejected(reason)
+            return .rejected(fault.reason)
         }
         guard time >= cutoff else {
             counts[EximLineKind.tooOld.rawValue] += 1

@@ -391,4 +391,13 @@ struct HourKey: Hashable {
     var user: Int32
     var domain: Int32
     var hour: Int64
+
+    /// `Dictionary`'s hash of the key, without `Hasher` (see `WordHash`): looked up for nearly
+    /// every line.
+    @inline(__always) func _rawHashValue(seed: Int) -> Int {
+        var h = WordHash(seed: seed)
+        h.combine(UInt64(UInt32(bitPattern: user)) << 32 | UInt64(UInt32(bitPattern: domain)))
+        h.combine(UInt64(bitPattern: hour))
+        return h.finish()
+    }
 }

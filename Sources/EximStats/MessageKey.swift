@@ -20,3 +20,15 @@ public struct MessageKey: Hashable, Sendable {
         c = words.2
     }
 }
+
+extension MessageKey {
+    /// `Dictionary`'s hash of the key, without `Hasher` (see `WordHash`). Equality stays the
+    /// synthesised one, over all three words.
+    @inline(__always) public func _rawHashValue(seed: Int) -> Int {
+        var h = WordHash(seed: seed)
+        h.combine(a)
+        h.combine(b)
+        h.combine(c)
+        return h.finish()
+    }
+}
