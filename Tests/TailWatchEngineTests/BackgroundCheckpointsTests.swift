@@ -9,7 +9,7 @@ import TestSupport
 /// without the writer checkpointing, the WAL stays bounded while the writer never pauses, and the
 /// writer gets SQLite's own checkpoints back afterwards.
 @Suite struct BackgroundCheckpointsTests {
-    static let page = 16384
+    static let page = Store.pageSize
 
     /// A writer with a table of one-page rows.
     static func writer(_ folder: TemporaryFolder) throws -> (DatabaseQueue, String) {

@@ -16,7 +16,7 @@ import TestSupport
         let mode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let pageSize = try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") }
-        #expect(pageSize == 16384)
+        #expect(pageSize == Store.pageSize && Store.pageSize == 32768)
     }
 
     /// An upgrade (a database with data, a binary with migrations it lacks) copies the database
@@ -65,7 +65,7 @@ import TestSupport
         try queue.write { db in
             #expect(try Store.supportsIncrementalVacuum(db))
             try db.execute(sql: "CREATE TABLE filler (x BLOB)")
-            for _ in 0..<2000 { try db.execute(sql: "INSERT INTO filler VALUES (zeroblob(4000))") }
+            for _ in 0..<4000 { try db.execute(sql: "INSERT INTO filler VALUES (zeroblob(4000))") }  // 16 MB: 500 pages
         }
         try queue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
         let full = Store.sizes(path: path).database

@@ -99,7 +99,7 @@ extension Engine {
         for timed in timedRetention {
             try retention.step(db, rules: timed.rules, driver: timed.name, logger: timed.logger)
         }
-        // Free pages left by purges go back to the file system, 2,048 pages (32 MiB) at a time.
+        // Free pages left by purges go back to the file system, 2,048 pages (64 MiB of 32 KiB pages) at a time.
         // Housekeeping only: a failure is logged and tried again later, never taken for a failed
         // commit (which would slow ingestion down).
         if lastReclaim.map({ clock.now - $0 >= .seconds(10) }) ?? true {

@@ -18,7 +18,7 @@ import Logging
 /// frames, the commit waits for this thread and checkpoints itself, as SQLite alone would have:
 /// the WAL stays bounded (`journal_size_limit` then trims the file). That commit holds the engine
 /// up (about 85 ms: the last commit's pages copied, two fsyncs), so the limit is high: 256 MiB of
-/// 16 KiB pages, reached every 3 million mainlog lines of a catch-up (at 64 MiB, every 750,000).
+/// pages, reached every 3 million mainlog lines of a catch-up (at 64 MiB, every 750,000).
 ///
 /// Unchecked: the thread's state is read and written with `condition` locked; the hook runs on
 /// the writer's thread, and is removed (`stop`) before this object goes.
@@ -39,9 +39,13 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     /// Takes over the checkpoints of `writer`'s connection to the database at `path`. By default a
-    /// checkpoint is due at SQLite's own threshold, and the writer checkpoints itself past 256 MiB
-    /// of 16 KiB pages (after which the file is cut back to the journal size limit `Store` sets).
-    public init(writer: Database, path: String, logger: Logger, threshold: Int32 = 1000, limit: Int32 = 16384) throws {
+    /// checkpoint is due at SQLite's own threshold, and the writer checkpoints itself once the WAL
+    /// holds 256 MiB of the database's pages (after which the file is cut back to the journal
+    /// size limit `Store` sets); `limit` sets that in frames instead.
+    public init(writer: Database, path: String, logger: Logger, threshold: Int32 = 1000, limit: Int32? = nil) throws {
+        // In frames, which are pages: 256 MiB is 8,192 of a new database's, 16,384 of an older one's.
+        let pageSize = max(512, try Int.fetchOne(writer, sql: "PRAGMA page_size") ?? Store.pageSize)
+        let limit = limit ?? Int32((256 << 20) / pageSize)
         precondition(threshold > 0 && limit >= threshold, "a checkpoint threshold below the limit")
         self.threshold = threshold
         self.limit = limit
