@@ -300,16 +300,18 @@ public final class EximStatsDriver: LogDriver {
         guard !hours.isEmpty else { return }
         // In the table's order (`mail_hourly`'s key: user, domain, hour, as bytes): each of its pages
         // is then visited once, in turn, however much larger than the page cache the table is.
+        // The keys alone are sorted (a third of the bytes of keys with their sums): during a
+        // catch-up a batch holds tens of thousands of hours.
         let names = self.names
         let rank = nameRanks(hours.keys)
-        let sorted = hours.sorted { a, b in
-            let (x, y) = (a.key, b.key)
+        var keys = Array(hours.keys)
+        keys.sort { x, y in
             if x.user != y.user { return rank[Int(x.user)] < rank[Int(y.user)] }
             if x.domain != y.domain { return rank[Int(x.domain)] < rank[Int(y.domain)] }
             return x.hour < y.hour
         }
-        for (key, counts) in sorted {
-            try rows.statements.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, counts)
+        for key in keys {
+            try rows.statements.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, hours[key]!)
         }
         hours.removeAll(keepingCapacity: true)
         try limits.flush(db) { names[$0] }
