@@ -19,6 +19,22 @@ import TestSupport
         #expect(pageSize == Store.pageSize && Store.pageSize == 32768)
     }
 
+    /// Readers map as much of the file as this SQLite allows (the newest rows are at the end of a
+    /// large file): more than the 1 GiB of before wherever the build's limit is higher.
+    @Test func readersMapTheWholeFileAsFarAsSQLiteAllows() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("db.sqlite3")
+        _ = try Store.openWriter(path: path, modules: [engineMigrations])
+        let options = try DatabaseQueue().read { db in try String.fetchAll(db, sql: "PRAGMA compile_options") }
+        let limit = options.first { $0.hasPrefix("MAX_MMAP_SIZE=") }.flatMap { Int64($0.dropFirst(16), radix: 16) } ?? 0x7fff0000
+        let expected = min(Int64(1) << 40, limit)
+        let reader = try Store.openReader(path: path, modules: [engineMigrations])
+        #expect(try reader.read { db in try Int64.fetchOne(db, sql: "PRAGMA mmap_size") } == expected)
+        let pool = try Store.openReaderPool(path: path, modules: [engineMigrations])
+        #expect(try pool.read { db in try Int64.fetchOne(db, sql: "PRAGMA mmap_size") } == expected)
+        #expect(expected > 1 << 30, "this SQLite maps more than 1 GiB (Debian's: 2 GiB)")
+    }
+
     /// An upgrade (a database with data, a binary with migrations it lacks) copies the database
     /// first, with the backup API; a fresh database is not copied; a failed migration leaves the
     /// database as it was and its message says where the copy is.

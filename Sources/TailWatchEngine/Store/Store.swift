@@ -16,6 +16,13 @@ public enum Store {
     /// its own page size (SQLite fixes it at creation).
     public static let pageSize = 32768
 
+    /// How much of the file a reader maps (`PRAGMA mmap_size`): all of it, as far as SQLite
+    /// allows (it lowers the figure to its build's limit, 2 GiB in Debian's). The newest rows are at
+    /// the end of the file, and beyond the 1 GiB mapped before, the slowest search copied its
+    /// 140 MB of pages in by 4,300 reads (142 → 101 ms on 10 M deliveries). Mapped pages are the
+    /// kernel's page cache, shared, though `ps` counts those a report touched in its RSS.
+    static let mappedBytes: Int64 = 1 << 40
+
     /// Opens (creating if needed) the database for writing and brings every module's schema up to date.
     public static func openWriter(path: String, modules: [MigrationSet]) throws -> DatabaseQueue {
         let folder = (path as NSString).deletingLastPathComponent
@@ -141,8 +148,8 @@ public enum Store {
         config.readonly = true
         config.busyMode = .timeout(10)
         // Reports read large ranges (a search reads every block's filters): pages mapped, not
-        // copied in by a read(2) each.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
+        // copied in by a read(2) each (`mappedBytes`).
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = \(mappedBytes)") }
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
@@ -161,7 +168,7 @@ public enum Store {
         config.readonly = true
         config.busyMode = .timeout(10)
         config.maximumReaderCount = readers
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = \(mappedBytes)") }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: config)
