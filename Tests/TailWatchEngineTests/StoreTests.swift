@@ -26,7 +26,11 @@ import TestSupport
         let path = folder.file("db.sqlite3")
         _ = try Store.openWriter(path: path, modules: [engineMigrations])
         let options = try DatabaseQueue().read { db in try String.fetchAll(db, sql: "PRAGMA compile_options") }
-        let limit = options.first { $0.hasPrefix("MAX_MMAP_SIZE=") }.flatMap { Int64($0.dropFirst(16), radix: 16) } ?? 0x7fff0000
+        // As the build wrote it: SQLite's own default is the hexadecimal 0x7fff0000.
+        let limit = options.first { $0.hasPrefix("MAX_MMAP_SIZE=") }.flatMap { option -> Int64? in
+            let value = option.dropFirst("MAX_MMAP_SIZE=".count)
+            return value.hasPrefix("0x") ? Int64(value.dropFirst(2), radix: 16) : Int64(value)
+        } ?? 0x7fff0000
         let expected = min(Int64(1) << 40, limit)
         let reader = try Store.openReader(path: path, modules: [engineMigrations])
         #expect(try reader.read { db in try Int64.fetchOne(db, sql: "PRAGMA mmap_size") } == expected)
