@@ -31,7 +31,7 @@ import TestSupport
             let value = option.dropFirst("MAX_MMAP_SIZE=".count)
             return value.hasPrefix("0x") ? Int64(value.dropFirst(2), radix: 16) : Int64(value)
         } ?? 0x7fff0000
-        let expected = min(Int64(1) << 40, limit)
+        let expected = min(Store.mappedBytes, limit)
         let reader = try Store.openReader(path: path, modules: [engineMigrations])
         #expect(try reader.read { db in try Int64.fetchOne(db, sql: "PRAGMA mmap_size") } == expected)
         let pool = try Store.openReaderPool(path: path, modules: [engineMigrations])

@@ -21,7 +21,7 @@ public enum Store {
     /// the end of the file, and beyond the 1 GiB mapped before, the slowest search copied its
     /// 140 MB of pages in by 4,300 reads (142 → 101 ms on 10 M deliveries). Mapped pages are the
     /// kernel's page cache, shared, though `ps` counts those a report touched in its RSS.
-    static let mappedBytes: Int64 = 1 << 40
+    public static let mappedBytes: Int64 = 1 << 40
 
     /// Opens (creating if needed) the database for writing and brings every module's schema up to date.
     public static func openWriter(path: String, modules: [MigrationSet]) throws -> DatabaseQueue {
