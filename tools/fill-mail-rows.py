@@ -9,7 +9,7 @@ narrow: the current tables (mail_names for recurring names, addresses as text, m
 wide:   the tables before issue 20 (sends, smtp, failures, defers), to time migration 0003.
 
 One arrival per two deliveries, spread evenly over the DAYS days before END (unix seconds; now
-when not given); 1,000 accounts, 20,000
+when not given), and their hourly sums; 1,000 accounts, 20,000
 outside senders and 200,000 recipients in 2,000 domains, drawn with a skew (a few get most mail).
 Prints one JSON line with a sample of names to search for.
 """
@@ -52,6 +52,20 @@ def main():
     rcpt_name = lambda r: f"rcpt{r}@dom{r % domains}.example"
     remote_name = lambda s: f"sender{s}@remote{s % 500}.example"
     sample = {}
+    hourly = {}
+
+    def tally(user, domain, t, size=None, kind=None):
+        """The hourly rollup (mail_hourly) the daemon keeps of these rows: a database with DAYS
+        days of mail has DAYS days of it too."""
+        h = hourly.setdefault((user, domain, t - t % 3600), [0, 0, 0, 0, 0, 0])
+        if size is not None:
+            h[0] += 1
+            h[1] += size
+        elif kind == 1:
+            h[2] += 1
+            h[5] += 1
+        else:
+            h[3 if kind == 4 else 4] += 1
 
     def events():
         """Per delivery, in time order: its id key, time, message id, the message's arrival (new on
@@ -95,10 +109,12 @@ def main():
         for what, key, t, msg, data in events():
             if what == "arrival":
                 user, domain, sender, sdomain, size = data
+                tally(user, domain, t, size=size)
                 current = (nid(user), nid(domain), sender, nid(sdomain))
                 arrivals.append((key, msg, current[0], current[1], sender, size, 2))
                 continue
             r, kind = data
+            tally(user, domain, t, kind=kind)
             deliveries.append((key, msg, kind) + current + (rcpt_name(r), nid(f"dom{r % domains}.example"), nid("dnslookup"),
                               nid("remote_smtp"), nid("mx.example.org"), nid("198.51.100.7"), None if kind == 1 else "451 4.7.1 Try again later"))
             if len(deliveries) >= 200000:
@@ -120,10 +136,12 @@ def main():
         for what, key, t, msg, data in events():
             if what == "arrival":
                 user, domain, sender, _, size = data
+                tally(user, domain, t, size=size)
                 sends.append((key, t, msg, user, domain, sender, size, "mx.client.example", "203.0.113.5", "esmtpa", None, "Invoice",
                               "a@b.example c@d.example"))
                 continue
             r, kind = data
+            tally(user, domain, t, kind=kind)
             head = (key, t, msg, user, domain)
             rest = (rcpt_name(r), "dnslookup", "remote_smtp", "mx.example.org", "198.51.100.7")
             if kind == 1:
@@ -135,6 +153,8 @@ def main():
             if len(sends) >= 100000:
                 write()
         write()
+    db.executemany("INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered) VALUES (?,?,?,?,?,?,?,?,?)",
+                   (key + tuple(sums) for key, sums in sorted(hourly.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1]))))
     db.commit()
     db.close()
     sample.update({"busy_user": "user0", "rare_user": f"user{users - 1}", "busy_recipient": rcpt_name(0), "rare_recipient": rcpt_name(recipients - 7),

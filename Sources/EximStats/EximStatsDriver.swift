@@ -298,17 +298,17 @@ public final class EximStatsDriver: LogDriver {
             count(late.kind, user: names.id(for: late.user), domain: names.id(for: late.domain), time: late.time, remote: late.remote)
         }
         guard !hours.isEmpty else { return }
-        // In the table's order (`mail_hourly`'s key: user, domain, hour, as bytes): each of its pages
-        // is then visited once, in turn, however much larger than the page cache the table is.
+        // In the table's order (`mail_hourly`'s key: hour, then user and domain as bytes): the rows
+        // go in at its end, page after page, however much larger than the page cache the table is.
         // The keys alone are sorted (a third of the bytes of keys with their sums): during a
         // catch-up a batch holds tens of thousands of hours.
         let names = self.names
         let rank = nameRanks(hours.keys)
         var keys = Array(hours.keys)
         keys.sort { x, y in
+            if x.hour != y.hour { return x.hour < y.hour }
             if x.user != y.user { return rank[Int(x.user)] < rank[Int(y.user)] }
-            if x.domain != y.domain { return rank[Int(x.domain)] < rank[Int(y.domain)] }
-            return x.hour < y.hour
+            return rank[Int(x.domain)] < rank[Int(y.domain)]
         }
         for key in keys {
             try rows.statements.addHour(user: names[bytes: key.user], domain: names[bytes: key.domain], hour: key.hour, hours[key]!)
@@ -387,7 +387,7 @@ public final class EximStatsDriver: LogDriver {
             let cutoff = Int64(clock().timeIntervalSince1970) - keep
             return TimeKeyedIDs.range(from: cutoff, to: cutoff).lower
         }
-        let hourly = RetentionRule(label: "hourly mail rows", table: "mail_hourly", column: "hour", key: ["user", "domain", "hour"], firstSlice: slice) { _ in
+        let hourly = RetentionRule(label: "hourly mail rows", table: "mail_hourly", column: "hour", key: ["hour", "user", "domain"], firstSlice: slice) { _ in
             MailReport.floorHour(Int64(clock().timeIntervalSince1970) - keep)
         }
         return events + [blocks, hourly]

@@ -82,8 +82,8 @@ public enum MailReport {
         }
         if firstHour < endHour {
             let period = periodSQL(grouping, column: "hour")
-            // Only the filters given, so that the store can use the primary key (user, domain, hour);
-            // an open end adds no bound, or the hour index would be taken for a whole-table read.
+            // Only the filters given: a range reads just the hours it spans (SQLite's key leads with
+            // the hour; the fleet's store has an index by user as well); an open end adds no bound.
             var conditions: [String] = []
             var arguments: [ReportValue] = []
             if let host { conditions.append("host = ?"); arguments.append(.text(host)) }

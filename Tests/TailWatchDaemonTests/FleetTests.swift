@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import Testing
 import TailWatchComposition
+import TailWatchEngine
 import TestSupport
 
 /// Servers shipping to one real PostgreSQL (a private cluster: `tools/pg-test-cluster`), read back
@@ -416,5 +417,28 @@ import TestSupport
         let config = try String(contentsOfFile: server.configPath, encoding: .utf8)
         let line = try #require(config.split(separator: "\n").first { $0.hasPrefix("postgres = ") })
         return String(line.dropFirst("postgres = \"".count).dropLast())
+    }
+}
+
+/// EximStats 0004 rebuilds `mail_hourly` with a new key; the fleet's outbox triggers on it,
+/// installed earlier, go on recording its changes.
+@Suite struct FleetOutboxUpgradeTests {
+    @Test func theOutboxStillRecordsTheRebuiltMailRollup() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("db.sqlite3")
+        let older = DriverRegistry.migrationSets.map { set in
+            set.module != "EximStats" ? set : MigrationSet(module: set.module, files: set.migrations.filter { $0.version <= 3 }.map { (name: $0.name, sql: $0.sql) })
+        }
+        try Store.openWriter(path: path, modules: older + [FleetOutbox.migrations]).close()
+        let queue = try Store.openWriter(path: path, modules: DriverRegistry.migrationSets + [FleetOutbox.migrations])
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM fleet_outbox_mail_hourly")
+            try db.execute(sql: """
+                INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered)
+                VALUES ('bob', 'bobsbikes.example', 1793613600, 1, 10, 1, 0, 0, 1)
+                """)
+        }
+        #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT sent FROM fleet_outbox_mail_hourly WHERE user = 'bob'") } == 1)
+        #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'mail_hourly'") } == 3)
     }
 }

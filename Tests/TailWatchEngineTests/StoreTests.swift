@@ -19,6 +19,36 @@ import TestSupport
         #expect(pageSize == Store.pageSize && Store.pageSize == 32768)
     }
 
+    /// A migration that rebuilds a table (new key: create, copy, drop, rename) keeps the triggers
+    /// another module put on it; a trigger a migration drops from a table it leaves alone stays gone.
+    @Test func aRebuiltTableKeepsAnotherModulesTriggers() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("db.sqlite3")
+        let items = "CREATE TABLE items (name TEXT PRIMARY KEY, price INTEGER);"
+        let audit = MigrationSet(module: "Audit", files: [("0001_audit", """
+            CREATE TABLE audit (name TEXT);
+            CREATE TRIGGER audit_items AFTER INSERT ON items BEGIN INSERT INTO audit VALUES (NEW.name); END;
+            """)])
+        let v1 = MigrationSet(module: "Shop", files: [("0001_items", items)])
+        try Store.openWriter(path: path, modules: [engineMigrations, v1, audit]).close()
+        let rebuild = """
+            CREATE TABLE items_by_price (name TEXT, price INTEGER, PRIMARY KEY (price, name)) WITHOUT ROWID;
+            INSERT INTO items_by_price SELECT name, price FROM items;
+            DROP TABLE items;
+            ALTER TABLE items_by_price RENAME TO items;
+            """
+        let v2 = MigrationSet(module: "Shop", files: [("0001_items", items), ("0002_by_price", rebuild)])
+        let queue = try Store.openWriter(path: path, modules: [engineMigrations, v2, audit])
+        try queue.write { db in try db.execute(sql: "INSERT INTO items VALUES ('pear', 3)") }
+        #expect(try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM audit") } == ["pear"])
+        try queue.close()
+
+        let v3 = MigrationSet(module: "Shop", files: [("0001_items", items), ("0002_by_price", rebuild), ("0003_quiet", "DROP TRIGGER audit_items;")])
+        let quiet = try Store.openWriter(path: path, modules: [engineMigrations, v3, audit])
+        try quiet.write { db in try db.execute(sql: "INSERT INTO items VALUES ('plum', 4)") }
+        #expect(try quiet.read { db in try String.fetchAll(db, sql: "SELECT name FROM audit") } == ["pear"])
+    }
+
     /// Readers map as much of the file as this SQLite allows (the newest rows are at the end of a
     /// large file): more than the 1 GiB of before wherever the build's limit is higher.
     @Test func readersMapTheWholeFileAsFarAsSQLiteAllows() throws {

@@ -24,9 +24,16 @@ public struct UnknownOwnerRows: CustomStringConvertible {
         self.owners = owners
     }
 
-    /// The distinct domains of `table`'s `unknown` rows (cheap when `user` leads its key).
+    /// The distinct domains of `table`'s `unknown` rows (cheap when `user` leads its key, or a
+    /// partial index holds them: the placeholder is written into the SQL as a literal, so that
+    /// SQLite can match an index `WHERE user = 'UNKNOWN'`).
     public static func domains(_ db: Database, table: String, unknown: String) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT DISTINCT domain FROM \(table) WHERE user = ? AND domain <> ''", arguments: [unknown])
+        try String.fetchAll(db, sql: "SELECT DISTINCT domain FROM \(table) WHERE user = \(literal(unknown)) AND domain <> ''")
+    }
+
+    /// `name` as an SQL string literal.
+    private static func literal(_ name: String) -> String {
+        "'" + name.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
     /// For the log: "N domains to their owners: a → x, b → y, …".
@@ -64,9 +71,9 @@ public struct UnknownOwnerRows: CustomStringConvertible {
         let added = sums.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
         try db.execute(sql: """
             INSERT INTO \(table) (\(columns))
-                SELECT \(selected) FROM \(table) t JOIN json_each(?) r ON r.key = t.domain WHERE t.user = ?
+                SELECT \(selected) FROM \(table) t JOIN json_each(?) r ON r.key = t.domain WHERE t.user = \(Self.literal(unknown))
                 ON CONFLICT (\(conflict)) DO UPDATE SET \(added)
-            """, arguments: [ownersJSON, unknown])
-        try db.execute(sql: "DELETE FROM \(table) WHERE user = ? AND domain IN (SELECT key FROM json_each(?))", arguments: [unknown, ownersJSON])
+            """, arguments: [ownersJSON])
+        try db.execute(sql: "DELETE FROM \(table) WHERE user = \(Self.literal(unknown)) AND domain IN (SELECT key FROM json_each(?))", arguments: [ownersJSON])
     }
 }

@@ -3,7 +3,7 @@ import GRDB
 
 /// Applies `Migrations/<Module>/NNNN_name.sql` in order, each with its record in
 /// `tailwatch_migrations`, all in one transaction (see `migrate`), and refuses a database written
-/// by a newer binary.
+/// by a newer binary. Triggers on a table a migration rebuilds are kept (`KeptTriggers`).
 ///
 /// Why not GRDB's `DatabaseMigrator`: the SQL files are the schema's single source and each module
 /// versions its own tables; the refusal message must name the module and both versions.
@@ -82,7 +82,9 @@ struct Migrator {
                 let current = applied![set.module] ?? 0
                 for migration in set.migrations where migration.version > current {
                     do {
+                        let triggers = try KeptTriggers(db)
                         try db.execute(sql: migration.sql)
+                        try triggers.restore(db)
                         try db.execute(
                             sql: "INSERT INTO tailwatch_migrations (module, version, name, applied_at) VALUES (?, ?, ?, ?)",
                             arguments: [set.module, migration.version, migration.name, Int(Date().timeIntervalSince1970)])
