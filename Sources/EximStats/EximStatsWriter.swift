@@ -55,7 +55,7 @@ final class EximStatsWriter {
         upsertHour = try PreparedStatement(db, sql: """
             INSERT INTO mail_hourly (user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (user, domain, hour) DO UPDATE SET
+            ON CONFLICT (hour, user, domain) DO UPDATE SET
                 sent = sent + excluded.sent, sent_bytes = sent_bytes + excluded.sent_bytes,
                 delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
                 deferred = deferred + excluded.deferred, remote_delivered = remote_delivered + excluded.remote_delivered
