@@ -227,7 +227,7 @@ import TestSupport
         let t = try Setup()
         t.settings.keepFiveMinuteDays = 0
         let all = CpBandwdDriver.descriptor.migrations
-        let before = MigrationSet(module: all.module, files: all.migrations.filter { $0.version <= 2 }.map { ($0.name, $0.sql) })
+        let before = all.upTo(2)
         let old = try Store.openWriter(path: t.h.settings.database, modules: [engineMigrations, before])
         try old.write { db in
             for i in 0..<100 {

@@ -426,9 +426,7 @@ import TestSupport
     @Test func theOutboxStillRecordsTheRebuiltMailRollup() throws {
         let folder = TemporaryFolder()
         let path = folder.file("db.sqlite3")
-        let older = DriverRegistry.migrationSets.map { set in
-            set.module != "EximStats" ? set : MigrationSet(module: set.module, files: set.migrations.filter { $0.version <= 3 }.map { (name: $0.name, sql: $0.sql) })
-        }
+        let older = DriverRegistry.migrationSets.map { $0.module == "EximStats" ? $0.upTo(3) : $0 }
         try Store.openWriter(path: path, modules: older + [FleetOutbox.migrations]).close()
         let queue = try Store.openWriter(path: path, modules: DriverRegistry.migrationSets + [FleetOutbox.migrations])
         try queue.write { db in
