@@ -37,6 +37,11 @@ final class EximStatsHarness {
 
     func database() throws -> DatabaseQueue { try driverHarness.database() }
 
+    /// The database as a release with the driver's migrations up to `version` left it (for upgrade tests).
+    func openOlderDatabase(upTo version: Int) throws -> DatabaseQueue {
+        try Store.openWriter(path: settings.database, modules: [engineMigrations, EximStatsDriver.descriptor.migrations.upTo(version)])
+    }
+
     /// The driver as this harness's settings, clock and limits make it; `made` sees each instance.
     private func configured(_ made: @escaping @Sendable (EximStatsDriver) -> Void = { _ in }) -> ConfiguredDriver {
         let s = driverSettings, names = maximumNames, slice = purgeSlice, clock = clockBox

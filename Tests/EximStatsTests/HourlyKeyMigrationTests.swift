@@ -11,8 +11,7 @@ import TestSupport
 @Suite struct HourlyKeyMigrationTests {
     @Test func anOlderRollupIsRekeyedAndItsUnknownMailStillMoves() throws {
         let h = try EximStatsHarness()
-        let before = EximStatsDriver.descriptor.migrations.upTo(3)
-        let old = try Store.openWriter(path: h.settings.database, modules: [engineMigrations, before])
+        let old = try h.openOlderDatabase(upTo: 3)
         let t: Int64 = 1_793_613_600  // 2026-11-02 10:00:00 UTC
         try old.write { db in
             try db.execute(sql: """

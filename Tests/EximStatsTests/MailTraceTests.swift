@@ -234,8 +234,7 @@ import TestSupport
 @Suite struct NarrowRowsMigrationTests {
     @Test func anOlderDatabaseIsConvertedAndSearchable() throws {
         let h = try EximStatsHarness()
-        let before = EximStatsDriver.descriptor.migrations.upTo(2)
-        let old = try Store.openWriter(path: h.settings.database, modules: [engineMigrations, before])
+        let old = try h.openOlderDatabase(upTo: 2)
         let t: Int64 = 1_793_613_600  // 2026-11-02 10:00:00 UTC
         try old.write { db in
             try db.execute(sql: """
