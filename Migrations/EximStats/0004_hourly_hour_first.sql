@@ -31,9 +31,9 @@ INSERT INTO mail_hourly_by_hour (user, domain, hour, sent, sent_bytes, delivered
     SELECT user, domain, hour, sent, sent_bytes, delivered, failed, deferred, remote_delivered
     FROM mail_hourly ORDER BY hour, user, domain;
 
--- Legacy renaming: SQLite's checks every view as it renames, and an operator's own view of
--- mail_hourly names a table that, between these two statements, does not exist. The view reads
--- the new table by its name afterwards.
+-- Legacy renaming: otherwise SQLite checks every view as it renames, and an operator's own view
+-- of mail_hourly names a table that, between these two statements, does not exist (the upgrade
+-- would fail). The view reads the new table by its name afterwards.
 DROP TABLE mail_hourly;
 PRAGMA legacy_alter_table = ON;
 ALTER TABLE mail_hourly_by_hour RENAME TO mail_hourly;
